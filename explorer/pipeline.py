@@ -1,0 +1,148 @@
+"""The whole experiment for one config: train, task accuracy, DAS, neuron-wise search and
+every control, with timings. `RunResult.summary()` is the JSON report."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pandas as pd
+
+from .causal import HYPOTHESES
+from .config import RunConfig, validate
+from .controls import full_layer_iia, permutation_iia, permutation_units, random_rotation_iia
+from .das import DASResult, train_das
+from .iia import IIA, SiteData, site_data
+from .models import MLP
+from .rng import generator
+from .search import NeuronResult, neuron_search
+from .task import sample_pairs
+from .train import accuracy_table, entities_for, heldout_examples, new_model, train_model
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class PairSet:
+    """DAS train/val/test pairs and per-variable neuron-search pairs at one site."""
+
+    train: SiteData
+    val: SiteData
+    test: SiteData
+    search: list[SiteData]
+
+
+def pair_set(model: MLP, cfg: RunConfig, layer: int | None = None,
+             hypothesis: str | None = None) -> PairSet:
+    """Pairs depend on the seed and hypothesis only, so any network sees the same pairs."""
+    layer = cfg.das.layer if layer is None else layer
+    hyp = hypothesis or cfg.das.hypothesis
+    n_vars, ent, d = len(HYPOTHESES[hyp].variables), entities_for(cfg), cfg.das
+
+    def make(n, split, name, only=None):
+        pairs = sample_pairs(n, n_vars, ent, split, generator(cfg.seed, "pairs", hyp, name), only)
+        return site_data(model, layer, pairs, hyp)
+
+    types = ("V1", "V2")[:n_vars]
+    return PairSet(make(d.n_train_pairs, "train", "train"), make(d.n_val_pairs, "train", "val"),
+                   make(d.n_test_pairs, "test", "test"),
+                   [make(cfg.neuron.n_search_pairs, "train", f"search-{v}", v) for v in types])
+
+
+def run_das(model: MLP, cfg: RunConfig, pairs: PairSet, stream: str = "das",
+            progress: Progress | None = None) -> DASResult:
+    return train_das(model, pairs.train, pairs.val, pairs.test, cfg.das.k, cfg.das,
+                     generator(cfg.seed, stream), progress)
+
+
+def run_neuron(model: MLP, cfg: RunConfig, pairs: PairSet) -> NeuronResult:
+    return neuron_search(model, pairs.search, pairs.test, cfg.das.k, cfg.neuron.max_exhaustive)
+
+
+@dataclass
+class RunResult:
+    config: RunConfig
+    model: MLP
+    history: pd.DataFrame
+    accuracy: pd.DataFrame
+    das: DASResult
+    neuron: NeuronResult
+    controls: dict[str, IIA]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def task_accuracy(self) -> float:
+        return float(self.accuracy.loc[self.accuracy.pattern == "all", "accuracy"].iloc[0])
+
+    def summary(self) -> dict:
+        das = self.das.test.as_dict()
+        return {
+            "config": self.config.to_flat(),
+            "task_accuracy": self.task_accuracy,
+            "accuracy_by_pattern": dict(zip(self.accuracy.pattern, self.accuracy.accuracy)),
+            "das": {**das, "best_restart": self.das.best_restart,
+                    "restarts": self.das.restarts.to_dict("records")},
+            "neuron": {**self.neuron.test.as_dict(),
+                       "neurons": [list(s) for s in self.neuron.subsets],
+                       "exhaustive": self.neuron.exhaustive},
+            "controls": {
+                "untrained_das_iia": self.controls["untrained_das"].iia,
+                "random_rotation_iia": self.controls["random_rotation"].iia,
+                "closest_permutation_iia": self.controls["closest_permutation"].iia,
+                "closest_permutation_units": permutation_units(self.das.rotation,
+                                                               self.das.var_mask),
+                "full_layer_iia": self.controls["full_layer"].iia,
+                "no_intervention_baseline": self.das.test.baseline,
+            },
+            "timings": dict(self.timings),
+        }
+
+
+class _Timer:
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str):
+        start = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - start, 3)
+
+
+def _scaled(progress: Progress | None, lo: float, hi: float) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda frac, msg: progress(lo + (hi - lo) * frac, msg)
+
+
+def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
+    validate(cfg)
+    timer = _Timer()
+    with timer.phase("train"):
+        model, history = train_model(cfg, _scaled(progress, 0.0, 0.45))
+    with timer.phase("evaluate"):
+        accuracy = accuracy_table(model, heldout_examples(cfg))
+        pairs = pair_set(model, cfg)
+    with timer.phase("das"):
+        das = run_das(model, cfg, pairs, progress=_scaled(progress, 0.45, 0.65))
+    with timer.phase("neuron"):
+        neuron = run_neuron(model, cfg, pairs)
+        if progress:
+            progress(0.75, "neuron-wise search done")
+    with timer.phase("controls"):
+        untrained = new_model(cfg, "untrained-init").eval().requires_grad_(False)
+        untrained_das = run_das(untrained, cfg, pair_set(untrained, cfg), "das-untrained",
+                                _scaled(progress, 0.75, 0.95))
+        controls = {
+            "untrained_das": untrained_das.test,
+            "random_rotation": random_rotation_iia(model, pairs.test, das.var_mask,
+                                                   generator(cfg.seed, "random-rotation")),
+            "closest_permutation": permutation_iia(model, pairs.test, das.var_mask, das.rotation),
+            "full_layer": full_layer_iia(model, pairs.test),
+        }
+    if progress:
+        progress(1.0, "done")
+    timer.timings["total"] = round(sum(timer.timings.values()), 3)
+    return RunResult(cfg, model, history, accuracy, das, neuron, controls, timer.timings)
