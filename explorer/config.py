@@ -18,6 +18,7 @@ ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "leaky_relu")
 DISTRIBUTIONS = ("gaussian", "uniform")
 HYPOTHESES = ("both", "left", "identity")
 MAPS = ("orthogonal", "linear")
+INITS = ("random", "identity", "neuron")
 
 
 class ConfigError(ValueError):
@@ -58,6 +59,7 @@ class DASConfig:
     hypothesis: str = "both"
     map: str = "orthogonal"  # orthogonal rotation, or a general invertible linear map
     restarts: int = 3
+    das_init: str = "random"  # restart 0 starts random, at the identity, or at the neuron-wise answer
     das_steps: int = 600
     das_lr: float = 0.01
     das_batch_size: int = 256
@@ -177,6 +179,7 @@ def validate(cfg: RunConfig) -> RunConfig:
     max_k = cfg.site_dim(d.layer) // n_variables(d.hypothesis)
     _check_range("k", d.k, 1, max_k)
     _check_range("restarts", d.restarts, 1, 32)
+    _check_choice("das_init", d.das_init, INITS)
     _check_range("das_steps", d.das_steps, 1, 100_000)
     if not (0.0 < d.das_lr <= 1.0) or math.isnan(d.das_lr):
         raise ConfigError("das_lr", f"must be in (0, 1] (got {d.das_lr})")

@@ -29,10 +29,13 @@ Progress = Callable[[float, str], None]
 class LearnedMap(nn.Module):
     """r independent d x d maps; `matrices()` gives (R, R^-1), each (r, d, d)."""
 
-    def __init__(self, d: int, restarts: int, kind: str, gen: torch.Generator):
+    def __init__(self, d: int, restarts: int, kind: str, gen: torch.Generator,
+                 first: torch.Tensor | None = None):
         super().__init__()
         self.kind = kind
         start = torch.linalg.qr(torch.randn(restarts, d, d, generator=gen)).Q
+        if first is not None:  # restart 0 starts from a given orthogonal matrix
+            start[0] = first
         self.weight = nn.Parameter(start)
         if kind == "orthogonal":
             orthogonal(self, "weight")
@@ -40,6 +43,14 @@ class LearnedMap(nn.Module):
     def matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
         w = self.weight
         return (w, w.transpose(-1, -2)) if self.kind == "orthogonal" else (w, torch.linalg.inv(w))
+
+
+def units_permutation(subsets: tuple[tuple[int, ...], ...], d: int) -> torch.Tensor:
+    """The permutation P (d, d) whose rotated coordinates h @ P list the given units first
+    (variable after variable), then the remaining units in order."""
+    listed = [u for subset in subsets for u in subset]
+    order = listed + [u for u in range(d) if u not in listed]
+    return torch.eye(d)[:, order]
 
 
 @dataclass(frozen=True)
@@ -61,9 +72,10 @@ def _iia_per_restart(model: MLP, data: SiteData, mask, rotation, inverse) -> tor
 
 def train_das(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int,
               cfg: DASConfig, gen: torch.Generator, progress: Progress | None = None,
-              log_every: int = 50) -> DASResult:
+              first: torch.Tensor | None = None, log_every: int = 50) -> DASResult:
+    """`first`, if given, is restart 0's starting matrix (d, d); the others start random."""
     d, n_vars = train.base_h.shape[-1], train.source_h.shape[1]
-    learned = LearnedMap(d, cfg.restarts, cfg.map, gen)
+    learned = LearnedMap(d, cfg.restarts, cfg.map, gen, first)
     mask = block_mask(k, n_vars, d)
     opt = torch.optim.Adam(learned.parameters(), lr=cfg.das_lr)
     target = train.counterfactual_label.float()
@@ -80,7 +92,7 @@ def train_das(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int
         if step % log_every == 0 or step == cfg.das_steps:
             rotation, inverse = (m.detach() for m in learned.matrices())
             val_iia = _iia_per_restart(model, val, mask, rotation, inverse)
-            rows += [{"step": step, "restart": r, "loss": float(loss[r]),
+            rows += [{"step": step, "restart": r, "loss": float(loss[r].detach()),
                       "val_iia": float(val_iia[r])} for r in range(cfg.restarts)]
             if progress:
                 progress(step / cfg.das_steps, f"DAS step {step}/{cfg.das_steps}")

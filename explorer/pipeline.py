@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import pandas as pd
+import torch
 
 from .causal import HYPOTHESES
 from .config import RunConfig, validate
 from .controls import full_layer_iia, permutation_iia, permutation_units, random_rotation_iia
-from .das import DASResult, train_das
+from .das import DASResult, train_das, units_permutation
 from .iia import IIA, SiteData, site_data
 from .models import MLP
 from .rng import generator
@@ -51,10 +52,22 @@ def pair_set(model: MLP, cfg: RunConfig, layer: int | None = None,
                    [make(cfg.neuron.n_search_pairs, "train", f"search-{v}", v) for v in types])
 
 
+def das_start(model: MLP, cfg: RunConfig, pairs: PairSet,
+              neuron: NeuronResult | None = None) -> torch.Tensor | None:
+    """Restart 0's starting matrix for the config's `das_init` (None: all restarts random)."""
+    d, init = pairs.test.base_h.shape[-1], cfg.das.das_init
+    if init == "identity":
+        return torch.eye(d)
+    if init == "neuron":
+        return units_permutation((neuron or run_neuron(model, cfg, pairs)).subsets, d)
+    return None
+
+
 def run_das(model: MLP, cfg: RunConfig, pairs: PairSet, stream: str = "das",
-            progress: Progress | None = None) -> DASResult:
+            progress: Progress | None = None, neuron: NeuronResult | None = None) -> DASResult:
     return train_das(model, pairs.train, pairs.val, pairs.test, cfg.das.k, cfg.das,
-                     generator(cfg.seed, stream), progress)
+                     generator(cfg.seed, stream), progress,
+                     first=das_start(model, cfg, pairs, neuron))
 
 
 def run_neuron(model: MLP, cfg: RunConfig, pairs: PairSet) -> NeuronResult:
@@ -125,12 +138,12 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     with timer.phase("evaluate"):
         accuracy = accuracy_table(model, heldout_examples(cfg))
         pairs = pair_set(model, cfg)
-    with timer.phase("das"):
-        das = run_das(model, cfg, pairs, progress=_scaled(progress, 0.45, 0.65))
     with timer.phase("neuron"):
         neuron = run_neuron(model, cfg, pairs)
         if progress:
-            progress(0.75, "neuron-wise search done")
+            progress(0.55, "neuron-wise search done")
+    with timer.phase("das"):
+        das = run_das(model, cfg, pairs, progress=_scaled(progress, 0.55, 0.75), neuron=neuron)
     with timer.phase("controls"):
         untrained = new_model(cfg, "untrained-init").eval().requires_grad_(False)
         untrained_das = run_das(untrained, cfg, pair_set(untrained, cfg), "das-untrained",

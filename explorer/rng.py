@@ -10,6 +10,15 @@ import hashlib
 
 import torch
 
+# Floating-point sums can differ with the number of intra-op threads, and DAS training
+# amplifies such differences. Entry points (CLI, app, benchmarks, tests) call
+# `fix_threads()` so a shared config and seed give bit-identical numbers on any machine.
+THREADS = 2
+
+
+def fix_threads() -> None:
+    torch.set_num_threads(THREADS)
+
 
 def derive_seed(seed: int, *names: object) -> int:
     text = "/".join([str(seed), *map(str, names)]).encode()

@@ -1,0 +1,130 @@
+"""Command line: `python -m explorer run [--flag value ...] [--json PATH]`.
+
+Every config field is a kebab-case flag (`--entity-dim 4 --layer 1 --k 8 ...`). An invalid
+config exits with code 2 and one line naming the field and its allowed values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import checkpoints
+from .config import ConfigError, RunConfig, flat_field_types, validate
+from .pipeline import RunResult, run
+from .rng import fix_threads
+from .train import heldout_examples, recipe_for, task_accuracy, train_model
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+class ProgressBar:
+    """A one-line text progress bar on stderr."""
+
+    def __init__(self, enabled: bool = True, width: int = 30):
+        self.enabled, self.width, self.start = enabled, width, time.perf_counter()
+
+    def __call__(self, frac: float, message: str) -> None:
+        if not self.enabled:
+            return
+        filled = int(round(frac * self.width))
+        bar = "#" * filled + "-" * (self.width - filled)
+        elapsed = time.perf_counter() - self.start
+        sys.stderr.write(f"\r[{bar}] {frac:4.0%} {elapsed:5.1f}s {message:<32}")
+        if frac >= 1.0:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    defaults = RunConfig().to_flat()
+    group = parser.add_argument_group("config (defaults in brackets)")
+    for name in flat_field_types():
+        group.add_argument(flag(name), dest=name, metavar="V", default=None,
+                           help=f"[{defaults[name]}]")
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    given = {k: v for k, v in vars(args).items() if k in flat_field_types() and v is not None}
+    return validate(RunConfig.from_flat(given))
+
+
+def report(result: RunResult) -> str:
+    s, c = result.summary(), result.config
+    ctl = s["controls"]
+    lines = [
+        f"hierarchical equality | {c.model.activation} MLP {c.model.layers}x{c.model.width} | "
+        f"entity dim {c.task.entity_dim} | seed {c.seed}",
+        f"task accuracy (held-out entities): {s['task_accuracy']:.4f}",
+        "" if s["task_accuracy"] >= 0.95 else
+        "  WARNING: the network has not learned the task; IIA below is not meaningful",
+        f"DAS  site {c.das.layer}, k={c.das.k}, hypothesis {c.das.hypothesis}, {c.das.map}: "
+        f"IIA {s['das']['iia']:.3f}  (label-changing pairs {s['das']['iia_label_changed']:.3f})",
+        "  by type: " + ", ".join(f"{k} {v:.3f}" for k, v in s["das"]["iia_by_type"].items()),
+        "  restarts (val/test): " + ", ".join(
+            f"{r['val_iia']:.3f}/{r['test_iia']:.3f}" for r in s["das"]["restarts"]),
+        f"neuron-wise ({'exhaustive' if s['neuron']['exhaustive'] else 'greedy'}): "
+        f"IIA {s['neuron']['iia']:.3f}  units {s['neuron']['neurons']}",
+        "controls:",
+        f"  no intervention          {ctl['no_intervention_baseline']:.3f}",
+        f"  untrained network DAS    {ctl['untrained_das_iia']:.3f}",
+        f"  random rotation          {ctl['random_rotation_iia']:.3f}",
+        f"  closest signed perm.     {ctl['closest_permutation_iia']:.3f}",
+        f"  full-layer patch         {ctl['full_layer_iia']:.3f}",
+        "timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in s["timings"].items()),
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)
+    result = run(cfg, ProgressBar(not args.quiet))
+    print(report(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.summary(), indent=2, sort_keys=True))
+    if args.checkpoint:
+        checkpoints.save(args.checkpoint, result.model, cfg, {"task_accuracy": result.task_accuracy})
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    cfg = config_from_args(args)
+    model, _ = train_model(cfg, ProgressBar(not args.quiet))
+    acc = task_accuracy(model, heldout_examples(cfg))
+    recipe = recipe_for(cfg)
+    checkpoints.save(args.out, model, cfg, {"task_accuracy": acc},
+                     {"recipe": {"lr": recipe.lr, "steps": recipe.steps}})
+    print(f"task accuracy {acc:.4f}; saved {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="train, DAS, neuron-wise search and controls; print a report")
+    add_config_flags(p_run)
+    p_run.add_argument("--json", metavar="PATH", help="write the full report as JSON")
+    p_run.add_argument("--checkpoint", metavar="PATH", help="save the trained model (safetensors)")
+    p_run.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_run.set_defaults(func=cmd_run)
+    p_train = sub.add_parser("train", help="train one model and save a checkpoint")
+    add_config_flags(p_train)
+    p_train.add_argument("--out", required=True, metavar="PATH")
+    p_train.add_argument("--quiet", action="store_true")
+    p_train.set_defaults(func=cmd_train)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    fix_threads()
+    try:
+        return args.func(args)
+    except ConfigError as err:
+        print(f"error: {flag(err.field)}: {err.message}", file=sys.stderr)
+        return 2

@@ -1,0 +1,20 @@
+import pytest
+
+from explorer.config import RunConfig
+from explorer.rng import fix_threads
+from explorer.train import heldout_examples, task_accuracy, train_model
+
+fix_threads()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long-running; deselect with -m 'not slow'")
+
+
+@pytest.fixture(scope="session")
+def trained():
+    """The default ReLU 3x16 model (seed 0), its config and held-out task accuracy."""
+    cfg = RunConfig().with_values(seed=0, train_steps=1500, n_train_pairs=2048,
+                                  n_test_pairs=2048, das_steps=300, restarts=2)
+    model, history = train_model(cfg)
+    return model, cfg, task_accuracy(model, heldout_examples(cfg))

@@ -1,0 +1,47 @@
+import torch
+
+from explorer.causal import HYPOTHESES
+
+
+def _x(*entities):
+    return torch.tensor([float(v) for v in entities]).view(1, 4)  # entity_dim 1
+
+
+A, B, C, D = 1, 2, 3, 4
+
+
+def test_both_equality_relations_by_hand():
+    model = HYPOTHESES["both"]
+    base = _x(A, A, C, D)  # V1 true, V2 false -> y false
+    assert model.run(base).tolist() == [False]
+    src = torch.stack([_x(A, B, C, C), _x(B, B, D, D)], dim=1)  # V1 false / V2 true
+    cases = {(True, False): True,  # V1 := False -> F == F
+             (False, True): True,  # V2 := True -> T == T
+             (True, True): False,  # V1 := F, V2 := T
+             (False, False): False}
+    for flags, expected in cases.items():
+        label = model.counterfactual(base, src, torch.tensor([flags]))
+        assert label.tolist() == [expected], flags
+
+
+def test_left_equality_and_identity_by_hand():
+    base = _x(A, A, C, C)  # y true
+    src = torch.stack([_x(B, D, C, C)], dim=1)
+    flag = torch.tensor([[True]])
+    # left: V1 := (B == D) = False, right equality of the base stays True -> False
+    assert HYPOTHESES["left"].counterfactual(base, src, flag).tolist() == [False]
+    # identity: V1 := a_source = B; (B == b_base = A) False; (c == d) True -> False
+    assert HYPOTHESES["identity"].counterfactual(base, src, flag).tolist() == [False]
+    src_same_a = torch.stack([_x(A, D, C, D)], dim=1)  # a_source equals a_base
+    assert HYPOTHESES["identity"].counterfactual(base, src_same_a, flag).tolist() == [True]
+    # left with a source whose a == b: V1 := True -> True
+    src_eq = torch.stack([_x(D, D, A, B)], dim=1)
+    assert HYPOTHESES["left"].counterfactual(base, src_eq, flag).tolist() == [True]
+
+
+def test_no_intervention_leaves_the_label():
+    base = torch.randn(50, 16)
+    src = torch.randn(50, 2, 16)
+    none = torch.zeros(50, 2, dtype=torch.bool)
+    model = HYPOTHESES["both"]
+    assert torch.equal(model.counterfactual(base, src, none), model.run(base))
