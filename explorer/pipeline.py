@@ -43,7 +43,8 @@ def pair_set(model: MLP, cfg: RunConfig, layer: int | None = None,
     n_vars, ent, d = len(HYPOTHESES[hyp].variables), entities_for(cfg), cfg.das
 
     def make(n, split, name, only=None):
-        pairs = sample_pairs(n, n_vars, ent, split, generator(cfg.seed, "pairs", hyp, name), only)
+        gen = generator(cfg.seed, "pairs", hyp, name)
+        pairs = sample_pairs(n, n_vars, ent, split, gen, only, identity=hyp == "identity")
         return site_data(model, layer, pairs, hyp)
 
     types = ("V1", "V2")[:n_vars]

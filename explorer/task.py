@@ -112,16 +112,32 @@ class Pairs:
 
 
 def sample_pairs(n: int, n_vars: int, entities: Entities, split: str, gen: torch.Generator,
-                 only: str | None = None) -> Pairs:
+                 only: str | None = None, identity: bool = False) -> Pairs:
     """Balanced pairs: base and each source patterns balanced; intervention types one each.
 
     With two variables the types are V1 only, V2 only and both, a third each; `only`
     restricts every pair to one type (used by the neuron-wise search to score one variable).
+    `identity` balances pairs for the Identity of First Argument hypothesis: in half of the
+    pairs the source's a is the base's b, so the swapped value matters half of the time
+    (with fresh entities it would otherwise never equal b, and every label would be fixed).
     """
     base = sample_examples(n, entities, split, gen)
     sources = torch.stack(
         [sample_examples(n, entities, split, gen).x for _ in range(n_vars)], dim=1)
+    if identity:
+        sources[:, 0] = _first_matches_base_b(sources[:, 0], base.x, balanced(n, 2, gen).bool())
     types = INTERVENTION_TYPES[n_vars]
     kind = (torch.full((n,), types.index(only)) if only else balanced(n, len(types), gen))
     table = torch.tensor([[name in (var, "both") for var in types[:n_vars]] for name in types])
     return Pairs(base, sources, table[kind], kind)
+
+
+def _first_matches_base_b(source: torch.Tensor, base: torch.Tensor,
+                          where: torch.Tensor) -> torch.Tensor:
+    """Set the source's a (and its b, where a == b) to the base's b on the rows `where`."""
+    a, b, c, d = source.unflatten(-1, (4, -1)).unbind(-2)
+    base_b = base.unflatten(-1, (4, -1))[:, 1]
+    same = (a == b).all(-1)
+    new_a = torch.where(where[:, None], base_b, a)
+    new_b = torch.where((where & same)[:, None], base_b, b)
+    return torch.cat([new_a, new_b, c, d], dim=-1)

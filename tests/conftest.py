@@ -7,10 +7,6 @@ from explorer.train import heldout_examples, task_accuracy, train_model
 fix_threads()
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: long-running; deselect with -m 'not slow'")
-
-
 @pytest.fixture(scope="session")
 def trained():
     """The default ReLU 3x16 model (seed 0), its config and held-out task accuracy."""

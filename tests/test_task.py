@@ -59,3 +59,20 @@ def test_pairs_balance_bases_sources_and_intervention_types():
         assert eq == 0.5
     only = sample_pairs(90, 2, _entities(), "train", generator(0, "q"), only="V2")
     assert only.intervened.tolist() == [[False, True]] * 90
+
+
+def test_identity_pairs_make_the_swapped_first_argument_matter_half_the_time():
+    from explorer.causal import counterfactual_labels
+    pairs = sample_pairs(1000, 1, _entities(), "train", generator(0, "i"), identity=True)
+    a_src = pairs.sources[:, 0].view(-1, 4, 4)[:, 0]
+    b_src = pairs.sources[:, 0].view(-1, 4, 4)[:, 1]
+    b_base = pairs.base.x.view(-1, 4, 4)[:, 1]
+    matches = (a_src == b_base).all(-1)
+    assert matches.sum() == 500
+    # sources stay balanced on their own equality
+    assert (a_src == b_src).all(-1).sum() == 500
+    labels = counterfactual_labels("identity", pairs)
+    assert abs(labels.float().mean() - 0.5) < 0.05  # match and c == d are independent
+    # the label now depends on the source: it flips with the match in every pair
+    c, d = pairs.base.x.view(-1, 4, 4)[:, 2], pairs.base.x.view(-1, 4, 4)[:, 3]
+    assert torch.equal(labels, matches == (c == d).all(-1))

@@ -1,0 +1,43 @@
+"""Speed of the default pipeline on this machine (issue: < 15 s wall, < 1.5 GB peak).
+
+    python benchmarks/speed.py [--seed 0]
+
+Prints each phase's seconds, the total, peak memory, and whether DAS at its default budget
+is within 0.01 of its converged IIA (the same DAS run four times as long).
+"""
+
+import argparse
+import time
+
+import common  # noqa: F401  (fixes threads, sets the path)
+from common import peak_rss_mb
+
+from explorer.config import RunConfig
+from explorer.pipeline import pair_set, run, run_das
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    cfg = RunConfig().with_values(seed=args.seed)
+    start = time.perf_counter()
+    result = run(cfg)
+    wall = time.perf_counter() - start
+    summary = result.summary()
+    print(f"default pipeline, seed {args.seed}: task accuracy {summary['task_accuracy']:.4f}, "
+          f"DAS IIA {summary['das']['iia']:.3f}, neuron IIA {summary['neuron']['iia']:.3f}")
+    for phase, seconds in result.timings.items():
+        print(f"  {phase:<10} {seconds:6.2f} s")
+    print(f"wall time {wall:.2f} s (target < 15 s); peak memory {peak_rss_mb():.0f} MB "
+          f"(target < 1500 MB)")
+    long_cfg = cfg.with_values(das_steps=4 * cfg.das.das_steps)
+    converged = run_das(result.model, long_cfg, pair_set(result.model, long_cfg))
+    gap = converged.test.iia - summary["das"]["iia"]
+    print(f"DAS convergence: {cfg.das.das_steps} steps {summary['das']['iia']:.3f}, "
+          f"{long_cfg.das.das_steps} steps {converged.test.iia:.3f} (gap {gap:+.3f}, "
+          f"target within 0.01)")
+
+
+if __name__ == "__main__":
+    main()
