@@ -1,0 +1,11 @@
+"""The Streamlit UI of the alignment explorer (`streamlit run streamlit_app.py`).
+
+    params     config widgets <-> URL query parameters (one key and one parameter per field)
+    sidebar    the config widgets and the Train button
+    state      bounded stores of models / searches / DAS runs keyed by config; cached tables
+    common     shared UI pieces (progress, guards, notices)
+    pages_*    one module per page: train, geometry, neuron, das, swaps, share
+    exports    downloadable results, rotation and checkpoint
+
+Only this package imports Streamlit; all math lives in `explorer`.
+"""

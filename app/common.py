@@ -1,0 +1,75 @@
+"""Small UI pieces the pages share: progress bars, charts, guards and notices."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import params, state
+from explorer.config import RunConfig
+
+LEARNED = 0.95  # below this held-out accuracy, IIA says little about the network
+LAST_MODEL, LAST_RUN = "_last_model_flat", "_last_run_flat"
+
+
+def progress_bar(container, text: str):
+    """A progress bar and the (frac, message) callback the engine reports to."""
+    bar = container.progress(0.0, text=text)
+    return bar, lambda frac, message: bar.progress(min(max(frac, 0.0), 1.0), text=message)
+
+
+def chart(figure, stretch: bool = True) -> None:
+    st.altair_chart(figure, width="stretch" if stretch else "content")
+
+
+def attempt(what: str, fn, *args, **kwargs):
+    """Run an engine call; on failure show an inline error instead of a traceback."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as err:  # noqa: BLE001 - the page must survive any engine failure
+        st.error(f"{what} failed: {type(err).__name__}: {err}")
+        return None
+
+
+def require_model(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
+    """True when a model matches the config; otherwise say why not and what to do."""
+    if entry is not None:
+        return True
+    last = st.session_state.get(LAST_MODEL)
+    if last and last != state.model_flat(cfg):
+        st.warning("The configuration changed since you trained "
+                   f"({params.changed_fields(last, state.model_flat(cfg))}); the earlier "
+                   "model's results are not shown. Press **Train** in the sidebar to train "
+                   "this configuration (returning to the earlier one is instant).")
+    else:
+        st.info("No trained model for this configuration yet: press **Train** in the sidebar.")
+    return False
+
+
+def accuracy_banner(entry: state.TrainedModel) -> None:
+    """Task accuracy first: interventions on a network that fails the task mean little."""
+    acc = entry.task_accuracy
+    st.metric("Held-out task accuracy", f"{acc:.3f}")
+    if acc < LEARNED:
+        st.warning(f"The network has not learned the task (held-out accuracy {acc:.3f} < "
+                   f"{LEARNED}). Interchange intervention accuracy is meaningless on a "
+                   "network that fails the task: train longer or change the recipe first.")
+
+
+def run_alignment_ui(cfg: RunConfig, entry: state.TrainedModel, key: str,
+                     label: str = "Run DAS") -> state.AlignmentRun | None:
+    """The alignment run for this config: looked up, or computed when the button is pressed."""
+    run = state.find_alignment(cfg)
+    if st.button(label, key=key, type="primary", disabled=run is not None,
+                 help="neuron-wise search, DAS with restarts, and every control "
+                      "(disabled once computed for this configuration)"):
+        bar, update = progress_bar(st, "Running DAS…")
+        run = attempt("DAS", state.run_alignment, entry, cfg, update)
+        bar.empty()
+    if run is not None:
+        st.session_state[LAST_RUN] = cfg.to_flat()
+        return run
+    last = st.session_state.get(LAST_RUN)
+    if last and state.model_flat(RunConfig.from_flat(last)) == state.model_flat(cfg):
+        st.info(f"Alignment settings changed since the last run "
+                f"({params.changed_fields(last, cfg.to_flat())}): press **{label}** to update.")
+    return None

@@ -1,0 +1,48 @@
+"""The sidebar: every config widget, and the Train button with the model's status."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import common, params, state
+from app.params import ALIGNMENT, NETWORK, SEARCH_BUDGET, TRAINING
+from explorer.config import ConfigError, RunConfig
+from explorer.train import recipe_for
+
+
+def config_ui():
+    """Draw the config widgets. Returns the config they describe (or the last valid one and
+    the error naming the bad field) and the slot, below the training settings, for Train."""
+    bar = st.sidebar
+    bar.header("Network")
+    values = params.group_ui(NETWORK, bar)
+    values |= params.group_ui(TRAINING, bar.expander("Task and training budget"))
+    train_slot = bar.container()
+    bar.header("Alignment")
+    layer_bound = {"layer": values["layers"]}
+    values |= params.group_ui(ALIGNMENT[:2], bar, layer_bound)
+    values |= params.group_ui(ALIGNMENT[2:], bar, {"k": params.max_k(values)})
+    values |= params.group_ui(SEARCH_BUDGET, bar.expander("Search budget"))
+    return (*params.current_config(values), train_slot)
+
+
+def train_ui(cfg: RunConfig, error: ConfigError | None, bar) -> state.TrainedModel | None:
+    """The Train button and the status of the model for this config (drawn into `bar`)."""
+    entry = state.find_model(cfg) if error is None else None
+    recipe = recipe_for(cfg)
+    pressed = bar.button("Train", key="train_button", type="primary",
+                         disabled=error is not None or entry is not None, width="stretch",
+                         help=f"{recipe.steps} steps at lr {recipe.lr:g} "
+                              "(disabled once this configuration is trained)")
+    if pressed:
+        progress, update = common.progress_bar(bar, "Training…")
+        entry = common.attempt("Training", state.train, cfg, update)
+        progress.empty()
+    if entry is not None:
+        st.session_state[common.LAST_MODEL] = state.model_flat(cfg)
+        bar.success(f"Trained ({entry.source}): held-out accuracy "
+                    f"{entry.task_accuracy:.3f}, {entry.seconds:.1f} s")
+    elif error is None:
+        bar.caption(f"Not trained yet: {recipe.steps} steps of {cfg.train.train_batch_size} "
+                    f"at lr {recipe.lr:g}.")
+    return entry

@@ -1,0 +1,63 @@
+"""The alignment explorer: train a small MLP on hierarchical equality, look inside it, and
+test with interchange interventions where it holds the intermediate variables.
+
+Run: `streamlit run streamlit_app.py`. UI only: widgets -> config -> cached explorer calls ->
+charts. The pieces live in `app/`; the math in `explorer/`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import params, sidebar
+from app import pages_das, pages_geometry, pages_neuron, pages_share, pages_swaps, pages_train
+from explorer.rng import fix_threads
+
+PAGES = {
+    "train": ("Train", pages_train.render),
+    "geometry": ("Hidden geometry", pages_geometry.render),
+    "neuron": ("Neuron-wise search", pages_neuron.render),
+    "das": ("DAS", pages_das.render),
+    "swaps": ("Swap interventions", pages_swaps.render),
+    "share": ("Share & export", pages_share.render),
+}
+
+
+def page_ui() -> str:
+    return params.view_ui(st.radio, "page", "Page", list(PAGES), horizontal=True,
+                          format_func=lambda p: PAGES[p][0], label_visibility="collapsed")
+
+
+def problems_ui(error) -> None:
+    """Problems with the link (kept until dismissed), this run's notes, and a bad field."""
+    ss = st.session_state
+    if ss[params.PROBLEMS]:
+        st.error("Some link parameters were invalid and were replaced:\n\n- "
+                 + "\n- ".join(ss[params.PROBLEMS]))
+        if st.button("Dismiss", key="dismiss_problems"):
+            ss[params.PROBLEMS] = []
+            st.rerun()
+    for note in ss[params.NOTES]:
+        st.info(f"Adjusted {note}")
+    if error is not None:
+        st.error(f"**{error.field}**: {error.message}. Showing the last valid configuration; "
+                 "fix the field to continue.")
+
+
+def main() -> None:
+    st.set_page_config(page_title="Alignment explorer", page_icon="🧭", layout="wide")
+    fix_threads()
+    params.seed_from_url()
+    cfg, error, train_slot = sidebar.config_ui()
+    entry = sidebar.train_ui(cfg, error, train_slot)
+    st.title("Alignment explorer")
+    st.caption("Where, and in what form, does a small network hold the intermediate "
+               "variables of the algorithm it solves?")
+    page = page_ui()
+    problems_ui(error)
+    PAGES[page][1](cfg, entry)
+    if error is None:
+        params.sync_url(cfg)
+
+
+main()
