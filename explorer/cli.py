@@ -103,6 +103,33 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import parse_grid, sweep
+
+    base = config_from_args(args)
+    try:
+        grid = parse_grid(args.grid)
+        table = sweep(grid, args.out, base, workers=args.workers, backend=args.backend,
+                      address=args.address, progress=ProgressBar(not args.quiet))
+    except ValueError as err:
+        if isinstance(err, ConfigError):
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"{len(table)} rows in {args.out}")
+    return 0
+
+
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    from .pretrain import QUICK, PretrainGrid, pretrain
+
+    grid = QUICK if args.quick else PretrainGrid()
+    results = pretrain(args.out, grid, workers=args.workers, progress=ProgressBar(not args.quiet))
+    print(f"{len(results)} result rows and {len(list(Path(args.out, 'models').glob('*.safetensors')))}"
+          f" checkpoints in {args.out}/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +144,22 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--out", required=True, metavar="PATH")
     p_train.add_argument("--quiet", action="store_true")
     p_train.set_defaults(func=cmd_train)
+    p_sweep = sub.add_parser("sweep", help="measure methods over a grid; resumable CSV")
+    add_config_flags(p_sweep)
+    p_sweep.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
+                         help="a config field (or 'method': das,neuron) and its values; repeat")
+    p_sweep.add_argument("--out", required=True, metavar="CSV")
+    p_sweep.add_argument("--workers", type=int, default=1, help="local worker processes")
+    p_sweep.add_argument("--backend", choices=("local", "ray"), default="local")
+    p_sweep.add_argument("--address", default=None, help="Ray cluster address (with --backend ray)")
+    p_sweep.add_argument("--quiet", action="store_true")
+    p_sweep.set_defaults(func=cmd_sweep)
+    p_pre = sub.add_parser("pretrain", help="regenerate pretrained/ (checkpoints and results)")
+    p_pre.add_argument("--out", default="pretrained")
+    p_pre.add_argument("--workers", type=int, default=2)
+    p_pre.add_argument("--quick", action="store_true", help="one ReLU model, k = 8 only")
+    p_pre.add_argument("--quiet", action="store_true")
+    p_pre.set_defaults(func=cmd_pretrain)
     return parser
 
 

@@ -75,6 +75,26 @@ def run_neuron(model: MLP, cfg: RunConfig, pairs: PairSet) -> NeuronResult:
     return neuron_search(model, pairs.search, pairs.test, cfg.das.k, cfg.neuron.max_exhaustive)
 
 
+def untrained_model(cfg: RunConfig) -> MLP:
+    """The untrained-network control: same shape, its own init stream, never trained."""
+    return new_model(cfg, "untrained-init").eval().requires_grad_(False)
+
+
+def run_controls(model: MLP, cfg: RunConfig, pairs: PairSet, das: DASResult,
+                 progress: Progress | None = None,
+                 untrained: MLP | None = None) -> dict[str, IIA]:
+    """Every control of a DAS result (see explorer.controls), on the same test pairs."""
+    untrained = untrained or untrained_model(cfg)
+    untrained_das = run_das(untrained, cfg, pair_set(untrained, cfg), "das-untrained", progress)
+    return {
+        "untrained_das": untrained_das.test,
+        "random_rotation": random_rotation_iia(model, pairs.test, das.var_mask,
+                                               generator(cfg.seed, "random-rotation")),
+        "closest_permutation": permutation_iia(model, pairs.test, das.var_mask, das.rotation),
+        "full_layer": full_layer_iia(model, pairs.test),
+    }
+
+
 @dataclass
 class RunResult:
     config: RunConfig
@@ -146,16 +166,7 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     with timer.phase("das"):
         das = run_das(model, cfg, pairs, progress=_scaled(progress, 0.55, 0.75), neuron=neuron)
     with timer.phase("controls"):
-        untrained = new_model(cfg, "untrained-init").eval().requires_grad_(False)
-        untrained_das = run_das(untrained, cfg, pair_set(untrained, cfg), "das-untrained",
-                                _scaled(progress, 0.75, 0.95))
-        controls = {
-            "untrained_das": untrained_das.test,
-            "random_rotation": random_rotation_iia(model, pairs.test, das.var_mask,
-                                                   generator(cfg.seed, "random-rotation")),
-            "closest_permutation": permutation_iia(model, pairs.test, das.var_mask, das.rotation),
-            "full_layer": full_layer_iia(model, pairs.test),
-        }
+        controls = run_controls(model, cfg, pairs, das, _scaled(progress, 0.75, 0.95))
     if progress:
         progress(1.0, "done")
     timer.timings["total"] = round(sum(timer.timings.values()), 3)

@@ -11,9 +11,11 @@ import hashlib
 import torch
 
 # Floating-point sums can differ with the number of intra-op threads, and DAS training
-# amplifies such differences. Entry points (CLI, app, benchmarks, tests) call
+# amplifies such differences. Entry points (CLI, app, benchmarks, tests, sweep workers) call
 # `fix_threads()` so a shared config and seed give bit-identical numbers on any machine.
-THREADS = 2
+# One thread: these networks are too small to gain from more, and spinning OpenMP threads
+# slow down by an order of magnitude when processes share a 2-core host.
+THREADS = 1
 
 
 def fix_threads() -> None:
