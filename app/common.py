@@ -65,6 +65,8 @@ def run_alignment_ui(cfg: RunConfig, entry: state.TrainedModel, key: str,
         bar, update = progress_bar(st, "Running DAS…")
         run = attempt("DAS", state.run_alignment, entry, cfg, update)
         bar.empty()
+        if run is not None:
+            st.rerun()
     if run is not None:
         st.session_state[LAST_RUN] = cfg.to_flat()
         return run

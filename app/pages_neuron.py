@@ -23,6 +23,8 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
                  disabled=result is not None):
         with st.spinner("Scoring neuron subsets…"):
             result = common.attempt("Neuron-wise search", state.run_neuron, entry, cfg)
+        if result is not None:
+            st.rerun()
     if result is None:
         return
     show_result(result)

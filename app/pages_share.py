@@ -6,14 +6,15 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from app import exports, state
+from app import exports, params, state
 from explorer.config import RunConfig
 
 
-def share_link() -> str:
-    """The app's URL with the current query string (the config and view settings)."""
+def share_link(cfg: RunConfig) -> str:
+    """The app's URL with the query string of this config and view."""
     base = st.context.url or "http://localhost:8501/"
-    return f"{base}?{urlencode(st.query_params.to_dict())}"
+    base = base if base.endswith("/") else base + "/"
+    return f"{base}?{urlencode(params.url_params(cfg))}"
 
 
 def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
@@ -22,7 +23,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
                 "the same seed, training and searches give bit-identical numbers (press "
                 "**Train** and **Run DAS** there, or get them instantly if this server still "
                 "has them).")
-    st.code(share_link(), language=None, wrap_lines=True)
+    st.code(share_link(cfg), language=None, wrap_lines=True)
     st.subheader("Downloads")
     if entry is None:
         st.info("Train a model for this configuration to download results and checkpoints.")

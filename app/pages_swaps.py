@@ -53,7 +53,7 @@ def pair_ui(cfg, entry, run, pairs) -> None:
     table = swaps.pair_table(pairs, 0, cfg.das.hypothesis)
     _, vectors = swaps.entity_names(pairs, 0)
     st.subheader("The pair")
-    st.dataframe(table, hide_index=True, key="swap_pair")
+    st.dataframe(_as_text(table), hide_index=True, key="swap_pair")
     with st.expander("Entity vectors (equal names = equal vectors)"):
         st.dataframe(pd.DataFrame(vectors).T.round(3), key="swap_vectors")
     data = swaps.site_pairs(entry.model, cfg, pairs)
@@ -66,8 +66,18 @@ def pair_ui(cfg, entry, run, pairs) -> None:
     cols[1].metric("Expected counterfactual label", str(expected))
     cols[2].metric("Swaps that match", f"{int(outcomes.correct.sum())} / {len(outcomes)}")
     shown = outcomes[["method", "base_prediction", "prediction", "counterfactual_label",
-                      "correct"]].rename(columns={"prediction": "prediction after swap"})
-    st.dataframe(shown, hide_index=True, key="swap_outcome_table")
+                      "correct"]].rename(columns={"prediction": "prediction after swap",
+                                                  "counterfactual_label": "expected"})
+    st.dataframe(_as_text(shown), hide_index=True, key="swap_outcome_table")
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Booleans as words (checkbox cells are hard to read); 'correct' as a mark."""
+    out = frame.copy()
+    for name in out.columns[out.dtypes == bool]:
+        words = ("✓", "✗") if name == "correct" else ("true", "false")
+        out[name] = out[name].map({True: words[0], False: words[1]})
+    return out
 
 
 def aggregate_ui(cfg, entry, run) -> None:

@@ -110,8 +110,11 @@ def _coerce_view(text: str, default):
 
 
 def _clamp(field: Field, high) -> str | None:
-    """Put the session value inside the widget's range; say so if it had to move."""
+    """Put the session value inside the widget's range; say so if it had to move. The value
+    is always written back: a widget whose range changed is a new widget to Streamlit, and
+    only a value set through session state carries over to it."""
     value = st.session_state[field.name]
+    st.session_state[field.name] = value
     if field.options:
         if value in field.options:
             return None
@@ -169,20 +172,25 @@ def view_ui(widget, key: str, label: str, options=None, **kwargs):
     """A view widget whose value survives page switches (kept in session) and rides in the
     URL. A value no longer among the options falls back to the first option."""
     ss = st.session_state
-    if key not in ss:
-        ss[key] = ss[VIEW].get(key, VIEW_DEFAULTS.get(key))
-    if options is not None and ss[key] not in list(options):
-        ss[key] = list(options)[0]
+    value = ss[key] if key in ss else ss[VIEW].get(key, VIEW_DEFAULTS.get(key))
+    if options is not None and value not in list(options):
+        value = list(options)[0]
+    ss[key] = value  # written back every run (see _clamp)
     args = (label,) if options is None else (label, options)
     value = widget(*args, key=key, **kwargs)
     ss[VIEW][key] = value
     return value
 
 
+def url_params(cfg: RunConfig) -> dict[str, str]:
+    """The query parameters that reproduce this config and view."""
+    wanted = {name: str(value) for name, value in cfg.to_flat().items()}
+    return wanted | {name: str(value) for name, value in st.session_state[VIEW].items()}
+
+
 def sync_url(cfg: RunConfig) -> None:
     """Rewrite the query string from the config and view settings (only when it changed)."""
-    wanted = {name: str(value) for name, value in cfg.to_flat().items()}
-    wanted.update({name: str(value) for name, value in st.session_state[VIEW].items()})
+    wanted = url_params(cfg)
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
 

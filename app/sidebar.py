@@ -28,7 +28,7 @@ def config_ui():
 
 def train_ui(cfg: RunConfig, error: ConfigError | None, bar) -> state.TrainedModel | None:
     """The Train button and the status of the model for this config (drawn into `bar`)."""
-    entry = state.find_model(cfg) if error is None else None
+    entry = state.find_model(cfg)  # with an error, cfg is the last valid config
     recipe = recipe_for(cfg)
     pressed = bar.button("Train", key="train_button", type="primary",
                          disabled=error is not None or entry is not None, width="stretch",
@@ -38,10 +38,12 @@ def train_ui(cfg: RunConfig, error: ConfigError | None, bar) -> state.TrainedMod
         progress, update = common.progress_bar(bar, "Training…")
         entry = common.attempt("Training", state.train, cfg, update)
         progress.empty()
+        if entry is not None:
+            st.rerun()  # redraw with the stored model (and the button disabled)
     if entry is not None:
         st.session_state[common.LAST_MODEL] = state.model_flat(cfg)
-        bar.success(f"Trained ({entry.source}): held-out accuracy "
-                    f"{entry.task_accuracy:.3f}, {entry.seconds:.1f} s")
+        bar.success(f"Model ready ({entry.source}) · held-out accuracy "
+                    f"{entry.task_accuracy:.3f} · {entry.seconds:.1f} s")
     elif error is None:
         bar.caption(f"Not trained yet: {recipe.steps} steps of {cfg.train.train_batch_size} "
                     f"at lr {recipe.lr:g}.")

@@ -14,6 +14,11 @@ import pandas as pd
 SVG = {"embedOptions": {"renderer": "svg", "actions": False}}
 CHANCE = 0.5
 UNIT_SCALE = alt.Scale(domain=[0, 1])
+CATEGORIES = alt.Scale(scheme="tableau10")
+KINDS = alt.Scale(domain=["alignment", "control", "baseline"],
+                  range=["#2a6f97", "#e07a5f", "#9aa5b1"])
+PROBE_LABELS = alt.Scale(domain=["true labels", "shuffled labels"], range=["#2a6f97", "#c3ccd6"])
+FLAT_LABELS = alt.Axis(labelAngle=0)
 
 
 def _svg(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -23,7 +28,7 @@ def _svg(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 def _chance_rule(axis: str = "y") -> alt.Chart:
     frame = pd.DataFrame({"chance": [CHANCE]})
     return alt.Chart(frame).mark_rule(strokeDash=[4, 4], color="gray").encode(
-        **{axis: alt.X("chance:Q") if axis == "x" else alt.Y("chance:Q")})
+        **{axis: alt.X("chance:Q", title=None) if axis == "x" else alt.Y("chance:Q", title=None)})
 
 
 def loss_curve(history: pd.DataFrame) -> alt.Chart:
@@ -45,7 +50,7 @@ def accuracy_curve(history: pd.DataFrame) -> alt.Chart:
 def pattern_accuracy_bars(accuracy: pd.DataFrame) -> alt.LayerChart:
     """accuracy: pattern ('all' and the four patterns), accuracy, n."""
     base = alt.Chart(accuracy, title="Held-out accuracy by input pattern").encode(
-        x=alt.X("pattern:N", sort=list(accuracy.pattern), title="pattern"),
+        x=alt.X("pattern:N", sort=list(accuracy.pattern), title="pattern", axis=FLAT_LABELS),
         y=alt.Y("accuracy:Q", scale=UNIT_SCALE), tooltip=["pattern", "accuracy", "n"])
     bars = base.mark_bar(color="#457b9d")
     text = base.mark_text(dy=-6).encode(text=alt.Text("accuracy:Q", format=".3f"))
@@ -58,7 +63,7 @@ def pca_scatter(points: pd.DataFrame, color: str, facet: str = "site",
     scatter = alt.Chart(points).mark_circle(size=14, opacity=0.6).encode(
         x=alt.X("pc1:Q", title="PC 1", axis=alt.Axis(labels=False, ticks=False)),
         y=alt.Y("pc2:Q", title="PC 2", axis=alt.Axis(labels=False, ticks=False)),
-        color=alt.Color(f"{color}:N", title=color),
+        color=alt.Color(f"{color}:N", title=color, scale=CATEGORIES),
         tooltip=[facet, color, "pattern"]).properties(width=170, height=170)
     return _svg(scatter.facet(facet=alt.Facet(f"{facet}:N", title=facet), columns=columns)
                 .resolve_scale(x="independent", y="independent"))
@@ -70,16 +75,16 @@ def explained_variance_lines(variance: pd.DataFrame) -> alt.Chart:
         point=True).encode(
         x=alt.X("component:O", title="principal component"),
         y=alt.Y("cumulative:Q", title="cumulative ratio", scale=UNIT_SCALE),
-        color=alt.Color("site:N", title="site"),
+        color=alt.Color("site:N", title="site", scale=CATEGORIES),
         tooltip=["site", "component", "ratio", "cumulative"]))
 
 
 def probe_bars(probes: pd.DataFrame) -> alt.FacetChart:
     """probes: site, variable, labels ('true labels' / 'shuffled labels'), accuracy."""
     bars = alt.Chart(probes).mark_bar().encode(
-        x=alt.X("site:O", title="site"), xOffset="labels:N",
+        x=alt.X("site:O", title="site", axis=FLAT_LABELS), xOffset="labels:N",
         y=alt.Y("accuracy:Q", title="probe accuracy (held out)", scale=UNIT_SCALE),
-        color=alt.Color("labels:N", title="probe trained on"),
+        color=alt.Color("labels:N", title="probe trained on", scale=PROBE_LABELS),
         tooltip=["site", "variable", "labels", "accuracy"]).properties(width=260, height=220)
     return _svg(bars.facet(column=alt.Column("variable:N", title="linear probe for")))
 
@@ -89,7 +94,7 @@ def iia_curve(history: pd.DataFrame) -> alt.LayerChart:
     lines = alt.Chart(history, title="DAS validation IIA").mark_line(point=True).encode(
         x=alt.X("step:Q", title="step"),
         y=alt.Y("val_iia:Q", title="validation IIA", scale=UNIT_SCALE),
-        color=alt.Color("restart:N", title="restart"),
+        color=alt.Color("restart:N", title="restart", scale=CATEGORIES),
         tooltip=["step", "restart", "val_iia", "loss"])
     return _svg(lines + _chance_rule())
 
@@ -127,9 +132,9 @@ def neuron_heatmap(scores: pd.DataFrame) -> alt.FacetChart:
 def controls_bars(controls: pd.DataFrame) -> alt.LayerChart:
     """controls: name, iia, kind ('alignment' / 'control' / 'baseline')."""
     base = alt.Chart(controls, title="IIA on held-out pairs").encode(
-        y=alt.Y("name:N", sort=list(controls.name), title=None),
+        y=alt.Y("name:N", sort=list(controls.name), title=None, axis=alt.Axis(labelLimit=260)),
         x=alt.X("iia:Q", title="IIA", scale=UNIT_SCALE), tooltip=["name", "kind", "iia"])
-    bars = base.mark_bar().encode(color=alt.Color("kind:N", title=None))
+    bars = base.mark_bar().encode(color=alt.Color("kind:N", title=None, scale=KINDS))
     text = base.mark_text(align="left", dx=3).encode(text=alt.Text("iia:Q", format=".3f"))
     return _svg(bars + text + _chance_rule("x"))
 
@@ -137,9 +142,10 @@ def controls_bars(controls: pd.DataFrame) -> alt.LayerChart:
 def swap_outcome_bars(summary: pd.DataFrame) -> alt.LayerChart:
     """summary: method, type, iia, n."""
     bars = alt.Chart(summary, title="Swap outcomes (IIA) by intervention type").mark_bar().encode(
-        x=alt.X("type:N", title="intervention", sort=list(dict.fromkeys(summary.type))),
+        x=alt.X("type:N", title="intervention", sort=list(dict.fromkeys(summary.type)),
+                axis=FLAT_LABELS),
         xOffset=alt.XOffset("method:N", sort=list(dict.fromkeys(summary.method))),
         y=alt.Y("iia:Q", title="IIA", scale=UNIT_SCALE),
-        color=alt.Color("method:N", sort=list(dict.fromkeys(summary.method))),
+        color=alt.Color("method:N", sort=list(dict.fromkeys(summary.method)), scale=CATEGORIES),
         tooltip=["method", "type", "iia", "n"])
     return _svg(bars + _chance_rule())

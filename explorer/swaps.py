@@ -113,12 +113,17 @@ def swap_outcomes(model: MLP, data: SiteData, aligns: list[Alignment]) -> pd.Dat
 
 
 def outcome_summary(outcomes: pd.DataFrame, changed_only: bool = False) -> pd.DataFrame:
-    """IIA per method and intervention type (and 'all'): method, type, iia, n."""
+    """IIA per method and intervention type (and 'all'): method, type, iia, n; methods in
+    their order in `outcomes`, types as all, V1, V2, both."""
     rows = outcomes[outcomes.label_changed] if changed_only else outcomes
     per_type = rows.groupby(["method", "type"], sort=False).correct.agg(["mean", "size"])
     overall = rows.groupby("method", sort=False).correct.agg(["mean", "size"])
     overall.index = pd.MultiIndex.from_product([overall.index, ["all"]], names=["method", "type"])
     table = pd.concat([overall, per_type]).reset_index()
+    order = {name: i for i, name in enumerate(("all", *INTERVENTION_TYPES[2]))}
+    methods = {name: i for i, name in enumerate(dict.fromkeys(outcomes.method))}
+    table = table.sort_values(["method", "type"], key=lambda col: col.map(
+        methods if col.name == "method" else order), ignore_index=True)
     return table.rename(columns={"mean": "iia", "size": "n"})
 
 
