@@ -62,6 +62,7 @@ class DASResult:
     test: IIA  # the chosen restart on the test pairs
     restarts: pd.DataFrame  # restart, val_iia, test_iia
     history: pd.DataFrame  # step, restart, loss, val_iia
+    rotations: torch.Tensor  # (r, d, d): every restart's final map, for stability analyses
 
 
 def _iia_per_restart(model: MLP, data: SiteData, mask, rotation, inverse) -> torch.Tensor:
@@ -105,4 +106,4 @@ def train_das(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int
         test=evaluate(model, test, mask, rotation[best], inverse[best]),
         restarts=pd.DataFrame({"restart": range(cfg.restarts), "val_iia": val_iia.tolist(),
                                "test_iia": test_iia.tolist()}),
-        history=pd.DataFrame(rows))
+        history=pd.DataFrame(rows), rotations=rotation)
