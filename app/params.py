@@ -7,6 +7,9 @@ after every run the URL is rewritten from the widgets, so a copied link reopens 
 configuration. Out-of-range values are clamped into the widget's range *before* it is drawn
 (Streamlit would raise otherwise) and the clamp is reported, naming the field and range.
 View settings (the page, colouring, the swap draw) ride along in `VIEW_DEFAULTS`.
+
+Budget ranges are tighter than `explorer.config.validate` allows, so that one session on a
+shared 2-core host stays within seconds to a minute and the stores stay small in memory.
 """
 
 from __future__ import annotations
@@ -49,28 +52,28 @@ TRAINING = (
     Field("distribution", "Entity distribution", options=DISTRIBUTIONS),
     Field("vocab_size", "Vocabulary size", 0, 100_000, step=1,
           help="0: fresh entities per example; else 16 or more, split train/test"),
-    Field("train_steps", "Training steps", 0, 200_000, step=100, help="0: the activation's recipe"),
+    Field("train_steps", "Training steps", 0, 50_000, step=100, help="0: the activation's recipe"),
     Field("train_lr", "Learning rate", 0.0, 1.0, step=0.001, help="0: the activation's recipe"),
-    Field("train_batch_size", "Batch size", 8, 65_536, step=64),
-    Field("eval_size", "Held-out examples", 64, 1_000_000, step=512),
+    Field("train_batch_size", "Batch size", 8, 8192, step=64),
+    Field("eval_size", "Held-out examples", 64, 100_000, step=512),
 )
 ALIGNMENT = (
     Field("hypothesis", "Hypothesis", options=HYPOTHESES),
     Field("layer", "Site (0 = input)", 0, None, slider=True),
     Field("k", "k (dims per variable)", 1, None, slider=True),
     Field("map", "Map", options=MAPS),
-    Field("restarts", "DAS restarts", 1, 32, slider=True),
+    Field("restarts", "DAS restarts", 1, 16, slider=True),
 )
 SEARCH_BUDGET = (
     Field("das_init", "Restart 0 starts at", options=INITS),
-    Field("das_steps", "DAS steps", 1, 100_000, step=50),
+    Field("das_steps", "DAS steps", 1, 20_000, step=50),
     Field("das_lr", "DAS learning rate", 0.0001, 1.0, step=0.001),
-    Field("das_batch_size", "DAS batch size", 8, 65_536, step=64),
-    Field("n_train_pairs", "Train pairs", 64, 1_000_000, step=256),
-    Field("n_val_pairs", "Validation pairs", 64, 1_000_000, step=256),
-    Field("n_test_pairs", "Test pairs", 64, 1_000_000, step=256),
-    Field("n_search_pairs", "Neuron-search pairs", 64, 100_000, step=64),
-    Field("max_exhaustive", "Max exhaustive subsets", 1, 1_000_000, step=1000),
+    Field("das_batch_size", "DAS batch size", 8, 8192, step=64),
+    Field("n_train_pairs", "Train pairs", 64, 50_000, step=256),
+    Field("n_val_pairs", "Validation pairs", 64, 20_000, step=256),
+    Field("n_test_pairs", "Test pairs", 64, 20_000, step=256),
+    Field("n_search_pairs", "Neuron-search pairs", 64, 10_000, step=64),
+    Field("max_exhaustive", "Max exhaustive subsets", 1, 100_000, step=1000),
 )
 LABELS = {"both": "Both Equality Relations (V1, V2)", "left": "Left Equality (V1)",
           "identity": "Identity of First Argument (control)"}

@@ -99,7 +99,7 @@ def iia_curve(history: pd.DataFrame) -> alt.LayerChart:
     return _svg(lines + _chance_rule())
 
 
-def rotation_heatmap(matrix: pd.DataFrame, title: str, cell: int = 14) -> alt.HConcatChart:
+def rotation_heatmap(matrix: pd.DataFrame, title: str, cell: int = 18) -> alt.HConcatChart:
     """matrix: unit, coordinate, value, block. One panel per block (V1 | V2 | rest) so the
     rotated coordinates each variable owns are marked; rows are the layer's units."""
     blocks = list(dict.fromkeys(matrix.block))
@@ -125,7 +125,8 @@ def neuron_heatmap(scores: pd.DataFrame) -> alt.FacetChart:
     rect = alt.Chart(scores).mark_rect().encode(
         x=alt.X("neuron:O", title="unit"), y=alt.Y("site:O", title="site"),
         color=alt.Color("iia:Q", title="IIA", scale=alt.Scale(scheme="viridis")),
-        tooltip=["site", "variable", "neuron", "iia"]).properties(height=36 * scores.site.nunique())
+        tooltip=["site", "variable", "neuron", "iia"]).properties(width=alt.Step(24),
+                                                                  height=alt.Step(24))
     return _svg(rect.facet(row=alt.Row("variable:N", title="swap one unit as")))
 
 
