@@ -21,6 +21,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
                 "label**.")
     if not common.require_model(cfg, entry):
         return
+    common.accuracy_banner(entry)
     run = common.run_alignment_ui(cfg, entry, key="swap_das_button",
                                   label="Run DAS and neuron-wise search")
     if run is None:

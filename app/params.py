@@ -122,7 +122,8 @@ def _clamp(field: Field, high) -> str | None:
         if value in field.options:
             return None
         st.session_state[field.name] = field.options[0]
-        return f"**{field.name}**: must be one of {', '.join(field.options)} (got {value!r})"
+        return (f"**{field.name}**: must be one of {', '.join(field.options)} (got {value!r}); "
+                f"set to {field.options[0]}")
     if field.low <= value <= high:
         return None
     st.session_state[field.name] = type(value)(min(max(value, field.low), high))
