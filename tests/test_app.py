@@ -82,6 +82,12 @@ def test_every_page_renders_at_defaults_without_a_model():
         goto(at, page)
         assert not at.error
         assert any("Train" in info.value for info in at.info)  # says what to do first
+    at.selectbox(key="activation").set_value("gelu").run()
+    at.selectbox(key="map").set_value("linear").run()
+    at.slider(key="layer").set_value(0).run()
+    for page in PAGES:
+        goto(at, page)
+        assert not at.error
 
 
 def test_train_click_shows_curves_and_the_engines_accuracy():
