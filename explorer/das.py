@@ -65,10 +65,15 @@ class DASResult:
     rotations: torch.Tensor  # (r, d, d): every restart's final map, for stability analyses
 
 
+@torch.no_grad()
 def _iia_per_restart(model: MLP, data: SiteData, mask, rotation, inverse) -> torch.Tensor:
-    with torch.no_grad():
-        pred = intervened_logits(model, data, mask, rotation, inverse) > 0  # (r, n)
+    pred = intervened_logits(model, data, mask, rotation, inverse) > 0  # (r, n)
     return (pred == data.counterfactual_label).float().mean(-1)
+
+
+def _log_rows(step: int, loss: torch.Tensor | None, val_iia: torch.Tensor) -> list[dict]:
+    return [{"step": step, "restart": r, "loss": float("nan") if loss is None else float(loss[r].detach()),
+             "val_iia": float(val_iia[r])} for r in range(len(val_iia))]
 
 
 def train_das(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int,
@@ -80,7 +85,7 @@ def train_das(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int
     mask = block_mask(k, n_vars, d)
     opt = torch.optim.Adam(learned.parameters(), lr=cfg.das_lr)
     target = train.counterfactual_label.float()
-    rows = []
+    rows = _log_rows(0, None, _iia_per_restart(model, val, mask, *learned.matrices()))
     for step in range(1, cfg.das_steps + 1):
         idx = torch.randint(len(train), (cfg.das_batch_size,), generator=gen)
         rotation, inverse = learned.matrices()
@@ -91,10 +96,7 @@ def train_das(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int
         loss.sum().backward()
         opt.step()
         if step % log_every == 0 or step == cfg.das_steps:
-            rotation, inverse = (m.detach() for m in learned.matrices())
-            val_iia = _iia_per_restart(model, val, mask, rotation, inverse)
-            rows += [{"step": step, "restart": r, "loss": float(loss[r].detach()),
-                      "val_iia": float(val_iia[r])} for r in range(cfg.restarts)]
+            rows += _log_rows(step, loss, _iia_per_restart(model, val, mask, *learned.matrices()))
             if progress:
                 progress(step / cfg.das_steps, f"DAS step {step}/{cfg.das_steps}")
     rotation, inverse = (m.detach() for m in learned.matrices())

@@ -95,6 +95,28 @@ def run_controls(model: MLP, cfg: RunConfig, pairs: PairSet, das: DASResult,
     }
 
 
+@dataclass(frozen=True)
+class Alignment:
+    """Neuron-wise search, DAS and every control for one config, on the same test pairs."""
+
+    pairs: PairSet
+    neuron: NeuronResult
+    das: DASResult
+    controls: dict[str, IIA]
+
+
+def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
+          neuron: NeuronResult | None = None) -> Alignment:
+    """The alignment half of the experiment; pass `neuron` to reuse a finished search."""
+    pairs = pair_set(model, cfg)
+    neuron = neuron or run_neuron(model, cfg, pairs)
+    if progress:
+        progress(0.2, "neuron-wise search done")
+    das = run_das(model, cfg, pairs, progress=scaled_progress(progress, 0.2, 0.6), neuron=neuron)
+    controls = run_controls(model, cfg, pairs, das, scaled_progress(progress, 0.6, 1.0))
+    return Alignment(pairs, neuron, das, controls)
+
+
 @dataclass
 class RunResult:
     config: RunConfig
@@ -145,7 +167,8 @@ class _Timer:
         self.timings[name] = round(time.perf_counter() - start, 3)
 
 
-def _scaled(progress: Progress | None, lo: float, hi: float) -> Progress | None:
+def scaled_progress(progress: Progress | None, lo: float, hi: float) -> Progress | None:
+    """A progress callback mapping [0, 1] onto [lo, hi] of the caller's bar."""
     if progress is None:
         return None
     return lambda frac, msg: progress(lo + (hi - lo) * frac, msg)
@@ -155,19 +178,13 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     validate(cfg)
     timer = _Timer()
     with timer.phase("train"):
-        model, history = train_model(cfg, _scaled(progress, 0.0, 0.45))
+        model, history = train_model(cfg, scaled_progress(progress, 0.0, 0.45))
     with timer.phase("evaluate"):
         accuracy = accuracy_table(model, heldout_examples(cfg))
-        pairs = pair_set(model, cfg)
-    with timer.phase("neuron"):
-        neuron = run_neuron(model, cfg, pairs)
-        if progress:
-            progress(0.55, "neuron-wise search done")
-    with timer.phase("das"):
-        das = run_das(model, cfg, pairs, progress=_scaled(progress, 0.55, 0.75), neuron=neuron)
-    with timer.phase("controls"):
-        controls = run_controls(model, cfg, pairs, das, _scaled(progress, 0.75, 0.95))
+    with timer.phase("align"):
+        found = align(model, cfg, scaled_progress(progress, 0.45, 1.0))
     if progress:
         progress(1.0, "done")
     timer.timings["total"] = round(sum(timer.timings.values()), 3)
-    return RunResult(cfg, model, history, accuracy, das, neuron, controls, timer.timings)
+    return RunResult(cfg, model, history, accuracy, found.das, found.neuron, found.controls,
+                     timer.timings)
