@@ -95,6 +95,17 @@ def run_controls(model: MLP, cfg: RunConfig, pairs: PairSet, das: DASResult,
     }
 
 
+class _Timer:
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def phase(self, name: str):
+        start = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - start, 3)
+
+
 @dataclass(frozen=True)
 class Alignment:
     """Neuron-wise search, DAS and every control for one config, on the same test pairs."""
@@ -103,18 +114,25 @@ class Alignment:
     neuron: NeuronResult
     das: DASResult
     controls: dict[str, IIA]
+    timings: dict[str, float]
 
 
 def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
           neuron: NeuronResult | None = None) -> Alignment:
     """The alignment half of the experiment; pass `neuron` to reuse a finished search."""
-    pairs = pair_set(model, cfg)
-    neuron = neuron or run_neuron(model, cfg, pairs)
+    timer = _Timer()
+    with timer.phase("pairs"):
+        pairs = pair_set(model, cfg)
+    with timer.phase("neuron"):
+        neuron = neuron or run_neuron(model, cfg, pairs)
     if progress:
         progress(0.2, "neuron-wise search done")
-    das = run_das(model, cfg, pairs, progress=scaled_progress(progress, 0.2, 0.6), neuron=neuron)
-    controls = run_controls(model, cfg, pairs, das, scaled_progress(progress, 0.6, 1.0))
-    return Alignment(pairs, neuron, das, controls)
+    with timer.phase("das"):
+        das = run_das(model, cfg, pairs, progress=scaled_progress(progress, 0.2, 0.6),
+                      neuron=neuron)
+    with timer.phase("controls"):
+        controls = run_controls(model, cfg, pairs, das, scaled_progress(progress, 0.6, 1.0))
+    return Alignment(pairs, neuron, das, controls, timer.timings)
 
 
 @dataclass
@@ -156,17 +174,6 @@ class RunResult:
         }
 
 
-class _Timer:
-    def __init__(self):
-        self.timings: dict[str, float] = {}
-
-    @contextmanager
-    def phase(self, name: str):
-        start = time.perf_counter()
-        yield
-        self.timings[name] = round(time.perf_counter() - start, 3)
-
-
 def scaled_progress(progress: Progress | None, lo: float, hi: float) -> Progress | None:
     """A progress callback mapping [0, 1] onto [lo, hi] of the caller's bar."""
     if progress is None:
@@ -181,8 +188,8 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
         model, history = train_model(cfg, scaled_progress(progress, 0.0, 0.45))
     with timer.phase("evaluate"):
         accuracy = accuracy_table(model, heldout_examples(cfg))
-    with timer.phase("align"):
-        found = align(model, cfg, scaled_progress(progress, 0.45, 1.0))
+    found = align(model, cfg, scaled_progress(progress, 0.45, 1.0))
+    timer.timings.update(found.timings)
     if progress:
         progress(1.0, "done")
     timer.timings["total"] = round(sum(timer.timings.values()), 3)
