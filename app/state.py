@@ -125,19 +125,13 @@ def run_neuron(entry: TrainedModel, cfg: RunConfig) -> NeuronResult:
 
 def run_alignment(entry: TrainedModel, cfg: RunConfig, progress=None) -> AlignmentRun:
     """Neuron-wise search (reused if done), DAS and every control, on the same test pairs."""
-    start, model = time.perf_counter(), entry.model
-    pairs = pipeline.pair_set(model, cfg)
-    neuron = find_neuron(cfg) or run_neuron(entry, cfg)
-    das = pipeline.run_das(model, cfg, pairs, progress=_part(progress, 0.0, 0.6), neuron=neuron)
-    controls = pipeline.run_controls(model, cfg, pairs, das, _part(progress, 0.6, 1.0))
-    run = AlignmentRun(das, neuron, controls, pairs.test, round(time.perf_counter() - start, 2))
+    start = time.perf_counter()
+    found = pipeline.align(entry.model, cfg, progress, neuron=find_neuron(cfg))
+    stores()["neuron"].put(run_key(cfg), found.neuron)
+    run = AlignmentRun(found.das, found.neuron, found.controls, found.pairs.test,
+                       round(time.perf_counter() - start, 2))
     stores()["alignment"].put(run_key(cfg), run)
     return run
-
-
-def _part(progress, lo: float, hi: float):
-    """A progress callback mapping [0, 1] onto [lo, hi] of the caller's bar."""
-    return None if progress is None else (lambda frac, msg: progress(lo + (hi - lo) * frac, msg))
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing PCA and probes…")
