@@ -1,0 +1,150 @@
+"""explorer.shipped: the catalog of shipped checkpoints and the lookups into results.csv and
+rotations.safetensors, checked against the files themselves and plain pandas filtering."""
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from explorer import checkpoints, shipped
+from explorer.config import RunConfig
+from explorer.sweep import point_key
+from explorer.sweep_methods import model_key
+
+FOLDER = shipped.FOLDER
+needs_models = pytest.mark.skipif(not list((FOLDER / "models").glob("*.safetensors")),
+                                  reason="pretrained/models not generated")
+needs_results = pytest.mark.skipif(not (FOLDER / "results.csv").exists(),
+                                   reason="pretrained/results.csv not generated")
+FLAT_FIELDS = list(RunConfig().to_flat())
+
+
+def oracle_rows(cfg: RunConfig, ignore: tuple[str, ...] = ()) -> pd.DataFrame:
+    """results.csv rows whose every config column equals cfg's (plain pandas)."""
+    table = pd.read_csv(FOLDER / "results.csv")
+    keep = pd.Series(True, index=table.index)
+    for name, value in cfg.to_flat().items():
+        if name not in ignore:
+            keep &= table[name] == value
+    return table[keep]
+
+
+@needs_models
+def test_every_shipped_checkpoint_loads_and_its_config_matches_its_file():
+    files = sorted((FOLDER / "models").glob("*.safetensors"))
+    items = shipped.catalog()
+    assert sorted(item.path for item in items) == files  # none left out
+    for item in items:
+        model, cfg, meta = item.load()
+        assert cfg == item.config
+        m = cfg.model
+        assert item.path.name == (f"{m.activation}-w{m.width}-l{m.layers}-s{cfg.seed}-"
+                                  f"{model_key(cfg)}.safetensors")
+        assert item.task_accuracy == meta["metrics"]["task_accuracy"]
+        assert sum(p.numel() for p in model.parameters()) > 0
+
+
+@needs_models
+def test_a_matching_config_is_found_and_others_are_not():
+    default = shipped.find(RunConfig())
+    assert default is not None and default.path.name.startswith("relu-w16-l3-s0-")
+    # alignment settings do not change the model
+    assert shipped.find(RunConfig().with_values(layer=2, k=4, hypothesis="left")) == default
+    seed_three = shipped.find(RunConfig().with_values(seed=3))
+    assert seed_three is not None and seed_three.config.seed == 3
+    for changed in (dict(width=12), dict(seed=99), dict(train_steps=300), dict(train_lr=0.01),
+                    dict(entity_dim=3), dict(eval_size=512), dict(distribution="uniform")):
+        assert shipped.find(RunConfig().with_values(**changed)) is None, changed
+
+
+@needs_results
+@pytest.mark.parametrize("values", [{}, dict(activation="sigmoid", seed=2, layer=2, k=4,
+                                             hypothesis="left"),
+                                    dict(activation="relu", seed=4, layer=0, k=1)])
+def test_results_for_a_config_are_its_rows_in_the_csv(values):
+    cfg = RunConfig().with_values(**values)
+    got = shipped.results_for(cfg)
+    expected = oracle_rows(cfg)
+    if expected.empty:
+        pytest.skip("this point is not in results.csv yet")
+    assert list(got.method) == ["das", "neuron"][:len(got)]
+    assert set(got.key) == set(expected.key)
+    merged = got.merge(expected, on="key", suffixes=("", "_oracle"))
+    assert (merged.iia == merged.iia_oracle).all()
+    assert (merged.task_accuracy == merged.task_accuracy_oracle).all()
+
+
+@needs_results
+def test_seed_spread_is_every_seed_of_the_same_config():
+    cfg = RunConfig()
+    got = shipped.seed_spread(cfg)
+    expected = oracle_rows(cfg, ignore=("seed",))
+    assert len(got) == len(expected) >= 2
+    assert sorted(zip(got.seed, got.method, got.iia)) == sorted(
+        zip(expected.seed, expected.method, expected.iia))
+    summary = shipped.spread_summary(got).set_index("method")
+    by_method = expected.groupby("method").iia
+    for method, mean in by_method.mean().items():
+        assert summary.loc[method, "mean"] == pytest.approx(mean, abs=1e-12)
+        assert summary.loc[method, "min"] == by_method.min()[method]
+        assert summary.loc[method, "seeds"] == expected[expected.method == method].seed.nunique()
+
+
+@needs_results
+def test_controls_frame_carries_the_rows_numbers():
+    rows = shipped.results_for(RunConfig())
+    das = oracle_rows(RunConfig()).query("method == 'das'").iloc[0]
+    frame = shipped.controls_frame(rows).set_index("name")
+    assert frame.loc["DAS (learned rotation)", "iia"] == das.iia
+    assert frame.loc["closest signed permutation", "iia"] == das.closest_permutation_iia
+    assert frame.loc["no intervention", "iia"] == das.no_intervention_baseline
+    assert set(frame.kind) == {"alignment", "control", "baseline"}
+
+
+def test_rotation_lookup_by_key(tmp_path):
+    cfg = RunConfig().with_values(seed=2)
+    q, _ = torch.linalg.qr(torch.randn(16, 16, generator=torch.Generator().manual_seed(0)))
+    assert shipped.rotation_for(cfg, tmp_path) is None  # no file: nothing, no error
+    save_file({point_key(cfg.to_flat(), "das"): q.contiguous()},
+              tmp_path / "rotations.safetensors")
+    rotation, var_mask = shipped.rotation_for(cfg, tmp_path)
+    assert torch.equal(rotation, q)
+    assert var_mask.shape == (2, 16) and var_mask.sum(1).tolist() == [8.0, 8.0]
+    assert shipped.rotation_for(cfg.with_values(seed=3), tmp_path) is None
+    (tmp_path / "rotations.safetensors").write_bytes(b"\x10\x00\x00\x00garbage")
+    assert shipped.rotation_for(cfg, tmp_path) is None
+
+
+@pytest.mark.skipif(not (FOLDER / "rotations.safetensors").exists(),
+                    reason="pretrained/rotations.safetensors not written yet")
+def test_shipped_rotation_is_orthogonal_and_matches_its_key():
+    cfg = RunConfig()
+    rotation, _ = shipped.rotation_for(cfg)
+    torch.testing.assert_close(rotation @ rotation.T, torch.eye(16), atol=1e-4, rtol=0)
+    key = point_key(cfg.to_flat(), "das")
+    assert key in set(oracle_rows(cfg).key)
+
+
+def test_a_missing_or_damaged_folder_gives_empty_answers(tmp_path):
+    assert shipped.catalog(tmp_path) == () and shipped.find(RunConfig(), tmp_path) is None
+    assert shipped.results_for(RunConfig(), tmp_path).empty
+    assert shipped.seed_spread(RunConfig(), tmp_path).empty
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "broken.safetensors").write_bytes(b"not a checkpoint")
+    assert shipped.catalog(tmp_path) == ()
+
+
+@needs_models
+def test_a_damaged_file_is_left_out_of_the_catalog(tmp_path):
+    (tmp_path / "models").mkdir()
+    good = shipped.find(RunConfig()).path
+    shutil.copy(good, tmp_path / "models" / good.name)
+    data = good.read_bytes()
+    (tmp_path / "models" / "truncated.safetensors").write_bytes(data[:20])
+    items = shipped.catalog(tmp_path)
+    assert [item.path.name for item in items] == [good.name]
+    model, cfg, _ = items[0].load()
+    assert cfg == checkpoints.load(good)[1]
