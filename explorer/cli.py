@@ -130,6 +130,42 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_list(text: str | None, name: str, cast, allowed=None) -> tuple | None:
+    """'relu,sigmoid' -> ('relu', 'sigmoid'); raises ValueError naming the flag."""
+    if text is None:
+        return None
+    try:
+        values = tuple(cast(v.strip()) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ValueError(f"--{name}: expected a comma-separated list (got {text!r})") from None
+    bad = [v for v in values if (allowed and v not in allowed) or (cast is int and v < 0)]
+    if not values or bad:
+        what = f"one or more of {', '.join(allowed)}" if allowed else "non-negative integers"
+        raise ValueError(f"--{name}: must be {what} (got {text!r})")
+    return values
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    from .config import ACTIVATIONS
+    from .study import QUICK, quick_grid, study
+    from .study_measure import StudyGrid
+
+    try:
+        if args.workers < 1:
+            raise ValueError(f"--workers: must be at least 1 (got {args.workers})")
+        activations = _parse_list(args.activations, "activations", str, ACTIVATIONS)
+        seeds = _parse_list(args.seeds, "seeds", int)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    grid = quick_grid(QUICK if args.quick else StudyGrid(), activations, seeds)
+    parts = study(args.out, grid, model_dir=args.models, workers=args.workers,
+                  progress=ProgressBar(not args.quiet), force=args.force)
+    rows = sum(len(frame) for frame in parts.values())
+    print(f"{rows} rows in {len(parts)} tables in {args.out}/")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +196,19 @@ def build_parser() -> argparse.ArgumentParser:
     p_pre.add_argument("--quick", action="store_true", help="one ReLU model, k = 8 only")
     p_pre.add_argument("--quiet", action="store_true")
     p_pre.set_defaults(func=cmd_pretrain)
+    p_study = sub.add_parser("study", help="the findings study (search success, oracles, "
+                             "angles, probes, maps); resumable CSVs")
+    p_study.add_argument("--out", default="pretrained/study")
+    p_study.add_argument("--models", default="pretrained/models",
+                         help="checkpoint folder (models missing there are trained into it)")
+    p_study.add_argument("--workers", type=int, default=2)
+    p_study.add_argument("--quick", action="store_true",
+                         help="ReLU and sigmoid, seeds 0-1, k = 8, short DAS")
+    p_study.add_argument("--activations", default=None, metavar="A1,A2")
+    p_study.add_argument("--seeds", default=None, metavar="S1,S2")
+    p_study.add_argument("--force", action="store_true", help="recompute everything")
+    p_study.add_argument("--quiet", action="store_true")
+    p_study.set_defaults(func=cmd_study)
     return parser
 
 
