@@ -11,6 +11,7 @@ import streamlit as st
 
 from app import params, sidebar
 from app import pages_das, pages_geometry, pages_neuron, pages_share, pages_swaps, pages_train
+from app import findings
 from explorer.rng import fix_threads
 
 PAGES = {
@@ -20,6 +21,7 @@ PAGES = {
     "das": ("DAS", pages_das.render),
     "swaps": ("Swap interventions", pages_swaps.render),
     "share": ("Share & export", pages_share.render),
+    "findings": ("Findings", findings.render),
 }
 
 
