@@ -47,7 +47,8 @@ def problems_ui(error) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Alignment explorer", page_icon="🧭", layout="wide")
+    st.set_page_config(page_title="Alignment explorer", page_icon=":material/explore:",
+                       layout="wide")
     fix_threads()
     params.seed_from_url()
     cfg, error, train_slot = sidebar.config_ui()

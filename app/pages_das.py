@@ -1,11 +1,12 @@
-"""DAS page: task accuracy first, then the learned rotation, its IIA and every control."""
+"""DAS page: task accuracy first, then the precomputed results when pretrained/ has this
+configuration, then the live run: the learned rotation, its IIA and every control."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from app import common, params, state
+from app import common, params, precomputed, state
 from explorer import analysis, plots
 from explorer.causal import HYPOTHESES
 from explorer.config import RunConfig
@@ -29,6 +30,8 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     if not common.require_model(cfg, entry):
         return
     common.accuracy_banner(entry)
+    if precomputed.precomputed_ui(cfg, entry):
+        st.subheader("Live run")
     run = common.run_alignment_ui(cfg, entry, key="das_button")
     if run is None:
         return

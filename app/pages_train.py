@@ -30,5 +30,10 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
             common.chart(plots.loss_curve(entry.history))
         with right:
             common.chart(plots.accuracy_curve(entry.history))
+    elif entry.source == state.SHIPPED:
+        st.caption("A shipped checkpoint (pretrained/, trained by `python -m explorer "
+                   "pretrain` with this recipe): its training curves are not stored. Press "
+                   "**Train your own** in the sidebar to watch them; precomputed DAS results "
+                   "are on the DAS page.")
     common.chart(plots.pattern_accuracy_bars(entry.accuracy))
     st.dataframe(entry.accuracy, hide_index=True, key="train_accuracy_table")

@@ -1,10 +1,11 @@
-"""The sidebar: every config widget, and the Train button with the model's status."""
+"""The sidebar: where the model comes from (shipped, uploaded, trained), every config
+widget, and the Train button with the model's status."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import common, params, state
+from app import common, model_source, params, state
 from app.params import ALIGNMENT, NETWORK, SEARCH_BUDGET, TRAINING
 from explorer.config import ConfigError, RunConfig
 from explorer.train import recipe_for
@@ -14,6 +15,9 @@ def config_ui():
     """Draw the config widgets. Returns the config they describe (or the last valid one and
     the error naming the bad field) and the slot, below the training settings, for Train."""
     bar = st.sidebar
+    bar.header("Model")
+    model_source.selector_ui(bar)
+    model_source.upload_ui(bar)
     bar.header("Network")
     values = params.group_ui(NETWORK, bar)
     values |= params.group_ui(TRAINING, bar.expander("Task and training budget"))
@@ -30,10 +34,13 @@ def train_ui(cfg: RunConfig, error: ConfigError | None, bar) -> state.TrainedMod
     """The Train button and the status of the model for this config (drawn into `bar`)."""
     entry = state.find_model(cfg)  # with an error, cfg is the last valid config
     recipe = recipe_for(cfg)
-    pressed = bar.button("Train", key="train_button", type="primary",
-                         disabled=error is not None or entry is not None, width="stretch",
+    shipped = entry is not None and entry.source == state.SHIPPED
+    pressed = bar.button("Train your own" if shipped else "Train", key="train_button",
+                         type="secondary" if shipped else "primary", width="stretch",
+                         disabled=error is not None or (entry is not None and not shipped),
                          help=f"{recipe.steps} steps at lr {recipe.lr:g} "
-                              "(disabled once this configuration is trained)")
+                              "(disabled once this configuration is trained; a shipped model "
+                              "can be retrained here to watch its curves)")
     if pressed:
         progress, update = common.progress_bar(bar, "Training…")
         entry = common.attempt("Training", state.train, cfg, update)
@@ -44,6 +51,9 @@ def train_ui(cfg: RunConfig, error: ConfigError | None, bar) -> state.TrainedMod
         st.session_state[common.LAST_MODEL] = state.model_flat(cfg)
         bar.success(f"Model ready ({entry.source}) · held-out accuracy "
                     f"{entry.task_accuracy:.3f} · {entry.seconds:.1f} s")
+        if shipped:
+            bar.caption("Trained by `python -m explorer pretrain` with this recipe. To train "
+                        "your own, change any setting above and press **Train**.")
     elif error is None:
         bar.caption(f"Not trained yet: {recipe.steps} steps of {cfg.train.train_batch_size} "
                     f"at lr {recipe.lr:g}.")

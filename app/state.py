@@ -5,22 +5,26 @@ Models, neuron-wise searches and alignment runs live in small LRU stores held by
 `run_neuron`, `run_alignment`), never as a side effect of drawing a page. Looking a config
 up (`find_model`, ...) never computes. Tables derived from them are `st.cache_data`.
 
-Model sources: today a model comes from training in the app. A shipped checkpoint (issue 5)
-is another source: `find_model` is the one place that would look it up.
+Model sources, in the order `find_model` (the one place that looks them up) tries them:
+a checkpoint uploaded in this session (kept in that session only: uploaded weights are not
+the recipe's, so they never answer another session's lookup and their results are keyed
+apart), a model trained in the app, a shipped checkpoint from pretrained/ (the same
+deterministic recipe, so the same model a user would train).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
-from explorer import analysis, pipeline, search, swaps
+from explorer import analysis, checkpoints, pipeline, search, shipped, swaps
 from explorer.config import RunConfig
 from explorer.das import DASResult
 from explorer.iia import IIA, SiteData
@@ -30,7 +34,8 @@ from explorer.train import accuracy_table, heldout_examples, train_model
 
 MODELS, NEURON, ALIGNMENT = 8, 16, 8  # entries per store; an alignment run is < 40 MB even
 # at the app's largest budget (20,000 test pairs x 3 states x 128 units)
-TRAINED_HERE = "trained in this app"
+TRAINED_HERE, SHIPPED, UPLOADED = "trained in this app", "shipped checkpoint", "uploaded"
+UPLOADS, MAX_UPLOADS = "_uploaded_models", 2  # per session: recipe key -> TrainedModel
 
 
 class LRUStore:
@@ -67,6 +72,7 @@ class TrainedModel:
     accuracy: pd.DataFrame  # pattern, accuracy, n (held out)
     source: str
     seconds: float
+    origin: str = ""  # "" for the recipe's model (trained or shipped); else the upload's digest
 
     @property
     def task_accuracy(self) -> float:
@@ -84,19 +90,72 @@ class AlignmentRun:
 
 def model_flat(cfg: RunConfig) -> dict:
     """The fields a trained model depends on."""
-    return {**asdict(cfg.task), **asdict(cfg.model), **asdict(cfg.train), "seed": cfg.seed}
+    return shipped.model_fields(cfg)
 
 
-def model_key(cfg: RunConfig) -> str:
+def recipe_key(cfg: RunConfig) -> str:
+    """The key of the model the recipe trains for cfg."""
     return json.dumps(model_flat(cfg), sort_keys=True)
 
 
+def _upload(cfg: RunConfig) -> TrainedModel | None:
+    return st.session_state.get(UPLOADS, {}).get(recipe_key(cfg))
+
+
+def _origin_suffix(cfg: RunConfig) -> str:
+    upload = _upload(cfg)
+    return "" if upload is None else f"#upload-{upload.origin}"
+
+
+def model_key(cfg: RunConfig) -> str:
+    """The key of the model this session uses for cfg (an upload is keyed apart)."""
+    return recipe_key(cfg) + _origin_suffix(cfg)
+
+
 def run_key(cfg: RunConfig) -> str:
-    return json.dumps(cfg.to_flat(), sort_keys=True)
+    return json.dumps(cfg.to_flat(), sort_keys=True) + _origin_suffix(cfg)
 
 
 def find_model(cfg: RunConfig) -> TrainedModel | None:
-    return stores()["models"].get(model_key(cfg))
+    return _upload(cfg) or stores()["models"].get(recipe_key(cfg)) or shipped_model(cfg)
+
+
+def shipped_model(cfg: RunConfig) -> TrainedModel | None:
+    item = shipped.find(cfg)
+    return None if item is None else _load_shipped(str(item.path))
+
+
+@st.cache_resource(max_entries=64, show_spinner="Loading the shipped model…")
+def _load_shipped(path: str) -> TrainedModel | None:
+    """A shipped checkpoint with its held-out accuracy table (None if it fails to load)."""
+    start = time.perf_counter()
+    try:
+        model, cfg, _ = checkpoints.load(path)
+    except (OSError, checkpoints.CheckpointError):
+        return None
+    accuracy = accuracy_table(model, heldout_examples(cfg))
+    return TrainedModel(cfg, model, None, accuracy, SHIPPED, round(time.perf_counter() - start, 2))
+
+
+def accept_upload(name: str, data: bytes, check=None) -> TrainedModel:
+    """Validate an uploaded checkpoint and keep it for this session, replacing the model for
+    its config. `check(cfg)` may raise CheckpointError for configs the app cannot show.
+    Raises CheckpointError (with a message naming the problem) and changes nothing then."""
+    start = time.perf_counter()
+    if not name.lower().endswith(".safetensors"):
+        raise checkpoints.CheckpointError("only .safetensors files are accepted")
+    model, cfg, _ = checkpoints.from_bytes(data)
+    if check is not None:
+        check(cfg)
+    digest = hashlib.blake2b(data, digest_size=6).hexdigest()
+    accuracy = accuracy_table(model, heldout_examples(cfg))
+    entry = TrainedModel(cfg, model, None, accuracy, f"{UPLOADED} {name}",
+                         round(time.perf_counter() - start, 2), origin=digest)
+    uploads = dict(st.session_state.get(UPLOADS, {}))
+    uploads.pop(recipe_key(cfg), None)
+    uploads[recipe_key(cfg)] = entry
+    st.session_state[UPLOADS] = dict(list(uploads.items())[-MAX_UPLOADS:])
+    return entry
 
 
 def find_neuron(cfg: RunConfig) -> NeuronResult | None:
@@ -113,7 +172,7 @@ def train(cfg: RunConfig, progress=None) -> TrainedModel:
     accuracy = accuracy_table(model, heldout_examples(cfg))
     entry = TrainedModel(cfg, model, history, accuracy, TRAINED_HERE,
                          round(time.perf_counter() - start, 2))
-    stores()["models"].put(model_key(cfg), entry)
+    stores()["models"].put(recipe_key(cfg), entry)
     return entry
 
 

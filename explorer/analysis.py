@@ -11,10 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from .models import MLP
 from .task import PATTERNS, Examples
@@ -80,6 +76,11 @@ def probe_accuracy(features: np.ndarray, labels: np.ndarray, seed: int,
                    shuffle: bool = False, test_size: float = 0.3) -> float:
     """Held-out accuracy of a logistic-regression probe. With `shuffle`, the training labels
     are permuted (the control: what a probe reaches with no signal); test labels stay true."""
+    from sklearn.linear_model import LogisticRegression  # imported here: ~1 s, only probes
+    from sklearn.model_selection import train_test_split  # need it (app cold start)
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     x_train, x_test, y_train, y_test = train_test_split(
         features, labels, test_size=test_size, random_state=seed, stratify=labels)
     if shuffle:

@@ -20,14 +20,24 @@ ACTIVATIONS = {
 }
 
 
+def _uninitialized_linear(in_dim: int, out_dim: int) -> nn.Linear:
+    """A Linear whose parameters are set later (reset_parameters or a checkpoint): built on
+    the meta device, so torch's own init draws nothing from the global generator, then given
+    empty CPU storage. (`nn.utils.skip_init` does the same but imports sympy: ~1 s.)"""
+    layer = nn.Linear(in_dim, out_dim, device="meta")
+    layer.weight = nn.Parameter(torch.empty(out_dim, in_dim))
+    layer.bias = nn.Parameter(torch.empty(out_dim))
+    return layer
+
+
 class MLP(nn.Module):
     def __init__(self, in_dim: int, cfg: ModelConfig, gen: torch.Generator | None = None):
         super().__init__()
         self.cfg = cfg
         dims = [in_dim] + [cfg.width] * cfg.layers
         self.hidden_layers = nn.ModuleList(
-            nn.utils.skip_init(nn.Linear, i, o) for i, o in zip(dims[:-1], dims[1:]))
-        self.readout = nn.utils.skip_init(nn.Linear, cfg.width, 1)
+            _uninitialized_linear(i, o) for i, o in zip(dims[:-1], dims[1:]))
+        self.readout = _uninitialized_linear(cfg.width, 1)
         self.act = ACTIVATIONS[cfg.activation]()
         if gen is not None:
             self.reset_parameters(gen)

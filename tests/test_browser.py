@@ -1,29 +1,21 @@
 """End to end in headless Chromium: `streamlit run` on 127.0.0.1, train, run DAS, check the
 charts render as SVG (heatmap cells included), that no exception element appears, and that
-a URL with query parameters restores its configuration.
+a URL with query parameters restores its configuration; the app opens on the shipped
+model, and the checkpoint uploader (the real widget) rejects a bad file and uses a good one.
 
 Needs Debian's chromium (Playwright cannot download its own browser here). Without it the
 tests skip, except under CI (CI=true), where a missing browser is a failure.
 """
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.browser_support import (CHROMIUM, EXCEPTION, ROOT, SIDEBAR_READY, SVG_CHART,
+                                   chromium_found, launch_chromium, running_server)
+
 SMALL = ("train_steps=300&eval_size=512&das_steps=40&restarts=1&k=2&n_train_pairs=512"
          "&n_val_pairs=128&n_test_pairs=256&n_search_pairs=128")
-EXCEPTION = '[data-testid="stException"]'
 WAIT_MS = 120_000
 
 
@@ -35,47 +27,25 @@ def _unavailable(reason: str):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+    if not chromium_found():
         _unavailable(f"no chromium at {CHROMIUM}")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable("the playwright package is not installed")
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        chromium = launch_chromium(p)
         yield chromium
         chromium.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless",
-         "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not become healthy within 90 s")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        with running_server() as url:
+            yield url
+    except RuntimeError as err:
+        pytest.fail(str(err))
 
 
 @pytest.fixture
@@ -87,13 +57,12 @@ def page(browser):
 
 def open_app(page, url: str):
     page.goto(url)
-    page.wait_for_selector('[data-testid="stSidebar"] [data-testid="stSlider"]',
-                           timeout=WAIT_MS)
+    page.wait_for_selector(SIDEBAR_READY, timeout=WAIT_MS)
     return page
 
 
 def svg_charts(page) -> int:
-    return page.locator(".vega-embed svg").count()
+    return page.locator(SVG_CHART).count()
 
 
 def test_train_then_das_renders_svg_charts_and_heatmap_cells(page, server):
@@ -141,4 +110,43 @@ def test_an_invalid_link_shows_an_error_not_a_traceback(page, server):
     open_app(page, f"{server}/?{SMALL}&k=99&activation=softplus")
     page.get_by_text("Some link parameters were invalid").wait_for(timeout=WAIT_MS)
     assert page.locator('[data-testid="stAlertContentError"]').count() >= 1
+    assert page.locator(EXCEPTION).count() == 0
+
+
+SHIPPED = ROOT / "pretrained" / "models"
+needs_shipped = pytest.mark.skipif(not list(SHIPPED.glob("relu-w16-l3-s0-*")),
+                                   reason="pretrained/ not generated")
+
+
+@needs_shipped
+def test_opens_on_the_shipped_model_with_a_chart_and_precomputed_das(page, server):
+    open_app(page, server)
+    page.get_by_text("Model ready (shipped checkpoint)").wait_for(timeout=WAIT_MS)
+    page.wait_for_selector(SVG_CHART, timeout=WAIT_MS)  # without pressing anything
+    page.locator('[data-testid="stRadioOption"]', has_text="DAS").click()
+    page.get_by_text("Precomputed DAS IIA").wait_for(timeout=WAIT_MS)
+    assert page.locator(EXCEPTION).count() == 0
+
+
+@needs_shipped
+def test_uploading_a_bad_then_a_good_checkpoint(page, server, tmp_path):
+    from explorer import checkpoints
+    from explorer.config import RunConfig
+    from explorer.train import new_model
+
+    open_app(page, f"{server}/?seed=3")
+    page.get_by_text("Model ready (shipped checkpoint)").wait_for(timeout=WAIT_MS)
+    page.get_by_text("Upload a checkpoint").click()
+    upload = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    bad = tmp_path / "broken.safetensors"
+    bad.write_bytes(b"\x00" * 100)
+    upload.set_input_files(str(bad))
+    page.get_by_text("broken.safetensors was not loaded").wait_for(timeout=WAIT_MS)
+    assert page.get_by_text("Model ready (shipped checkpoint)").count() == 1  # kept
+    cfg = RunConfig().with_values(seed=3, train_steps=250)
+    good = tmp_path / "mine.safetensors"
+    good.write_bytes(checkpoints.to_bytes(new_model(cfg), cfg))
+    upload.set_input_files(str(good))
+    page.get_by_text("Model ready (uploaded mine.safetensors)").wait_for(timeout=WAIT_MS)
+    page.wait_for_function("location.search.includes('train_steps=250')", timeout=WAIT_MS)
     assert page.locator(EXCEPTION).count() == 0

@@ -1,0 +1,77 @@
+"""Precomputed results from pretrained/ for the current config: DAS with its controls and
+the neuron-wise search, the spread over the shipped seeds, and the stored rotation. Data
+only: numbers read from pretrained/results.csv, never recomputed here."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import common, state
+from explorer import analysis, plots, shipped
+from explorer.causal import HYPOTHESES
+from explorer.config import RunConfig
+
+SOURCE = "precomputed (pretrained/results.csv)"
+
+
+def applies(entry: state.TrainedModel | None) -> bool:
+    """Shipped results describe the recipe's model, not an uploaded one."""
+    return entry is not None and not entry.origin
+
+
+def precomputed_ui(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
+    """Show the precomputed results for cfg, if pretrained/ has them. True when shown."""
+    rows = shipped.results_for(cfg)
+    if rows.empty or not applies(entry):
+        if not rows.empty:
+            st.caption("pretrained/results.csv has results for this configuration, but they "
+                       "describe the shipped model, not the uploaded one: run DAS below.")
+        return False
+    st.subheader(f"Results, {SOURCE}")
+    st.caption("Read from the shipped table, computed by `python -m explorer pretrain` on "
+               "this exact configuration: the same numbers **Run DAS** below computes live.")
+    metrics_ui(rows)
+    common.chart(plots.controls_bars(shipped.controls_frame(rows)))
+    spread_ui(cfg)
+    rotation_ui(cfg)
+    return True
+
+
+def metrics_ui(rows: pd.DataFrame) -> None:
+    das, neuron = rows[rows.method == "das"], rows[rows.method == "neuron"]
+    cols = st.columns(4)
+    if len(das):
+        d = das.iloc[0]
+        cols[0].metric("Precomputed DAS IIA", f"{d.iia:.3f}")
+        cols[1].metric("on label-changing pairs (precomputed)", f"{d.iia_label_changed:.3f}")
+        cols[2].metric("no-intervention baseline (precomputed)",
+                       f"{d.no_intervention_baseline:.3f}")
+    if len(neuron):
+        cols[3].metric("Precomputed neuron-wise IIA", f"{neuron.iloc[0].iia:.3f}")
+
+
+def spread_ui(cfg: RunConfig) -> None:
+    """The same configuration at every shipped seed: one seed is one sample."""
+    rows = shipped.seed_spread(cfg)
+    if rows.empty:
+        return
+    summary = shipped.spread_summary(rows)
+    st.markdown(f"**Across model seeds** ({SOURCE}): the same recipe and settings, "
+                f"{rows.seed.nunique()} seeds.")
+    per_seed = rows.pivot_table(index="seed", columns="method", values="iia").reset_index()
+    left, right = st.columns(2)
+    left.dataframe(summary, hide_index=True, key="precomputed_spread")
+    right.dataframe(per_seed, hide_index=True, key="precomputed_per_seed")
+
+
+def rotation_ui(cfg: RunConfig) -> None:
+    stored = shipped.rotation_for(cfg)
+    if stored is None:
+        st.caption(f"No stored rotation for this setting (pretrained/rotations.safetensors "
+                   f"keeps DAS rotations at the default k = {RunConfig().das.k} once pretrain "
+                   "has finished): press **Run DAS** to learn and show one.")
+        return
+    rotation, var_mask = stored
+    frame = analysis.matrix_frame(rotation, var_mask, HYPOTHESES[cfg.das.hypothesis].variables)
+    common.chart(plots.rotation_heatmap(frame, f"stored R, {SOURCE}"), stretch=False)

@@ -1,0 +1,156 @@
+"""The app with shipped models (pretrained/): it opens on the default model with its
+precomputed results, the selector switches models, and uploads are validated (a bad file
+gives an error and changes nothing; a good one is used, in this session only)."""
+
+import random
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from explorer import checkpoints
+from explorer.config import RunConfig, tiny
+from explorer.train import accuracy_table, heldout_examples, new_model, train_model
+
+ROOT = Path(__file__).resolve().parents[1]
+APP, FOLDER = str(ROOT / "streamlit_app.py"), ROOT / "pretrained"
+pytestmark = pytest.mark.skipif(
+    not (FOLDER / "results.csv").exists() or not list((FOLDER / "models").glob("relu-w16-l3-s0-*")),
+    reason="pretrained/ not generated")
+SHIPPED_NOTE = "Model ready (shipped checkpoint)"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_caches():
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def opened(**params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def goto(at: AppTest, page: str) -> AppTest:
+    at.radio(key="page").set_value(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str | None:
+    return next((m.value for m in at.metric if m.label == label), None)
+
+
+def csv_row(cfg: RunConfig, method: str) -> pd.Series:
+    """The oracle: results.csv filtered on every config column with pandas."""
+    table = pd.read_csv(FOLDER / "results.csv")
+    keep = table.method == method
+    for name, value in cfg.to_flat().items():
+        keep &= table[name] == value
+    assert keep.sum() == 1
+    return table[keep].iloc[0]
+
+
+def shipped_accuracy(cfg: RunConfig) -> float:
+    path = next((FOLDER / "models").glob(f"{cfg.model.activation}-w{cfg.model.width}-"
+                                         f"l{cfg.model.layers}-s{cfg.seed}-*"))
+    model, cfg, _ = checkpoints.load(path)
+    return float(accuracy_table(model, heldout_examples(cfg)).accuracy.iloc[0])
+
+
+def test_default_open_shows_the_shipped_model_and_its_precomputed_das():
+    at = opened()
+    assert any(SHIPPED_NOTE in s.value for s in at.success)
+    assert at.button(key="train_button").label == "Train your own"
+    assert not at.button(key="train_button").disabled  # training your own: one click
+    assert at.selectbox(key="shipped_model").value.startswith("relu · width 16 · 3 layers")
+    assert metric(at, "Held-out task accuracy") == f"{shipped_accuracy(RunConfig()):.3f}"
+    assert at.get("vega_lite_chart")  # the accuracy bars, without pressing Train
+    goto(at, "das")
+    das, neuron = csv_row(RunConfig(), "das"), csv_row(RunConfig(), "neuron")
+    assert metric(at, "Precomputed DAS IIA") == f"{das.iia:.3f}"
+    assert metric(at, "Precomputed neuron-wise IIA") == f"{neuron.iia:.3f}"
+    assert any("precomputed (pretrained/results.csv)" in h.value for h in at.subheader)
+    spread = next(df.value for df in at.dataframe if "mean" in df.value.columns)
+    assert spread.set_index("method").loc["das", "seeds"] >= 2
+    assert not at.button(key="das_button").disabled  # the live run is still there
+
+
+def test_selector_switches_the_model_and_follows_the_widgets():
+    at = opened()
+    labels = [o for o in at.selectbox(key="shipped_model").options if o.startswith("sigmoid")]
+    if not labels:
+        pytest.skip("no shipped sigmoid model yet")
+    at.selectbox(key="shipped_model").set_value(labels[-1]).run()
+    assert not at.exception
+    seed = at.number_input(key="seed").value
+    assert at.selectbox(key="activation").value == "sigmoid" and labels[-1].endswith(f" {seed}")
+    cfg = RunConfig().with_values(activation="sigmoid", seed=seed)
+    assert metric(at, "Held-out task accuracy") == f"{shipped_accuracy(cfg):.3f}"
+    goto(at, "das")
+    assert metric(at, "Precomputed DAS IIA") == f"{csv_row(cfg, 'das').iia:.3f}"
+    at.slider(key="width").set_value(12).run()  # no shipped model: the selector says so
+    assert at.selectbox(key="shipped_model").value.startswith("—")
+    assert at.button(key="train_button").label == "Train"
+    assert metric(at, "Precomputed DAS IIA") is None
+
+
+def _bad_files() -> dict[str, tuple[bytes, str]]:
+    """name -> (bytes, a word the error must contain)."""
+    cfg = RunConfig()
+    good = checkpoints.to_bytes(new_model(cfg), cfg)
+    narrow = RunConfig().with_values(width=8)
+    wrong_shapes = checkpoints.to_bytes(new_model(narrow), cfg)  # claims width 16, holds 8
+    return {"truncated.safetensors": (good[:len(good) // 2], "truncated"),
+            "random.safetensors": (random.Random(0).randbytes(5000), "not a safetensors"),
+            "shapes.safetensors": (wrong_shapes, "do not match"),
+            "huge.safetensors": (b"\0" * (checkpoints.MAX_BYTES + 1), "limit")}
+
+
+def test_bad_uploads_give_an_error_and_keep_the_model():
+    at = goto(opened(), "das")
+    shown = metric(at, "Precomputed DAS IIA")
+    for name, (data, problem) in _bad_files().items():
+        at.file_uploader(key="upload_checkpoint").set_value(
+            (name, data, "application/octet-stream")).run()
+        assert not at.exception, name
+        errors = [e.value for e in at.error]
+        assert any(name in e and problem in e for e in errors), (name, errors)
+        assert any(SHIPPED_NOTE in s.value for s in at.success), name  # model kept
+        assert at.slider(key="width").value == 16 and at.number_input(key="seed").value == 0
+        assert metric(at, "Precomputed DAS IIA") == shown
+
+
+def test_a_valid_upload_is_used_in_this_session():
+    cfg = tiny(train_steps=200, seed=12, k=2)
+    model, _ = train_model(cfg)
+    expected = accuracy_table(model, heldout_examples(cfg)).accuracy.iloc[0]
+    at = opened()
+    at.file_uploader(key="upload_checkpoint").set_value(
+        ("mine.safetensors", checkpoints.to_bytes(model, cfg), "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    assert any("Model ready (uploaded mine.safetensors)" in s.value for s in at.success)
+    assert at.number_input(key="seed").value == 12
+    assert at.number_input(key="train_steps").value == 200
+    assert at.button(key="train_button").disabled
+    assert metric(at, "Held-out task accuracy") == f"{expected:.3f}"
+    assert opened(seed="12", train_steps="200", eval_size="1024").button(
+        key="train_button").label == "Train"  # another session does not see the upload
+
+
+def test_an_upload_with_the_default_config_replaces_the_shipped_model_here():
+    cfg = RunConfig()
+    untrained = new_model(cfg).eval()
+    expected = accuracy_table(untrained, heldout_examples(cfg)).accuracy.iloc[0]
+    at = goto(opened(), "das")
+    at.file_uploader(key="upload_checkpoint").set_value(
+        ("untrained.safetensors", checkpoints.to_bytes(untrained, cfg), "")).run()
+    assert not at.exception and not at.error
+    assert metric(at, "Held-out task accuracy") == f"{expected:.3f}"
+    assert metric(at, "Precomputed DAS IIA") is None  # they describe the shipped model
+    assert any("not the uploaded one" in c.value for c in at.caption)
