@@ -166,6 +166,19 @@ def cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_findings(args: argparse.Namespace) -> int:
+    from .findings import REGENERATE, load
+    from .findings_readings import all_readings
+
+    data = load(Path(args.results), Path(args.study))
+    for name, text in all_readings(data).items():
+        print(f"## {name}\n{text}\n")
+    for what, present in (("results", "results" in data), ("study", "search" in data)):
+        if not present:
+            print(f"no {what} data: run `{REGENERATE[what]}`", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -209,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_study.add_argument("--force", action="store_true", help="recompute everything")
     p_study.add_argument("--quiet", action="store_true")
     p_study.set_defaults(func=cmd_study)
+    p_find = sub.add_parser("findings", help="print the Findings readings from the shipped CSVs")
+    p_find.add_argument("--results", default="pretrained/results.csv")
+    p_find.add_argument("--study", default="pretrained/study")
+    p_find.set_defaults(func=cmd_findings)
     return parser
 
 

@@ -18,13 +18,15 @@ def iia_vs_k(das: pd.DataFrame) -> str:
     last8 = spread(das, "iia", activation="relu", site=3, k=8)
     width = relu8[2] - relu8[1]
     step = relu8[0] - relu4[0]
-    compare = "wider than" if width > abs(step) else "narrower than"
+    if width > abs(step):
+        tail = "the model seed moves IIA more than going from k = 4 to k = 8 does."
+    else:
+        tail = "here the step from k = 4 to k = 8 exceeds the spread across seeds."
     return (f"At site 1 DAS reaches a median IIA of {fmt(relu8)} for ReLU and {fmt(sig8)} "
             f"for sigmoid at k = 8, and already {relu1[0]:.3f} for ReLU at k = 1, while "
             f"random-start DAS at the input ({in8[0]:.3f}) and at the last hidden layer "
-            f"({last8[0]:.3f}) stays near chance. The band (min–max over seeds) at site 1 "
-            f"spans {width:.2f}, {compare} the gain from k = 4 to k = 8 ({step:+.3f}): "
-            "the seed matters more than the number of dims beyond a few.")
+            f"({last8[0]:.3f}) stays near chance. The ReLU band (min–max over seeds) at site 1 "
+            f"spans {width:.2f} against a gain of {step:+.3f} from k = 4 to k = 8: {tail}")
 
 
 def methods(frame: pd.DataFrame, activation: str = "relu") -> str:
@@ -81,11 +83,19 @@ def maps(frame: pd.DataFrame, sizes: pd.DataFrame) -> str:
         return spread(frame, "iia", activation="relu", map=map_name, site=site)
 
     size1 = spread(sizes, "size", activation="relu", site=1, variable="V1")
+    gain = med("linear")[0] - med("orthogonal")[0]
+    if gain > 0.02:
+        linear = (f"The general linear map finds {gain:+.3f} more on held-out pairs: the "
+                  "variables separate better along an oblique split (the rest of the state "
+                  "need not be orthogonal to them), so orthogonal DAS is a lower bound")
+    else:
+        linear = f"The general linear map adds little ({gain:+.3f})"
+    fewer = "fewer than 8" if size1[0] < 8 else "all 8"
     return (f"At site 1 (ReLU, k = 8) the orthogonal map scores {fmt(med('orthogonal'))}, "
             f"the general linear map {med('linear')[0]:.3f} and Boundless DAS "
             f"{med('boundless')[0]:.3f}, with a median of {size1[0]:.0f} learned dims for V1 "
-            f"(range {size1[1]:.0f}–{size1[2]:.0f} of 8). A more expressive map does not find "
-            "much more, and Boundless DAS, which pays for every dim, settles on fewer than 8.")
+            f"(range {size1[1]:.0f}–{size1[2]:.0f} of 8). {linear}; Boundless DAS, which pays "
+            f"for every dim, settles on {fewer}.")
 
 
 def probes(frame: pd.DataFrame) -> str:
@@ -96,8 +106,8 @@ def probes(frame: pd.DataFrame) -> str:
     return (f"In trained ReLU nets a linear probe reads V1/V2 at {med(1):.3f} at site 1 "
             f"({med(1, 'shuffled labels'):.3f} with shuffled labels, {med(1, network='untrained'):.3f}"
             f" in an untrained net) but only {med(0):.3f} at the input. Decodability rises "
-            "where the interventions find the variables, yet a probe cannot say the network "
-            "uses what it reads: the untrained net's random features make it readable too.")
+            "where the interventions find the variables, yet a probe cannot say whether the "
+            "network uses what it reads; only the interventions test that.")
 
 
 def stability(frame: pd.DataFrame) -> str:
@@ -111,3 +121,26 @@ def stability(frame: pd.DataFrame) -> str:
             f"{med('V1 vs V2 of another restart', 1):.0f} degrees from another's V2. "
             "Different restarts find different subspaces with similar IIA: read a learned "
             "rotation as one of many, not as the network's coordinates.")
+
+
+def all_readings(data: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Every reading the data allows, by chart name (the Findings page's order)."""
+    from . import findings
+
+    out = {}
+    if "results" in data:
+        das = findings.das_frame(data["results"])
+        out["IIA vs k"] = iia_vs_k(das)
+        out["methods"] = methods(findings.method_frame(data["results"], data.get("probes")))
+    if "search" in data:
+        out["search success"] = search_success(data["search"])
+    if "basin" in data:
+        out["basin"] = basin(data["basin"])
+    if "maps" in data:
+        out["maps"] = maps(data["maps"], findings.boundless_sizes(data["maps"]))
+    if "probes" in data:
+        out["probes"] = probes(data["probes"])
+    if "angles" in data:
+        out["stability"] = stability(findings.stability_frame(data["angles"],
+                                                              data.get("seed_angles")))
+    return out
