@@ -78,6 +78,21 @@ def stability_frame(angles: pd.DataFrame, seed_angles: pd.DataFrame | None) -> p
     return pd.concat(frames, ignore_index=True)
 
 
+def random_subspace_angle(d: int, k: int, draws: int = 200, seed: int = 0) -> float:
+    """Mean principal angle (degrees) between two random k-dim subspaces of R^d: the
+    reference for 'how aligned are two learned subspaces' (about 45 for k = 8, d = 16)."""
+    import torch
+
+    from .rng import generator
+    from .subspaces import principal_angles
+
+    gen = generator(seed, "random-subspaces", d, k)
+    means = [torch.rad2deg(principal_angles(torch.randn(d, k, generator=gen),
+                                            torch.randn(d, k, generator=gen))).mean()
+             for _ in range(draws)]
+    return float(torch.stack(means).mean())
+
+
 def spread(frame: pd.DataFrame, value: str, **where) -> tuple[float, float, float]:
     """(median, min, max) across seeds of `value` where the columns equal the given values;
     rows of one seed are averaged first. NaN when nothing matches."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .findings import fmt, spread
+from .findings import fmt, random_subspace_angle, spread
 
 
 def iia_vs_k(das: pd.DataFrame) -> str:
@@ -94,8 +94,10 @@ def maps(frame: pd.DataFrame, sizes: pd.DataFrame) -> str:
     return (f"At site 1 (ReLU, k = 8) the orthogonal map scores {fmt(med('orthogonal'))}, "
             f"the general linear map {med('linear')[0]:.3f} and Boundless DAS "
             f"{med('boundless')[0]:.3f}, with a median of {size1[0]:.0f} learned dims for V1 "
-            f"(range {size1[1]:.0f}–{size1[2]:.0f} of 8). {linear}; Boundless DAS, which pays "
-            f"for every dim, settles on {fewer}.")
+            f"(range {size1[1]:.0f}–{size1[2]:.0f} of 8); at the input the same maps score "
+            f"{med('orthogonal', 0)[0]:.3f}, {med('linear', 0)[0]:.3f} and "
+            f"{med('boundless', 0)[0]:.3f}. {linear}; Boundless DAS, which pays for every "
+            f"dim, settles on {fewer}.")
 
 
 def probes(frame: pd.DataFrame) -> str:
@@ -115,9 +117,11 @@ def stability(frame: pd.DataFrame) -> str:
         return spread(frame, "mean_degrees", comparison=comparison, site=site,
                       k=k, activation=activation)[0]
 
+    reference = random_subspace_angle(16, 8)
     return (f"Restarts of the same search on the same ReLU net (k = 8) end "
             f"{med('between restarts (V1)', 1):.0f} degrees apart on average at site 1 and "
-            f"{med('between restarts (V1)', 0):.0f} at the input, and one restart's V1 lies "
+            f"{med('between restarts (V1)', 0):.0f} at the input (two random 8-dim subspaces "
+            f"of 16 dims: {reference:.0f}), and one restart's V1 lies "
             f"{med('V1 vs V2 of another restart', 1):.0f} degrees from another's V2. "
             "Different restarts find different subspaces with similar IIA: read a learned "
             "rotation as one of many, not as the network's coordinates.")
