@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import params, sidebar
-from app import pages_das, pages_geometry, pages_neuron, pages_share, pages_swaps, pages_train
-from app import findings
-from explorer.rng import fix_threads
+from app import glance, params
+
+# Drawn before the imports below (torch, the engine, the pages), which take seconds on a cold
+# start: the title, and on the Train page of a shipped configuration a precomputed chart.
+NAV, NOTICES = glance.header_ui()
+
+from app import sidebar  # noqa: E402
+from app import (pages_das, pages_geometry, pages_neuron, pages_share,  # noqa: E402
+                 pages_swaps, pages_train)
+from app import findings  # noqa: E402
+from explorer.rng import fix_threads  # noqa: E402
 
 PAGES = {
     "train": ("Train", pages_train.render),
@@ -47,17 +54,13 @@ def problems_ui(error) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Alignment explorer", page_icon=":material/explore:",
-                       layout="wide")
     fix_threads()
-    params.seed_from_url()
     cfg, error, train_slot = sidebar.config_ui()
     entry = sidebar.train_ui(cfg, error, train_slot)
-    st.title("Alignment explorer")
-    st.caption("Where, and in what form, does a small network hold the intermediate "
-               "variables of the algorithm it solves?")
-    page = page_ui()
-    problems_ui(error)
+    with NAV:
+        page = page_ui()
+    with NOTICES:
+        problems_ui(error)
     PAGES[page][1](cfg, entry)
     if error is None:
         params.sync_url(cfg)

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app import common, state
-from explorer import analysis, plots, shipped
+from explorer import analysis, plots, precomputed, shipped
 from explorer.causal import HYPOTHESES
 from explorer.config import RunConfig
 
@@ -22,7 +22,7 @@ def applies(entry: state.TrainedModel | None) -> bool:
 
 def precomputed_ui(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
     """Show the precomputed results for cfg, if pretrained/ has them. True when shown."""
-    rows = shipped.results_for(cfg)
+    rows = precomputed.results_for(cfg)
     if rows.empty or not applies(entry):
         if not rows.empty:
             st.caption("pretrained/results.csv has results for this configuration, but they "
@@ -32,7 +32,7 @@ def precomputed_ui(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
     st.caption("Read from the shipped table, computed by `python -m explorer pretrain` on "
                "this exact configuration: the same numbers **Run DAS** below computes live.")
     metrics_ui(rows)
-    common.chart(plots.controls_bars(shipped.controls_frame(rows)))
+    common.chart(plots.controls_bars(precomputed.controls_frame(rows)))
     spread_ui(cfg)
     rotation_ui(cfg)
     return True
@@ -53,10 +53,10 @@ def metrics_ui(rows: pd.DataFrame) -> None:
 
 def spread_ui(cfg: RunConfig) -> None:
     """The same configuration at every shipped seed: one seed is one sample."""
-    rows = shipped.seed_spread(cfg)
+    rows = precomputed.seed_spread(cfg)
     if rows.empty:
         return
-    summary = shipped.spread_summary(rows)
+    summary = precomputed.spread_summary(rows)
     st.markdown(f"**Across model seeds** ({SOURCE}): the same recipe and settings, "
                 f"{rows.seed.nunique()} seeds.")
     per_seed = rows.pivot_table(index="seed", columns="method", values="iia").reset_index()

@@ -150,3 +150,16 @@ def swap_outcome_bars(summary: pd.DataFrame) -> alt.LayerChart:
         color=alt.Color("method:N", sort=list(dict.fromkeys(summary.method)), scale=CATEGORIES),
         tooltip=["method", "type", "iia", "n"])
     return _svg(bars + _chance_rule())
+
+
+def site_profile_bars(profile: pd.DataFrame, title: str) -> alt.LayerChart:
+    """profile: layer (site), method ('DAS' / 'neuron-wise'), iia. IIA per site, one bar per
+    method, beside chance."""
+    methods = list(dict.fromkeys(profile.method))
+    bars = alt.Chart(profile, title=title).mark_bar().encode(
+        x=alt.X("layer:O", title="site (0 = input)", axis=FLAT_LABELS),
+        xOffset=alt.XOffset("method:N", sort=methods),
+        y=alt.Y("iia:Q", title="IIA", scale=UNIT_SCALE),
+        color=alt.Color("method:N", sort=methods, scale=CATEGORIES, title=None),
+        tooltip=["layer", "method", alt.Tooltip("iia:Q", format=".3f")])
+    return _svg((bars + _chance_rule()).properties(height=180))

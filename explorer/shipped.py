@@ -1,14 +1,12 @@
-"""The shipped pretrained/ folder as data the app can look things up in.
+"""The shipped checkpoints and rotations of pretrained/ (results.csv: `explorer.precomputed`).
 
     catalog()            every shipped checkpoint, from its metadata (headers only, no weights)
     find(cfg)            the shipped checkpoint that is the model `cfg` describes, or None
-    results_for(cfg)     the precomputed rows of results.csv for exactly this config
-    seed_spread(cfg)     the same config's rows at every shipped seed
     rotation_for(cfg)    the stored DAS rotation for this config (default k only), or None
 
 A shipped model is identified by its model fields (task, model, training, seed: what
-training depends on); a result row by its full config and method (`sweep.point_key`).
-Everything here tolerates a missing or partial folder: lookups then return None / empty.
+training depends on); a rotation by its result's key (`sweep.point_key`: full config and
+method). Everything here tolerates a missing or partial folder: lookups return None / ().
 """
 
 from __future__ import annotations
@@ -17,20 +15,14 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import pandas as pd
 import torch
 
 from . import checkpoints
 from .config import RunConfig, n_variables
 from .interventions import block_mask
 from .models import MLP
+from .precomputed import FOLDER, mtime
 from .sweep import point_key
-
-FOLDER = Path(__file__).resolve().parents[1] / "pretrained"
-CONTROL_COLUMNS = {"untrained_das_iia": "untrained network (same DAS)",
-                   "random_rotation_iia": "random rotation",
-                   "closest_permutation_iia": "closest signed permutation",
-                   "full_layer_iia": "full-layer patch"}
 
 
 def model_fields(cfg: RunConfig) -> dict:
@@ -63,19 +55,14 @@ def read_header(path: Path) -> dict:
     return checkpoints.read_metadata(head + body)
 
 
-def _mtime(path: Path) -> float:
-    """A cache key that changes when a file or folder changes (0 when it is absent)."""
-    return path.stat().st_mtime if path.exists() else 0.0
-
-
 def catalog(folder: Path = FOLDER) -> tuple[ShippedModel, ...]:
     """Every readable checkpoint in folder/models, ordered by activation, width, layers, seed.
     A file whose metadata does not validate is left out (the tests check none is)."""
-    return _catalog(Path(folder), _mtime(Path(folder) / "models"))
+    return _catalog(Path(folder), mtime(Path(folder) / "models"))
 
 
 @lru_cache(maxsize=4)
-def _catalog(folder: Path, mtime: float) -> tuple[ShippedModel, ...]:
+def _catalog(folder: Path, stamp: float) -> tuple[ShippedModel, ...]:
     found = []
     for path in sorted((Path(folder) / "models").glob("*.safetensors")):
         try:
@@ -94,68 +81,8 @@ def find(cfg: RunConfig, folder: Path = FOLDER) -> ShippedModel | None:
     return next((s for s in catalog(folder) if model_fields(s.config) == wanted), None)
 
 
-def results_table(folder: Path = FOLDER) -> pd.DataFrame:
-    """results.csv indexed by key (empty when the folder has none)."""
-    path = Path(folder) / "results.csv"
-    return _results_table(path, _mtime(path))
-
-
 @lru_cache(maxsize=4)
-def _results_table(path: Path, mtime: float) -> pd.DataFrame:
-    if not path.exists():
-        return pd.DataFrame(columns=["key", "method", "seed"]).set_index("key")
-    return pd.read_csv(path).set_index("key", drop=False)
-
-
-def _rows(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    return table.loc[[k for k in keys if k in table.index]].reset_index(drop=True)
-
-
-def results_for(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
-    """The precomputed rows (method das, then neuron) for exactly this config."""
-    flat = cfg.to_flat()
-    return _rows(results_table(folder), [point_key(flat, m) for m in ("das", "neuron")])
-
-
-def seed_spread(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
-    """Rows for this config at every seed the table has (das and neuron), by seed."""
-    table = results_table(folder)
-    seeds = sorted(set(table.seed.astype(int))) if len(table) else []
-    keys = [point_key(cfg.with_values(seed=s).to_flat(), m) for s in seeds
-            for m in ("das", "neuron")]
-    return _rows(table, keys)
-
-
-def spread_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per method: seeds, mean, min and max IIA (and mean task accuracy)."""
-    if rows.empty:
-        return pd.DataFrame(columns=["method", "seeds", "mean", "min", "max", "task_accuracy"])
-    grouped = rows.groupby("method", sort=False)
-    return pd.DataFrame({"seeds": grouped.seed.nunique(), "mean": grouped.iia.mean(),
-                         "min": grouped.iia.min(), "max": grouped.iia.max(),
-                         "task_accuracy": grouped.task_accuracy.mean()}).reset_index()
-
-
-def controls_frame(rows: pd.DataFrame) -> pd.DataFrame:
-    """name, kind, iia, label-changing: the precomputed results in the shape the DAS page's
-    controls chart takes (plots.controls_bars)."""
-    das = rows[rows.method == "das"]
-    neuron = rows[rows.method == "neuron"]
-    out = []
-    if len(das):
-        d = das.iloc[0]
-        out.append(("DAS (learned rotation)", "alignment", d.iia, d.iia_label_changed))
-    if len(neuron):
-        n = neuron.iloc[0]
-        out.append(("best neuron-wise subsets", "alignment", n.iia, n.iia_label_changed))
-    if len(das):
-        out += [(name, "control", d[col], None) for col, name in CONTROL_COLUMNS.items()]
-        out.append(("no intervention", "baseline", d.no_intervention_baseline, None))
-    return pd.DataFrame(out, columns=["name", "kind", "iia", "label-changing"])
-
-
-@lru_cache(maxsize=4)
-def _rotation_names(path: Path, mtime: float) -> frozenset[str]:
+def _rotation_names(path: Path, stamp: float) -> frozenset[str]:
     """The keys stored in rotations.safetensors (empty when absent or unreadable)."""
     from safetensors import safe_open
 
@@ -175,7 +102,7 @@ def rotation_for(cfg: RunConfig, folder: Path = FOLDER) -> tuple[torch.Tensor,
     key = point_key(cfg.to_flat(), "das")
     try:
         path = Path(folder) / "rotations.safetensors"
-        if key not in _rotation_names(path, _mtime(path)):
+        if key not in _rotation_names(path, mtime(path)):
             return None
         with safe_open(str(path), framework="pt") as f:
             rotation = f.get_tensor(key).float()

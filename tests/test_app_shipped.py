@@ -5,9 +5,12 @@ gives an error and changes nothing; a good one is used, in this session only).""
 import random
 from pathlib import Path
 
+import json
+
 import pandas as pd
 import pytest
 import streamlit as st
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from explorer import checkpoints
@@ -100,6 +103,34 @@ def test_selector_switches_the_model_and_follows_the_widgets():
     assert metric(at, "Precomputed DAS IIA") is None
 
 
+def overview(at: AppTest) -> pd.DataFrame | None:
+    """The data of the precomputed per-site chart at the top of the Train page, if any."""
+    for chart in at.get("vega_lite_chart"):
+        layers = json.loads(chart.proto.spec).get("layer", [{}])
+        if "IIA per site" in str(layers[0].get("title")):
+            frames = [dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data)
+                      for d in chart.proto.datasets]
+            return next(f for f in frames if "layer" in f.columns)
+    return None
+
+
+def test_the_train_page_opens_with_the_precomputed_iia_per_site():
+    at = opened()
+    shown = overview(at)
+    table = pd.read_csv(FOLDER / "results.csv")
+    keep = pd.Series(True, index=table.index)
+    for name, value in RunConfig().to_flat().items():
+        if name != "layer":
+            keep &= table[name] == value
+    expected = table[keep]
+    assert len(shown) == len(expected) >= 2
+    names = {"das": "DAS", "neuron": "neuron-wise"}
+    assert sorted(zip(shown.layer, shown.method, shown.iia)) == sorted(
+        zip(expected.layer, expected.method.map(names), expected.iia))
+    assert overview(opened(seed="7")) is None  # no shipped model, no overview
+    assert overview(goto(at, "das")) is None  # the Train page only
+
+
 def _bad_files() -> dict[str, tuple[bytes, str]]:
     """name -> (bytes, a word the error must contain)."""
     cfg = RunConfig()
@@ -109,7 +140,9 @@ def _bad_files() -> dict[str, tuple[bytes, str]]:
     return {"truncated.safetensors": (good[:len(good) // 2], "truncated"),
             "random.safetensors": (random.Random(0).randbytes(5000), "not a safetensors"),
             "shapes.safetensors": (wrong_shapes, "do not match"),
-            "huge.safetensors": (b"\0" * (checkpoints.MAX_BYTES + 1), "limit")}
+            "huge.safetensors": (b"\0" * (checkpoints.MAX_BYTES + 1), "limit"),
+            "long.safetensors": (checkpoints.to_bytes(new_model(cfg), cfg.with_values(
+                train_steps=60_000)), "outside the app's range")}
 
 
 def test_bad_uploads_give_an_error_and_keep_the_model():

@@ -138,6 +138,12 @@ def test_uploading_a_bad_then_a_good_checkpoint(page, server, tmp_path):
     page.get_by_text("Model ready (shipped checkpoint)").wait_for(timeout=WAIT_MS)
     page.get_by_text("Upload a checkpoint").click()
     upload = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    other = tmp_path / "model.pt"  # the widget itself refuses other extensions
+    other.write_bytes(b"\x00" * 100)
+    upload.set_input_files(str(other))
+    page.wait_for_timeout(1500)
+    assert page.locator(EXCEPTION).count() == 0
+    assert page.get_by_text("Model ready (shipped checkpoint)").count() == 1
     bad = tmp_path / "broken.safetensors"
     bad.write_bytes(b"\x00" * 100)
     upload.set_input_files(str(bad))

@@ -1,5 +1,6 @@
-"""explorer.shipped: the catalog of shipped checkpoints and the lookups into results.csv and
-rotations.safetensors, checked against the files themselves and plain pandas filtering."""
+"""explorer.shipped and explorer.precomputed: the catalog of shipped checkpoints and the
+lookups into results.csv and rotations.safetensors, checked against the files themselves,
+the result keys (`sweep.point_key`) and plain pandas filtering."""
 
 import shutil
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from explorer import checkpoints, shipped
+from explorer import checkpoints, precomputed, shipped
 from explorer.config import RunConfig
 from explorer.sweep import point_key
 from explorer.sweep_methods import model_key
@@ -66,12 +67,13 @@ def test_a_matching_config_is_found_and_others_are_not():
                                     dict(activation="relu", seed=4, layer=0, k=1)])
 def test_results_for_a_config_are_its_rows_in_the_csv(values):
     cfg = RunConfig().with_values(**values)
-    got = shipped.results_for(cfg)
+    got = precomputed.results_for(cfg)
     expected = oracle_rows(cfg)
     if expected.empty:
         pytest.skip("this point is not in results.csv yet")
     assert list(got.method) == ["das", "neuron"][:len(got)]
     assert set(got.key) == set(expected.key)
+    assert set(got.key) <= {point_key(cfg.to_flat(), m) for m in ("das", "neuron")}
     merged = got.merge(expected, on="key", suffixes=("", "_oracle"))
     assert (merged.iia == merged.iia_oracle).all()
     assert (merged.task_accuracy == merged.task_accuracy_oracle).all()
@@ -80,12 +82,12 @@ def test_results_for_a_config_are_its_rows_in_the_csv(values):
 @needs_results
 def test_seed_spread_is_every_seed_of_the_same_config():
     cfg = RunConfig()
-    got = shipped.seed_spread(cfg)
+    got = precomputed.seed_spread(cfg)
     expected = oracle_rows(cfg, ignore=("seed",))
     assert len(got) == len(expected) >= 2
     assert sorted(zip(got.seed, got.method, got.iia)) == sorted(
         zip(expected.seed, expected.method, expected.iia))
-    summary = shipped.spread_summary(got).set_index("method")
+    summary = precomputed.spread_summary(got).set_index("method")
     by_method = expected.groupby("method").iia
     for method, mean in by_method.mean().items():
         assert summary.loc[method, "mean"] == pytest.approx(mean, abs=1e-12)
@@ -94,10 +96,23 @@ def test_seed_spread_is_every_seed_of_the_same_config():
 
 
 @needs_results
+def test_site_profile_is_the_config_at_every_site():
+    cfg = RunConfig().with_values(k=4, hypothesis="left")
+    got = precomputed.site_profile(cfg)
+    expected = oracle_rows(cfg, ignore=("layer",))
+    assert list(got.layer) == sorted(got.layer) and set(got.layer) == set(expected.layer)
+    assert sorted(zip(got.layer, got.method, got.iia)) == sorted(
+        zip(expected.layer, expected.method, expected.iia))
+    keys = {point_key(cfg.with_values(layer=layer).to_flat(), m) for layer in range(4)
+            for m in ("das", "neuron")}
+    assert set(got.key) <= keys
+
+
+@needs_results
 def test_controls_frame_carries_the_rows_numbers():
-    rows = shipped.results_for(RunConfig())
+    rows = precomputed.results_for(RunConfig())
     das = oracle_rows(RunConfig()).query("method == 'das'").iloc[0]
-    frame = shipped.controls_frame(rows).set_index("name")
+    frame = precomputed.controls_frame(rows).set_index("name")
     assert frame.loc["DAS (learned rotation)", "iia"] == das.iia
     assert frame.loc["closest signed permutation", "iia"] == das.closest_permutation_iia
     assert frame.loc["no intervention", "iia"] == das.no_intervention_baseline
@@ -130,8 +145,8 @@ def test_shipped_rotation_is_orthogonal_and_matches_its_key():
 
 def test_a_missing_or_damaged_folder_gives_empty_answers(tmp_path):
     assert shipped.catalog(tmp_path) == () and shipped.find(RunConfig(), tmp_path) is None
-    assert shipped.results_for(RunConfig(), tmp_path).empty
-    assert shipped.seed_spread(RunConfig(), tmp_path).empty
+    assert precomputed.results_for(RunConfig(), tmp_path).empty
+    assert precomputed.seed_spread(RunConfig(), tmp_path).empty
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "broken.safetensors").write_bytes(b"not a checkpoint")
     assert shipped.catalog(tmp_path) == ()

@@ -1,0 +1,58 @@
+"""The header, and at the top of the Train page, when pretrained/ has this configuration, a
+precomputed overview: DAS and neuron-wise IIA at every site of the shipped model.
+
+Imports here are light on purpose (no torch, no engine): `streamlit_app.py` draws this
+before importing the rest, so a cold start shows the title and a chart while torch loads.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import params
+from explorer import plots, precomputed
+from explorer.config import ConfigError, RunConfig, validate
+
+METHOD_NAMES = {"das": "DAS", "neuron": "neuron-wise"}
+
+
+def header_ui():
+    """Page config, link seeding, title; then the slots the page radio and the notices fill
+    later (so they sit above the overview), and the overview. Returns (nav, notices)."""
+    st.set_page_config(page_title="Alignment explorer", page_icon=":material/explore:",
+                       layout="wide")
+    params.seed_from_url()
+    st.title("Alignment explorer")
+    st.caption("Where, and in what form, does a small network hold the intermediate "
+               "variables of the algorithm it solves?")
+    nav, notices = st.container(), st.container()
+    if _current_page() == "train":
+        overview_ui(_session_config())
+    return nav, notices
+
+
+def _current_page() -> str:
+    ss = st.session_state
+    return ss["page"] if "page" in ss else ss[params.VIEW].get("page", "train")
+
+
+def _session_config() -> RunConfig | None:
+    """The config the widgets will describe (their values before drawing), if valid."""
+    try:
+        return validate(RunConfig.from_flat({name: st.session_state[name]
+                                             for name in params.DEFAULTS}))
+    except (ConfigError, KeyError, TypeError):
+        return None
+
+
+def overview_ui(cfg: RunConfig | None) -> None:
+    """IIA at every site for the shipped model of this config (nothing when none)."""
+    profile = precomputed.site_profile(cfg) if cfg is not None else None
+    if profile is None or profile.empty:
+        return
+    frame = profile[["layer", "method", "iia"]].assign(method=profile.method.map(METHOD_NAMES))
+    hypothesis = params.LABELS.get(cfg.das.hypothesis, cfg.das.hypothesis)
+    st.altair_chart(plots.site_profile_bars(
+        frame, f"Where does the shipped model hold the variables? IIA per site, k = "
+               f"{cfg.das.k}, {hypothesis} — precomputed (pretrained/results.csv)"),
+        width="stretch")
