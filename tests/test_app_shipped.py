@@ -2,14 +2,14 @@
 precomputed results, the selector switches models, and uploads are validated (a bad file
 gives an error and changes nothing; a good one is used, in this session only)."""
 
+import json
 import random
 from pathlib import Path
-
-import json
 
 import pandas as pd
 import pytest
 import streamlit as st
+import torch
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
@@ -187,3 +187,27 @@ def test_an_upload_with_the_default_config_replaces_the_shipped_model_here():
     assert metric(at, "Held-out task accuracy") == f"{expected:.3f}"
     assert metric(at, "Precomputed DAS IIA") is None  # they describe the shipped model
     assert any("not the uploaded one" in c.value for c in at.caption)
+
+
+def test_a_stored_rotation_is_drawn_as_a_heatmap(monkeypatch, tmp_path):
+    from safetensors.torch import save_file
+
+    from explorer import shipped
+    from explorer.sweep import point_key
+
+    gen = torch.Generator().manual_seed(1)
+    rotation, _ = torch.linalg.qr(torch.randn(16, 16, generator=gen))
+    save_file({point_key(RunConfig().to_flat(), "das"): rotation.contiguous()},
+              tmp_path / "rotations.safetensors")
+    lookup = shipped.rotation_for
+    monkeypatch.setattr(shipped, "rotation_for", lambda cfg: lookup(cfg, tmp_path))
+    at = goto(opened(), "das")
+    heatmaps = [c for c in at.get("vega_lite_chart") if "hconcat" in json.loads(c.proto.spec)]
+    assert len(heatmaps) == 1  # the stored R (the live run's two come only after Run DAS)
+    cells = pd.concat(dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data)
+                      for d in heatmaps[0].proto.datasets)
+    assert len(cells) == 16 * 16 and set(cells.block) == {"V1", "V2"}
+    shown = torch.zeros(16, 16)
+    shown[cells.unit.tolist(), cells.coordinate.tolist()] = torch.tensor(
+        cells.value.tolist(), dtype=torch.float32)
+    assert torch.equal(shown, rotation)
