@@ -85,13 +85,19 @@ def handle_upload(name: str, data: bytes) -> tuple[str, str]:
     m = entry.config.model
     return "success", (f"Loaded **{name}**: {m.layers} × {m.width} {m.activation}, seed "
                        f"{entry.config.seed}, held-out accuracy {entry.task_accuracy:.3f}. "
-                       "The settings now describe it; it is used in this session only.")
+                       "The settings now describe it; it is used in this session only "
+                       "(remove the file to forget it).")
 
 
 def _on_upload() -> None:
-    file = st.session_state.get(UPLOAD_KEY)
-    st.session_state[UPLOAD_NOTE] = None if file is None else handle_upload(file.name,
-                                                                            file.getvalue())
+    """A new file is validated and kept; removing the file forgets this session's uploads."""
+    ss = st.session_state
+    file = ss.get(UPLOAD_KEY)
+    if file is None:
+        ss[UPLOAD_NOTE] = None
+        ss.pop(state.UPLOADS, None)
+        return
+    ss[UPLOAD_NOTE] = handle_upload(file.name, file.getvalue())
 
 
 def upload_ui(container) -> None:

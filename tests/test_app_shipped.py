@@ -187,6 +187,9 @@ def test_an_upload_with_the_default_config_replaces_the_shipped_model_here():
     assert metric(at, "Held-out task accuracy") == f"{expected:.3f}"
     assert metric(at, "Precomputed DAS IIA") is None  # they describe the shipped model
     assert any("not the uploaded one" in c.value for c in at.caption)
+    at.file_uploader(key="upload_checkpoint").set_value(None).run()  # removed: shipped again
+    assert not at.exception
+    assert metric(at, "Precomputed DAS IIA") == f"{csv_row(cfg, 'das').iia:.3f}"
 
 
 def test_a_stored_rotation_is_drawn_as_a_heatmap(monkeypatch, tmp_path):
