@@ -41,9 +41,11 @@ def results_table(folder: Path = FOLDER) -> pd.DataFrame:
 
 @lru_cache(maxsize=4)
 def _read(path: Path, stamp: float) -> pd.DataFrame:
-    if not path.exists():
+    """The table; empty when absent or unreadable (e.g. caught mid-append by a sweep)."""
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError, UnicodeDecodeError):  # ParserError is a ValueError
         return pd.DataFrame(columns=["key", "method", *RunConfig().to_flat()])
-    return pd.read_csv(path)
 
 
 def matching(cfg: RunConfig, ignore: tuple[str, ...] = (), folder: Path = FOLDER) -> pd.DataFrame:

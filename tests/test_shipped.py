@@ -150,6 +150,8 @@ def test_a_missing_or_damaged_folder_gives_empty_answers(tmp_path):
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "broken.safetensors").write_bytes(b"not a checkpoint")
     assert shipped.catalog(tmp_path) == ()
+    (tmp_path / "results.csv").write_bytes(b"key,method\n\xff\xfe,\"unterminated")
+    assert precomputed.results_for(RunConfig(), tmp_path).empty
 
 
 @needs_models
