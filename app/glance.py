@@ -52,7 +52,8 @@ def overview_ui(cfg: RunConfig | None) -> None:
         return
     frame = profile[["layer", "method", "iia"]].assign(method=profile.method.map(METHOD_NAMES))
     hypothesis = params.LABELS.get(cfg.das.hypothesis, cfg.das.hypothesis)
-    st.altair_chart(plots.site_profile_bars(
-        frame, f"Where does the shipped model hold the variables? IIA per site, k = "
-               f"{cfg.das.k}, {hypothesis} — precomputed (pretrained/results.csv)"),
-        width="stretch")
+    st.markdown(f"**Where does this model hold the variables?** DAS and the best "
+                f"neuron-wise subsets at every site · k = {cfg.das.k} · {hypothesis} · "
+                "shipped model, precomputed (pretrained/results.csv)")
+    st.altair_chart(plots.site_profile_bars(frame, "IIA per site (precomputed)"),
+                    width="stretch")

@@ -44,8 +44,8 @@ def metrics_ui(rows: pd.DataFrame) -> None:
     if len(das):
         d = das.iloc[0]
         cols[0].metric("Precomputed DAS IIA", f"{d.iia:.3f}")
-        cols[1].metric("on label-changing pairs (precomputed)", f"{d.iia_label_changed:.3f}")
-        cols[2].metric("no-intervention baseline (precomputed)",
+        cols[1].metric("label-changing (precomputed)", f"{d.iia_label_changed:.3f}")
+        cols[2].metric("baseline (precomputed)",
                        f"{d.no_intervention_baseline:.3f}")
     if len(neuron):
         cols[3].metric("Precomputed neuron-wise IIA", f"{neuron.iloc[0].iia:.3f}")
