@@ -73,9 +73,10 @@ def basin(frame: pd.DataFrame) -> str:
     return (f"Swapping the exact difference subspace scores {at('relu', 0):.3f} (ReLU) and "
             f"{at('sigmoid', 0):.3f} (sigmoid), but tilted by only 5 degrees it drops to "
             f"{at('relu', 5):.3f} / {at('sigmoid', 5):.3f} and by 20 degrees to "
-            f"{at('relu', 20):.3f} / {at('sigmoid', 20):.3f}. An equality swap must be exact: "
-            "any residual of the base's a − b makes a and b unequal again, so a search that "
-            "starts at a random subspace (typically 60–90 degrees away) sees no slope to follow.")
+            f"{at('relu', 20):.3f} / {at('sigmoid', 20):.3f}. An equality swap must be exact "
+            "(any residual of the base's a − b makes a and b unequal again), so a search that "
+            "starts at a random subspace, typically 60–90 degrees away, sees chance-level IIA "
+            "all the way (its loss along the path: benchmarks/input_landscape.py).")
 
 
 def maps(frame: pd.DataFrame, sizes: pd.DataFrame) -> str:
