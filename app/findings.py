@@ -80,6 +80,9 @@ def study_ui(data: dict[str, pd.DataFrame]) -> None:
             charts.search_success(search), readings.search_success(search))
     with st.expander("Every restart's test IIA (dashed: the success target)"):
         common.chart(charts.restart_iia(search), stretch=False)
+        st.markdown("Each dot is one restart on one model; the dashed line is the input "
+                    "oracle's IIA (site 0) or the best IIA found on that model (site 1). "
+                    "Random starts at the input cluster near chance far below it.")
     if "basin" in data:
         section("4 · Why the input search fails: IIA near the exact answer",
                 charts.basin(data["basin"]), readings.basin(data["basin"]))
@@ -88,6 +91,7 @@ def study_ui(data: dict[str, pd.DataFrame]) -> None:
         section("5 · Orthogonal vs general linear vs Boundless DAS",
                 charts.map_comparison(data["maps"]), readings.maps(data["maps"], sizes))
         common.chart(charts.boundless_sizes(sizes), stretch=False)
+        st.markdown(readings.sizes(sizes))
     if "probes" in data:
         section("6 · Linear probes (descriptive, not causal)", charts.probes(data["probes"]),
                 readings.probes(data["probes"]))

@@ -101,6 +101,18 @@ def maps(frame: pd.DataFrame, sizes: pd.DataFrame) -> str:
             f"dim, settles on {fewer}.")
 
 
+def sizes(frame: pd.DataFrame) -> str:
+    def med(activation, variable, site=1):
+        return spread(frame, "size", activation=activation, site=site, variable=variable)[0]
+
+    return (f"At site 1 Boundless DAS keeps a median of {med('relu', 'V1'):.0f} / "
+            f"{med('relu', 'V2'):.0f} dims for V1 / V2 on ReLU nets and "
+            f"{med('sigmoid', 'V1'):.0f} / {med('sigmoid', 'V2'):.0f} on sigmoid nets, out of 8 "
+            f"allowed; at the input, where it fails, V1 shrinks to {med('relu', 'V1', 0):.0f} "
+            f"(ReLU) and {med('sigmoid', 'V1', 0):.0f} (sigmoid). Every dim costs loss, so these "
+            "sizes are what the variables need at this penalty, not a fixed 8 of 16.")
+
+
 def probes(frame: pd.DataFrame) -> str:
     def med(site, labels="true labels", network="trained", activation="relu"):
         return spread(frame, "accuracy", site=site, labels=labels, network=network,
@@ -143,6 +155,7 @@ def all_readings(data: dict[str, pd.DataFrame]) -> dict[str, str]:
         out["basin"] = basin(data["basin"])
     if "maps" in data:
         out["maps"] = maps(data["maps"], findings.boundless_sizes(data["maps"]))
+        out["Boundless sizes"] = sizes(findings.boundless_sizes(data["maps"]))
     if "probes" in data:
         out["probes"] = probes(data["probes"])
     if "angles" in data:
