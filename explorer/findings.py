@@ -49,7 +49,8 @@ def method_frame(results: pd.DataFrame, probes: pd.DataFrame | None, k: int = 8)
              _scores(identity[identity.k == k], "iia", "identity-hypothesis DAS")]
     if probes is not None:
         trained = probes[probes.network == "trained"]
-        mean = trained.groupby(["activation", "site", "seed", "labels"], as_index=False).accuracy.mean()
+        keys = ["activation", "site", "seed", "labels"]
+        mean = trained.groupby(keys, as_index=False).accuracy.mean()
         for labels in ("true labels", "shuffled labels"):
             part = mean[mean.labels == labels].rename(columns={"accuracy": "score"})
             parts.append(part[["activation", "site", "seed", "score"]].assign(

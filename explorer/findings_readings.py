@@ -119,7 +119,8 @@ def probes(frame: pd.DataFrame) -> str:
                       activation=activation)[0]
 
     return (f"In trained ReLU nets a linear probe reads V1/V2 at {med(1):.3f} at site 1 "
-            f"({med(1, 'shuffled labels'):.3f} with shuffled labels, {med(1, network='untrained'):.3f}"
+            f"({med(1, 'shuffled labels'):.3f} with shuffled labels, "
+            f"{med(1, network='untrained'):.3f}"
             f" in an untrained net) but only {med(0):.3f} at the input. Decodability rises "
             "where the interventions find the variables, yet a probe cannot say whether the "
             "network uses what it reads; only the interventions test that.")

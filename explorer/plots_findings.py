@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .plots import CATEGORIES, FLAT_LABELS, SVG, UNIT_SCALE
+from .plots import FLAT_LABELS, SVG, UNIT_SCALE
 
 ACTIVATION_ORDER = ["relu", "sigmoid", "tanh", "gelu", "leaky_relu"]
 ACTIVATION_COLORS = alt.Scale(domain=ACTIVATION_ORDER,
@@ -66,7 +66,8 @@ def _mean_range(frame: pd.DataFrame, x: str, y: str, y_title: str, x_title: str,
     mean = base.mark_tick(thickness=3, size=14).encode(
         y=alt.Y(f"mean({y}):Q", scale=scale),
         tooltip=[f"{x}:N", "activation:N", alt.Tooltip(f"mean({y}):Q", format=".3f"),
-                 alt.Tooltip(f"min({y}):Q", format=".3f"), alt.Tooltip(f"max({y}):Q", format=".3f")])
+                 alt.Tooltip(f"min({y}):Q", format=".3f"),
+                 alt.Tooltip(f"max({y}):Q", format=".3f")])
     dots = base.mark_circle(size=16, opacity=0.45).encode(y=alt.Y(f"{y}:Q", scale=scale))
     return alt.layer(rule, mean, dots, data=frame)
 

@@ -34,7 +34,8 @@ from .iia import evaluate, site_data
 from .models import MLP
 from .pipeline import PairSet, pair_set, run_das, run_neuron, untrained_model
 from .rng import generator
-from .subspaces import basis_alignment, difference_subspaces, input_oracles, principal_angles, subspace
+from .subspaces import (basis_alignment, difference_subspaces, input_oracles, principal_angles,
+                        subspace)
 from .task import sample_pairs
 from .train import entities_for, heldout_examples
 
@@ -202,12 +203,14 @@ def map_rows(model: MLP, cfg: RunConfig, pairs: PairSet, orthogonal: DASResult |
                                 ("boundless", boundless, boundless.sizes)):
         restarts = result.restarts.test_iia
         rows.append({"site": site, "map": name, "k_V1": sizes[0], "k_V2": sizes[-1],
-                     "iia": result.test.iia, **{f"iia_{t}": v for t, v in result.test.by_type.items()},
+                     "iia": result.test.iia,
+                     **{f"iia_{t}": v for t, v in result.test.by_type.items()},
                      "iia_label_changed": result.test.changed, "baseline": result.test.baseline,
                      "restart_iia_min": float(restarts.min()),
                      "restart_iia_max": float(restarts.max())})
-    angles = [angle_summary("V1 vs V2 (linear map)", site, k, "V1", "V2", principal_angles(
-        subspace(linear.rotation, linear.var_mask, 0), subspace(linear.rotation, linear.var_mask, 1)))]
+    v1, v2 = (subspace(linear.rotation, linear.var_mask, v) for v in (0, 1))
+    angles = [angle_summary("V1 vs V2 (linear map)", site, k, "V1", "V2",
+                            principal_angles(v1, v2))]
     return rows, angles
 
 

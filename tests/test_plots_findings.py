@@ -59,7 +59,8 @@ def test_iia_vs_k_shows_the_seed_mean_and_range_per_activation_site_and_k():
     spec = charts.iia_vs_k(frame).to_dict()
     assert facet_fields(spec) == ["site"]
     band, line, chance = layers(spec)
-    assert band["encoding"]["y"]["aggregate"] == "min" and band["encoding"]["y2"]["aggregate"] == "max"
+    assert band["encoding"]["y"]["aggregate"] == "min"
+    assert band["encoding"]["y2"]["aggregate"] == "max"
     assert line["encoding"]["y"] == {**line["encoding"]["y"], "aggregate": "mean", "field": "iia"}
     assert line["encoding"]["color"]["field"] == "activation"
     means = aggregate(spec, line).set_index(["k", "activation", "site"])["mean(iia)"]
