@@ -67,7 +67,7 @@ def train_model(cfg: RunConfig, progress: Progress | None = None,
     recipe = recipe_for(cfg)
     entities, gen = entities_for(cfg), generator(cfg.seed, "train")
     model = new_model(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, foreach=True)  # same numbers, faster
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe.lr, total_steps=recipe.steps,
                                                 pct_start=0.1)
     loss_fn = nn.BCEWithLogitsLoss()
