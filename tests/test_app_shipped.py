@@ -93,7 +93,8 @@ def test_selector_switches_the_model_and_follows_the_widgets():
     assert not at.exception
     seed = at.number_input(key="seed").value
     assert at.selectbox(key="activation").value == "sigmoid" and labels[-1].endswith(f" {seed}")
-    cfg = RunConfig().with_values(activation="sigmoid", seed=seed)
+    width = at.slider(key="width").value  # the last sigmoid entry may be a width-32 model
+    cfg = RunConfig().with_values(activation="sigmoid", seed=seed, width=width)
     assert metric(at, "Held-out task accuracy") == f"{shipped_accuracy(cfg):.3f}"
     goto(at, "das")
     assert metric(at, "Precomputed DAS IIA") == f"{csv_row(cfg, 'das').iia:.3f}"
