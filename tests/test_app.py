@@ -2,17 +2,15 @@
 produce the engine's numbers, bad input gives an error element, the URL restores config."""
 
 import json
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.app_driver import clear_caches, goto, metric, open_app
 from explorer import pipeline
 from explorer.config import RunConfig
 from explorer.train import accuracy_table, heldout_examples, train_model
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 SMALL = dict(train_steps="300", eval_size="512", das_steps="40", restarts="1", k="2",
              n_train_pairs="512", n_val_pairs="128", n_test_pairs="256", n_search_pairs="128")
 PAGES = ("train", "geometry", "neuron", "das", "swaps", "share")
@@ -20,14 +18,11 @@ PAGES = ("train", "geometry", "neuron", "das", "swaps", "share")
 
 @pytest.fixture(scope="module", autouse=True)
 def fresh_caches():
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    clear_caches()
 
 
 def app(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.query_params.update({**SMALL, **params})
-    return at.run()
+    return open_app({**SMALL, **params})
 
 
 def trained(**params) -> AppTest:
@@ -39,12 +34,6 @@ def press(at: AppTest, key: str) -> AppTest:
     """Click a compute button unless its result is already there (button disabled)."""
     if not at.button(key=key).disabled:
         at.button(key=key).click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def goto(at: AppTest, page: str) -> AppTest:
-    at.radio(key="page").set_value(page).run()
     assert not at.exception, at.exception
     return at
 
@@ -61,10 +50,6 @@ def chart_marks(at: AppTest) -> list[str]:
     return [m for el in at.get("vega_lite_chart") for m in marks(json.loads(el.proto.spec))]
 
 
-def metric(at: AppTest, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
-
-
 def table(at: AppTest, column: str):
     """The first dataframe on the page with this column."""
     return next(df.value for df in at.dataframe if column in df.value.columns)
@@ -75,9 +60,7 @@ def small_config(**extra) -> RunConfig:
 
 
 def test_every_page_renders_at_defaults_without_a_model():
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["seed"] = "7"  # default settings, but a seed no shipped model has
-    at.run()
+    at = open_app({"seed": "7"}, timeout=60)  # default settings, a seed no model ships with
     assert not at.exception
     assert at.slider(key="width").value == 16 and at.selectbox(key="hypothesis").value == "both"
     for page in PAGES:

@@ -4,21 +4,19 @@ gives an error and changes nothing; a good one is used, in this session only).""
 
 import json
 import random
-from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 import torch
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
+from tests.app_driver import ROOT, clear_caches, goto, metric, open_app
 from explorer import checkpoints
 from explorer.config import RunConfig, tiny
 from explorer.train import accuracy_table, heldout_examples, new_model, train_model
 
-ROOT = Path(__file__).resolve().parents[1]
-APP, FOLDER = str(ROOT / "streamlit_app.py"), ROOT / "pretrained"
+FOLDER = ROOT / "pretrained"
 pytestmark = pytest.mark.skipif(
     not (FOLDER / "results.csv").exists() or not list((FOLDER / "models").glob("relu-w16-l3-s0-*")),
     reason="pretrained/ not generated")
@@ -27,26 +25,13 @@ SHIPPED_NOTE = "Model ready (shipped checkpoint)"
 
 @pytest.fixture(scope="module", autouse=True)
 def fresh_caches():
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    clear_caches()
 
 
 def opened(**params) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.query_params.update(params)
-    at.run()
+    at = open_app(params)
     assert not at.exception, at.exception
     return at
-
-
-def goto(at: AppTest, page: str) -> AppTest:
-    at.radio(key="page").set_value(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def metric(at: AppTest, label: str) -> str | None:
-    return next((m.value for m in at.metric if m.label == label), None)
 
 
 def csv_row(cfg: RunConfig, method: str) -> pd.Series:

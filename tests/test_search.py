@@ -4,7 +4,6 @@ import torch
 
 from explorer.handbuilt import equality_network
 from explorer.iia import evaluate
-from explorer.interventions import block_mask
 from explorer.config import RunConfig
 from explorer.pipeline import pair_set
 from explorer.search import neuron_search, rank_exhaustive, score_masks, single_unit_scores

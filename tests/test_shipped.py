@@ -3,7 +3,6 @@ lookups into results.csv and rotations.safetensors, checked against the files th
 the result keys (`sweep.point_key`) and plain pandas filtering."""
 
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
