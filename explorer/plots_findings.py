@@ -13,8 +13,8 @@ import pandas as pd
 from .plots import FLAT_LABELS, SVG, UNIT_SCALE
 
 ACTIVATION_ORDER = ["relu", "sigmoid", "tanh", "gelu", "leaky_relu"]
-ACTIVATION_COLORS = alt.Scale(domain=ACTIVATION_ORDER,
-                              range=["#2a6f97", "#e07a5f", "#81b29a", "#9c6ade", "#f2cc8f"])
+ACTIVATION_COLORS = dict(zip(ACTIVATION_ORDER,
+                             ["#2a6f97", "#e07a5f", "#81b29a", "#9c6ade", "#f2cc8f"]))
 PANEL = {"width": 200, "height": 190}
 
 
@@ -24,8 +24,10 @@ def _order(values: pd.Series, order: list[str] | None = None) -> list:
 
 
 def _activation(frame: pd.DataFrame) -> alt.Color:
-    return alt.Color("activation:N", title="activation", scale=ACTIVATION_COLORS,
-                     sort=_order(frame.activation, ACTIVATION_ORDER))
+    """A fixed color per activation; the legend lists only those in the frame."""
+    present = _order(frame.activation, ACTIVATION_ORDER)
+    scale = alt.Scale(domain=present, range=[ACTIVATION_COLORS.get(a, "gray") for a in present])
+    return alt.Color("activation:N", title="activation", scale=scale, sort=present)
 
 
 def _chance() -> alt.Chart:
@@ -58,7 +60,8 @@ def _mean_range(frame: pd.DataFrame, x: str, y: str, y_title: str, x_title: str,
     """Per x and activation: a tick at the mean, a rule from min to max, the seeds as dots."""
     sort = _order(frame[x], x_order)
     base = alt.Chart().encode(
-        x=alt.X(f"{x}:N", title=x_title, sort=sort, axis=alt.Axis(labelAngle=-30, labelLimit=160)),
+        x=alt.X(f"{x}:N", title=x_title, sort=sort,
+                axis=alt.Axis(labelAngle=-35, labelLimit=170, labelOverlap=False)),
         xOffset=alt.XOffset("activation:N", sort=_order(frame.activation, ACTIVATION_ORDER)),
         color=_activation(frame))
     rule = base.mark_rule(strokeWidth=2).encode(
@@ -75,8 +78,8 @@ def _mean_range(frame: pd.DataFrame, x: str, y: str, y_title: str, x_title: str,
 def method_comparison(frame: pd.DataFrame, methods: list[str] | None = None) -> alt.FacetChart:
     """frame: activation, site, seed, method, score (IIA; probes: held-out accuracy)."""
     chart = _mean_range(frame, "method", "score", "score (IIA; probe: accuracy)", None,
-                        methods).properties(**PANEL)
-    return _svg(chart.facet(column=alt.Column("site:O", title="site (0 = input)")))
+                        methods).properties(width=380, height=190)  # 7 labelled methods
+    return _svg(chart.facet(facet=alt.Facet("site:O", title="site (0 = input)"), columns=2))
 
 
 def map_comparison(frame: pd.DataFrame) -> alt.FacetChart:
