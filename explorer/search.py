@@ -63,13 +63,14 @@ def rank_exhaustive(model: MLP, data: SiteData, var: int, k: int) -> tuple[list,
     return [tuple(subsets[i].tolist()) for i in order], scores[order]
 
 
-def rank_greedy(model: MLP, data: SiteData, var: int, k: int) -> tuple[list, torch.Tensor]:
-    """Forward selection; returns the path's subsets, best last step first."""
+def rank_greedy(model: MLP, data: SiteData, var: int, k: int,
+                exclude: frozenset[int] = frozenset()) -> tuple[list, torch.Tensor]:
+    """Forward selection among the units not in `exclude`; returns the path's subset."""
     d = data.base_h.shape[-1]
     chosen: list[int] = []
     score = torch.tensor(0.0)
     for _ in range(k):
-        rest = [u for u in range(d) if u not in chosen]
+        rest = [u for u in range(d) if u not in chosen and u not in exclude]
         cands = torch.tensor([chosen + [u] for u in rest])
         scores = score_masks(model, data, var, subset_masks(cands, d))
         best = int(scores.argmax())
@@ -78,7 +79,9 @@ def rank_greedy(model: MLP, data: SiteData, var: int, k: int) -> tuple[list, tor
 
 
 def _pick_disjoint(rankings: list[tuple[list, torch.Tensor]], top: int = 50) -> tuple:
-    """The best-scoring combination of pairwise-disjoint subsets from each variable's top."""
+    """The best-scoring combination of pairwise-disjoint subsets from each variable's top;
+    failing that, variable by variable the best subset disjoint from those already chosen.
+    (Overlapping subsets would swap a unit twice: not an alignment.)"""
     best, best_score = None, -1.0
     heads = [list(zip(subs[:top], scores[:top].tolist())) for subs, scores in rankings]
     for combo in itertools.product(*heads):
@@ -86,7 +89,19 @@ def _pick_disjoint(rankings: list[tuple[list, torch.Tensor]], top: int = 50) -> 
         total = sum(s for _, s in combo)
         if len(units) == len(set(units)) and total > best_score:
             best, best_score = tuple(subset for subset, _ in combo), total
-    return best
+    return best or _first_disjoint(rankings)
+
+
+def _first_disjoint(rankings: list[tuple[list, torch.Tensor]]) -> tuple:
+    used: set[int] = set()
+    chosen = []
+    for subsets, _ in rankings:
+        pick = next((s for s in subsets if used.isdisjoint(s)), None)
+        if pick is None:
+            raise ValueError("no disjoint unit subsets: k x variables exceeds the width")
+        chosen.append(pick)
+        used |= set(pick)
+    return tuple(chosen)
 
 
 def neuron_search(model: MLP, search_data: list[SiteData], test: SiteData, k: int,
@@ -94,11 +109,12 @@ def neuron_search(model: MLP, search_data: list[SiteData], test: SiteData, k: in
     """search_data[v] holds pairs that intervene on variable v only."""
     d = test.base_h.shape[-1]
     exhaustive = math.comb(d, k) <= max_exhaustive
-    rank = rank_exhaustive if exhaustive else rank_greedy
-    rankings = [rank(model, data, v, k) for v, data in enumerate(search_data)]
+    rankings, used = [], frozenset()
+    for v, data in enumerate(search_data):  # greedy: each variable after the ones before it
+        rankings.append(rank_exhaustive(model, data, v, k) if exhaustive
+                        else rank_greedy(model, data, v, k, exclude=used))
+        used |= set(rankings[-1][0][0])
     chosen = _pick_disjoint(rankings)
-    if chosen is None:  # no disjoint combination among the tops: fall back to the best of each
-        chosen = tuple(subs[0] for subs, _ in rankings)
     var_mask = torch.stack([subset_masks(torch.tensor([s]), d)[0] for s in chosen])
     ranking = pd.DataFrame([
         {"variable": test.type_names[v], "rank": i + 1, "neurons": list(subs[i]),

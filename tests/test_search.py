@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import torch
@@ -6,12 +7,14 @@ from explorer.handbuilt import equality_network
 from explorer.iia import evaluate
 from explorer.config import RunConfig
 from explorer.pipeline import pair_set
-from explorer.search import neuron_search, rank_exhaustive, score_masks, single_unit_scores
+from explorer.search import (_pick_disjoint, neuron_search, rank_exhaustive, score_masks,
+                             single_unit_scores)
+from explorer.train import new_model
 
 
 def _pairs(model, **kw):
-    return pair_set(model, RunConfig().with_values(layer=1, k=8, n_test_pairs=512,
-                                                   n_search_pairs=256, **kw))
+    return pair_set(model, RunConfig().with_values(**{"layer": 1, "k": 8, "n_test_pairs": 512,
+                                                      "n_search_pairs": 256, **kw}))
 
 
 def test_batched_scores_equal_one_at_a_time_evaluation(trained):
@@ -54,3 +57,21 @@ def test_chosen_subsets_are_disjoint_and_single_units_rank_the_hand_built_networ
     v1 = units[units.variable == "V1"].set_index("neuron").iia
     # units that hold V1 explain V1 interventions better than units that hold V2
     assert v1.loc[list(range(8))].mean() > v1.loc[list(range(8, 16))].mean() + 0.05
+
+
+def test_when_every_top_combination_overlaps_the_pick_is_still_disjoint():
+    # every one of variable 0's and 1's top subsets holds unit 0: no disjoint pair among them
+    subsets = sorted(itertools.combinations(range(6), 2), key=lambda s: (0 not in s, s))
+    ranking = (subsets, torch.linspace(1.0, 0.0, len(subsets)))
+    chosen = _pick_disjoint([ranking, ranking], top=5)
+    assert chosen == ((0, 1), (2, 3))  # 0's best, then 1's best among what is left
+
+
+def test_greedy_and_exhaustive_searches_never_share_a_unit_between_variables():
+    model = new_model(RunConfig(), "untrained").eval().requires_grad_(False)
+    for layer in (0, 1):  # an untrained net: the variables' favourite units coincide
+        pairs = _pairs(model, layer=layer)
+        for limit in (0, 20_000):
+            result = neuron_search(model, pairs.search, pairs.test, 8, max_exhaustive=limit)
+            assert not set(result.subsets[0]) & set(result.subsets[1]), (layer, limit)
+            assert result.var_mask.sum(0).max() == 1  # no unit swapped twice
