@@ -81,14 +81,19 @@ def untrained_model(cfg: RunConfig) -> MLP:
     return new_model(cfg, "untrained-init").eval().requires_grad_(False)
 
 
+def untrained_das(cfg: RunConfig, progress: Progress | None = None) -> IIA:
+    """The same DAS on the untrained network: needs only the config, not the trained model."""
+    untrained = untrained_model(cfg)
+    return run_das(untrained, cfg, pair_set(untrained, cfg), "das-untrained", progress).test
+
+
 def run_controls(model: MLP, cfg: RunConfig, pairs: PairSet, das: DASResult,
                  progress: Progress | None = None,
-                 untrained: MLP | None = None) -> dict[str, IIA]:
-    """Every control of a DAS result (see explorer.controls), on the same test pairs."""
-    untrained = untrained or untrained_model(cfg)
-    untrained_das = run_das(untrained, cfg, pair_set(untrained, cfg), "das-untrained", progress)
+                 untrained: IIA | None = None) -> dict[str, IIA]:
+    """Every control of a DAS result (see explorer.controls), on the same test pairs;
+    pass `untrained` when the untrained-network DAS is already done."""
     return {
-        "untrained_das": untrained_das.test,
+        "untrained_das": untrained or untrained_das(cfg, progress),
         "random_rotation": random_rotation_iia(model, pairs.test, das.var_mask,
                                                generator(cfg.seed, "random-rotation")),
         "closest_permutation": permutation_iia(model, pairs.test, das.var_mask, das.rotation),
@@ -119,7 +124,7 @@ class Alignment:
 
 
 def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
-          neuron: NeuronResult | None = None) -> Alignment:
+          neuron: NeuronResult | None = None, untrained: IIA | None = None) -> Alignment:
     """The alignment half of the experiment; pass `neuron` to reuse a finished search.
 
     The neuron-wise search runs in a second thread beside DAS and the controls (torch
@@ -138,7 +143,8 @@ def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
             das = run_das(model, cfg, pairs, progress=scaled_progress(progress, 0.0, 0.6),
                           neuron=neuron)
         with timer.phase("controls"):
-            controls = run_controls(model, cfg, pairs, das, scaled_progress(progress, 0.6, 0.95))
+            controls = run_controls(model, cfg, pairs, das, scaled_progress(progress, 0.6, 0.95),
+                                    untrained)
         if neuron is None:
             neuron, timer.timings["neuron"] = search.result()
     if progress:
@@ -202,11 +208,14 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     validate(cfg)
     start = time.perf_counter()
     timer = _Timer()
-    with timer.phase("train"):
-        model, history = train_model(cfg, scaled_progress(progress, 0.0, 0.45))
-    with timer.phase("evaluate"):
-        accuracy = accuracy_table(model, heldout_examples(cfg))
-    found = align(model, cfg, scaled_progress(progress, 0.45, 1.0))
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the untrained control beside training
+        control = pool.submit(_timed, untrained_das, cfg)
+        with timer.phase("train"):
+            model, history = train_model(cfg, scaled_progress(progress, 0.0, 0.45))
+        with timer.phase("evaluate"):
+            accuracy = accuracy_table(model, heldout_examples(cfg))
+        untrained, timer.timings["untrained_control"] = control.result()
+    found = align(model, cfg, scaled_progress(progress, 0.45, 1.0), untrained=untrained)
     timer.timings.update(found.timings)
     if progress:
         progress(1.0, "done")

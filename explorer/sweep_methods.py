@@ -15,7 +15,7 @@ from . import checkpoints
 from .config import RunConfig
 from .iia import IIA
 from .models import MLP
-from .pipeline import pair_set, run_controls, run_das, run_neuron, untrained_model
+from .pipeline import pair_set, run_controls, run_das, run_neuron
 from .train import heldout_examples, task_accuracy, train_model
 
 METHODS = ("das", "neuron")
@@ -79,7 +79,7 @@ def measure(cache: ModelCache, cfg: RunConfig,
         row["neurons"] = ";".join(" ".join(map(str, s)) for s in result.subsets)
         return row, None
     das = run_das(model, cfg, pairs)
-    controls = run_controls(model, cfg, pairs, das, untrained=untrained_model(cfg))
+    controls = run_controls(model, cfg, pairs, das)
     row.update(iia_columns("", das.test))
     row.update({f"{name}_iia": iia.iia for name, iia in controls.items()})
     row["restart_iia_min"] = float(das.restarts.test_iia.min())
