@@ -111,6 +111,11 @@ class _Timer:
         yield
         self.timings[name] = round(time.perf_counter() - start, 3)
 
+    def call(self, name: str, fn, *args):
+        """fn(*args), timed as phase `name` (also from another thread: its own key)."""
+        with self.phase(name):
+            return fn(*args)
+
 
 @dataclass(frozen=True)
 class Alignment:
@@ -135,10 +140,10 @@ def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
     with timer.phase("pairs"):
         pairs = pair_set(model, cfg)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        search = None if neuron is not None else pool.submit(_timed, run_neuron, model, cfg,
-                                                             pairs)
+        search = None if neuron is not None else pool.submit(timer.call, "neuron", run_neuron,
+                                                             model, cfg, pairs)
         if search is not None and cfg.das.das_init == "neuron":
-            neuron, timer.timings["neuron"] = search.result()
+            neuron = search.result()
         with timer.phase("das"):
             das = run_das(model, cfg, pairs, progress=scaled_progress(progress, 0.0, 0.6),
                           neuron=neuron)
@@ -146,16 +151,10 @@ def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
             controls = run_controls(model, cfg, pairs, das, scaled_progress(progress, 0.6, 0.95),
                                     untrained)
         if neuron is None:
-            neuron, timer.timings["neuron"] = search.result()
+            neuron = search.result()
     if progress:
         progress(1.0, "alignment done")
     return Alignment(pairs, neuron, das, controls, timer.timings)
-
-
-def _timed(fn, *args):
-    """fn(*args) and the seconds it took (for work run in another thread)."""
-    start = time.perf_counter()
-    return fn(*args), round(time.perf_counter() - start, 3)
 
 
 @dataclass
@@ -209,12 +208,12 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     start = time.perf_counter()
     timer = _Timer()
     with ThreadPoolExecutor(max_workers=1) as pool:  # the untrained control beside training
-        control = pool.submit(_timed, untrained_das, cfg)
+        control = pool.submit(timer.call, "untrained_control", untrained_das, cfg)
         with timer.phase("train"):
             model, history = train_model(cfg, scaled_progress(progress, 0.0, 0.45))
         with timer.phase("evaluate"):
             accuracy = accuracy_table(model, heldout_examples(cfg))
-        untrained, timer.timings["untrained_control"] = control.result()
+        untrained = control.result()
     found = align(model, cfg, scaled_progress(progress, 0.45, 1.0), untrained=untrained)
     timer.timings.update(found.timings)
     if progress:

@@ -20,7 +20,7 @@ from .iia import IIA, SiteData, evaluate
 from .interventions import interchange, pair_mask
 from .models import MLP
 
-CHUNK_ELEMENTS = 1_000_000  # subsets x pairs x vars x d per batch
+CHUNK_ELEMENTS = 1_000_000  # subsets x pairs x d per batch
 
 
 @dataclass(frozen=True)
