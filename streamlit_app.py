@@ -16,10 +16,14 @@ from app import glance, params
 NAV, NOTICES = glance.header_ui()
 
 from app import sidebar  # noqa: E402
-from app import (pages_das, pages_geometry, pages_neuron, pages_share,  # noqa: E402
-                 pages_swaps, pages_train)
+from app.pages import das as pages_das  # noqa: E402
+from app.pages import geometry as pages_geometry  # noqa: E402
+from app.pages import neuron as pages_neuron  # noqa: E402
+from app.pages import share as pages_share  # noqa: E402
+from app.pages import swaps as pages_swaps  # noqa: E402
+from app.pages import train as pages_train  # noqa: E402
 from app import findings  # noqa: E402
-from explorer.rng import fix_threads  # noqa: E402
+from explorer.core.rng import fix_threads  # noqa: E402
 
 PAGES = {
     "train": ("Train", pages_train.render),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import params, state
-from explorer.config import RunConfig
+from app import params, stores as state
+from explorer.core.config import RunConfig
 
 LEARNED = 0.95  # below this held-out accuracy, IIA says little about the network
 LAST_MODEL, LAST_RUN = "_last_model_flat", "_last_run_flat"

@@ -9,10 +9,10 @@ import json
 import pandas as pd
 from safetensors.torch import save as st_save
 
-from app.state import AlignmentRun, TrainedModel
-from explorer import checkpoints
-from explorer.config import RunConfig
-from explorer.pipeline import RunResult
+from app.stores import AlignmentRun, TrainedModel
+from explorer.store import checkpoints
+from explorer.core.config import RunConfig
+from explorer.methods.experiment import RunResult
 
 
 def results(cfg: RunConfig, entry: TrainedModel, run: AlignmentRun | None) -> dict:

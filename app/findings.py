@@ -1,7 +1,7 @@
 """Findings page: the shipped study's answers, one chart and a two-sentence reading each.
 
 Reads `pretrained/results.csv` and `pretrained/study/*.csv` (cached with st.cache_data);
-the readings are filled in from the data (explorer.findings_readings). Nothing is computed
+the readings are filled in from the data (explorer.study.readings). Nothing is computed
 here beyond aggregation: the numbers come from `python -m explorer pretrain` and
 `python -m explorer study`. FINDINGS.md says the same with the commands.
 """
@@ -15,8 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from app import common
-from explorer import findings, findings_readings as readings, plots_findings as charts
-from explorer.config import RunConfig
+from explorer.study import findings, readings
+from explorer.plots import findings as charts
+from explorer.core.config import RunConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS_ENV, STUDY_ENV = "EXPLORER_RESULTS", "EXPLORER_STUDY"  # override paths (tests)

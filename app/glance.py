@@ -10,8 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app import params
-from explorer import plots, precomputed
-from explorer.config import ConfigError, RunConfig, validate
+from explorer.plots import charts as plots
+from explorer.store import precomputed
+from explorer.core.config import ConfigError, RunConfig, validate
 
 METHOD_NAMES = {"das": "DAS", "neuron": "neuron-wise"}
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import params, state
-from explorer import shipped
-from explorer.checkpoints import MAX_BYTES, CheckpointError
-from explorer.config import RunConfig
+from app import params, stores as state
+from explorer.store import shipped
+from explorer.store.checkpoints import MAX_BYTES, CheckpointError
+from explorer.core.config import RunConfig
 
 SELECT_KEY, UPLOAD_KEY, UPLOAD_NOTE = "shipped_model", "upload_checkpoint", "_upload_note"
 CUSTOM = "— not a shipped model —"

@@ -1,6 +1,6 @@
 """Config widgets and their mirror in the URL.
 
-Every flat config field (`explorer.config`) is one widget whose `key` is the field's name,
+Every flat config field (`explorer.core.config`) is one widget whose `key` is the field's name,
 and one query parameter of the same name. On a session's first run the widgets are seeded
 from the URL (values coerced by `RunConfig.from_flat`; bad ones reported and replaced);
 after every run the URL is rewritten from the widgets, so a copied link reopens the same
@@ -8,7 +8,7 @@ configuration. Out-of-range values are clamped into the widget's range *before* 
 (Streamlit would raise otherwise) and the clamp is reported, naming the field and range.
 View settings (the page, colouring, the swap draw) ride along in `VIEW_DEFAULTS`.
 
-Budget ranges are tighter than `explorer.config.validate` allows, so that one session on a
+Budget ranges are tighter than `explorer.core.config.validate` allows, so that one session on a
 shared 2-core host stays within seconds to a minute and the stores stay small in memory.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.config import (ACTIVATIONS, DISTRIBUTIONS, HYPOTHESES, INITS, MAPS, ConfigError,
+from explorer.core.config import (ACTIVATIONS, DISTRIBUTIONS, HYPOTHESES, INITS, MAPS, ConfigError,
                              RunConfig, n_variables, validate)
 
 SEEDED, PROBLEMS, VIEW, LAST_VALID = "_seeded", "_url_problems", "_view", "_last_valid"

@@ -7,10 +7,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import common, state
-from explorer import analysis, plots, precomputed, shipped
-from explorer.causal import HYPOTHESES
-from explorer.config import RunConfig
+from app import common, stores as state
+from explorer.analysis import geometry as analysis
+from explorer.plots import charts as plots
+from explorer.store import precomputed, shipped
+from explorer.core.causal import HYPOTHESES
+from explorer.core.config import RunConfig
 
 SOURCE = "precomputed (pretrained/results.csv)"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, model_source, params, state
+from app import common, model_source, params, stores as state
 from app.params import ALIGNMENT, NETWORK, SEARCH_BUDGET, TRAINING
-from explorer.config import ConfigError, RunConfig
-from explorer.train import recipe_for
+from explorer.core.config import ConfigError, RunConfig
+from explorer.core.train import recipe_for
 
 
 def config_ui():

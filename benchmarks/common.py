@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explorer.rng import fix_threads  # noqa: E402
+from explorer.core.rng import fix_threads  # noqa: E402
 
 fix_threads()
 

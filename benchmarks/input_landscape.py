@@ -24,13 +24,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explorer.config import RunConfig  # noqa: E402
-from explorer.iia import intervened_logits, site_data  # noqa: E402
-from explorer.rng import fix_threads, generator  # noqa: E402
-from explorer.subspaces import basis_alignment, difference_subspaces  # noqa: E402
-from explorer.sweep_methods import ModelCache  # noqa: E402
-from explorer.task import sample_pairs  # noqa: E402
-from explorer.train import entities_for  # noqa: E402
+from explorer.core.config import RunConfig  # noqa: E402
+from explorer.core.iia import intervened_logits, site_data  # noqa: E402
+from explorer.core.rng import fix_threads, generator  # noqa: E402
+from explorer.analysis.subspaces import basis_alignment, difference_subspaces  # noqa: E402
+from explorer.runs.measure import ModelCache  # noqa: E402
+from explorer.core.task import sample_pairs  # noqa: E402
+from explorer.core.train import entities_for  # noqa: E402
 
 DEGREES = (0, 1, 2, 5, 10, 20, 30, 45, 60, 75, 90)
 

@@ -14,8 +14,8 @@ import time
 import common  # noqa: F401
 from common import table
 
-from explorer.config import RunConfig
-from explorer.pipeline import pair_set, run, run_das
+from explorer.core.config import RunConfig
+from explorer.methods.experiment import pair_set, run, run_das
 
 
 def main() -> None:

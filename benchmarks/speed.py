@@ -12,8 +12,8 @@ import time
 import common  # noqa: F401  (fixes threads, sets the path)
 from common import peak_rss_mb
 
-from explorer.config import RunConfig
-from explorer.pipeline import pair_set, run, run_das
+from explorer.core.config import RunConfig
+from explorer.methods.experiment import pair_set, run, run_das
 
 
 def main() -> None:

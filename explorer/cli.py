@@ -12,11 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-from . import checkpoints
-from .config import ConfigError, RunConfig, flat_field_types, validate
-from .pipeline import RunResult, run
-from .rng import fix_threads
-from .train import heldout_examples, recipe_for, task_accuracy, train_model
+from explorer.store import checkpoints
+from explorer.core.config import ConfigError, RunConfig, flat_field_types, validate
+from explorer.methods.experiment import RunResult, run
+from explorer.core.rng import fix_threads
+from explorer.core.train import heldout_examples, recipe_for, task_accuracy, train_model
 
 
 def flag(name: str) -> str:
@@ -104,7 +104,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import parse_grid, sweep
+    from explorer.runs.sweep import parse_grid, sweep
 
     base = config_from_args(args)
     try:
@@ -121,7 +121,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
-    from .pretrain import QUICK, PretrainGrid, pretrain
+    from explorer.runs.pretrain import QUICK, PretrainGrid, pretrain
 
     grid = QUICK if args.quick else PretrainGrid()
     results = pretrain(args.out, grid, workers=args.workers, progress=ProgressBar(not args.quiet))
@@ -146,9 +146,9 @@ def _parse_list(text: str | None, name: str, cast, allowed=None) -> tuple | None
 
 
 def cmd_study(args: argparse.Namespace) -> int:
-    from .config import ACTIVATIONS
-    from .study import QUICK, quick_grid, study
-    from .study_measure import StudyGrid
+    from explorer.core.config import ACTIVATIONS
+    from explorer.study.run import QUICK, quick_grid, study
+    from explorer.study.measure import StudyGrid
 
     try:
         if args.workers < 1:
@@ -167,8 +167,8 @@ def cmd_study(args: argparse.Namespace) -> int:
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    from .findings import REGENERATE, load
-    from .findings_readings import all_readings
+    from explorer.study.findings import REGENERATE, load
+    from explorer.study.readings import all_readings
 
     data = load(Path(args.results), Path(args.study))
     for name, text in all_readings(data).items():

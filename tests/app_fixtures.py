@@ -4,12 +4,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from explorer import pipeline
-from explorer.config import RunConfig, tiny
-from explorer.das import DASResult
-from explorer.models import MLP
-from explorer.search import NeuronResult
-from explorer.train import new_model
+from explorer.methods import experiment as pipeline
+from explorer.core.config import RunConfig, tiny
+from explorer.methods.das import DASResult
+from explorer.core.models import MLP
+from explorer.methods.search import NeuronResult
+from explorer.core.train import new_model
 
 
 @dataclass

@@ -1,8 +1,8 @@
 import pytest
 
-from explorer.config import RunConfig
-from explorer.rng import fix_threads
-from explorer.train import heldout_examples, task_accuracy, train_model
+from explorer.core.config import RunConfig
+from explorer.core.rng import fix_threads
+from explorer.core.train import heldout_examples, task_accuracy, train_model
 
 fix_threads()
 

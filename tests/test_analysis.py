@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import analysis
-from explorer.config import TaskConfig
-from explorer.handbuilt import equality_network
-from explorer.rng import generator
-from explorer.task import Entities, sample_examples
+from explorer.analysis import geometry as analysis
+from explorer.core.config import TaskConfig
+from explorer.core.handbuilt import equality_network
+from explorer.core.rng import generator
+from explorer.core.task import Entities, sample_examples
 
 
 def examples(n=1200, seed=0):

@@ -7,9 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app_driver import clear_caches, goto, metric, open_app
-from explorer import pipeline
-from explorer.config import RunConfig
-from explorer.train import accuracy_table, heldout_examples, train_model
+from explorer.methods import experiment as pipeline
+from explorer.core.config import RunConfig
+from explorer.core.train import accuracy_table, heldout_examples, train_model
 
 SMALL = dict(train_steps="300", eval_size="512", das_steps="40", restarts="1", k="2",
              n_train_pairs="512", n_val_pairs="128", n_test_pairs="256", n_search_pairs="128")

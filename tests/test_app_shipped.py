@@ -12,9 +12,9 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from tests.app_driver import ROOT, clear_caches, goto, metric, open_app
-from explorer import checkpoints
-from explorer.config import RunConfig, tiny
-from explorer.train import accuracy_table, heldout_examples, new_model, train_model
+from explorer.store import checkpoints
+from explorer.core.config import RunConfig, tiny
+from explorer.core.train import accuracy_table, heldout_examples, new_model, train_model
 
 FOLDER = ROOT / "pretrained"
 pytestmark = pytest.mark.skipif(
@@ -181,8 +181,8 @@ def test_an_upload_with_the_default_config_replaces_the_shipped_model_here():
 def test_a_stored_rotation_is_drawn_as_a_heatmap(monkeypatch, tmp_path):
     from safetensors.torch import save_file
 
-    from explorer import shipped
-    from explorer.sweep import point_key
+    from explorer.store import shipped
+    from explorer.runs.sweep import point_key
 
     gen = torch.Generator().manual_seed(1)
     rotation, _ = torch.linalg.qr(torch.randn(16, 16, generator=gen))

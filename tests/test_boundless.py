@@ -2,11 +2,11 @@
 
 import torch
 
-from explorer.iia import evaluate
-from explorer.boundless import BoundlessConfig, interval_masks, temperatures, train_boundless
-from explorer.pipeline import pair_set
-from explorer.rng import generator
-from explorer.subspaces import difference_subspaces, principal_angles
+from explorer.core.iia import evaluate
+from explorer.methods.boundless import BoundlessConfig, interval_masks, temperatures, train_boundless
+from explorer.methods.experiment import pair_set
+from explorer.core.rng import generator
+from explorer.analysis.subspaces import difference_subspaces, principal_angles
 
 
 def _boundless(model, cfg, bcfg=BoundlessConfig(), first=None, stream="boundless"):

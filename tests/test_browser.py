@@ -130,9 +130,9 @@ def test_opens_on_the_shipped_model_with_a_chart_and_precomputed_das(page, serve
 
 @needs_shipped
 def test_uploading_a_bad_then_a_good_checkpoint(page, server, tmp_path):
-    from explorer import checkpoints
-    from explorer.config import RunConfig
-    from explorer.train import new_model
+    from explorer.store import checkpoints
+    from explorer.core.config import RunConfig
+    from explorer.core.train import new_model
 
     open_app(page, f"{server}/?seed=3")
     page.get_by_text("Model ready (shipped checkpoint)").wait_for(timeout=WAIT_MS)

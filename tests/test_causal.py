@@ -1,6 +1,6 @@
 import torch
 
-from explorer.causal import HYPOTHESES
+from explorer.core.causal import HYPOTHESES
 
 
 def _x(*entities):

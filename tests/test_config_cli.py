@@ -5,7 +5,7 @@ import pathlib
 import pytest
 
 from explorer.cli import main
-from explorer.config import ConfigError, RunConfig, validate
+from explorer.core.config import ConfigError, RunConfig, validate
 
 
 def test_flat_round_trip_and_string_coercion():
@@ -57,7 +57,7 @@ def test_cli_json_report_is_complete_and_reproducible(tmp_path):
 
 
 def test_explorer_never_imports_streamlit():
-    for path in pathlib.Path("explorer").rglob("*.py"):
+    for path in pathlib.Path(__file__).resolve().parents[1].joinpath("explorer").rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import) else

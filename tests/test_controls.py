@@ -1,9 +1,9 @@
 import torch
 
-from explorer.controls import (closest_signed_permutation, full_layer_iia, permutation_units)
-from explorer.interventions import block_mask, random_rotation
-from explorer.pipeline import pair_set
-from explorer.rng import generator
+from explorer.methods.controls import (closest_signed_permutation, full_layer_iia, permutation_units)
+from explorer.core.interventions import block_mask, random_rotation
+from explorer.methods.experiment import pair_set
+from explorer.core.rng import generator
 
 
 def test_closest_signed_permutation_recovers_a_noisy_signed_permutation():

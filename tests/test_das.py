@@ -1,9 +1,9 @@
 import torch
 
-from explorer.das import LearnedMap, units_permutation
-from explorer.iia import evaluate
-from explorer.pipeline import pair_set, run_das
-from explorer.rng import generator
+from explorer.methods.das import LearnedMap, units_permutation
+from explorer.core.iia import evaluate
+from explorer.methods.experiment import pair_set, run_das
+from explorer.core.rng import generator
 
 
 def test_learned_maps_are_orthogonal_or_invertible():

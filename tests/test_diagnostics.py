@@ -5,14 +5,14 @@ from dataclasses import replace
 
 import torch
 
-from explorer.config import RunConfig
-from explorer.diagnostics import (das_success, illusion_check, intervened_states, oracle_table,
+from explorer.core.config import RunConfig
+from explorer.analysis.diagnostics import (das_success, illusion_check, intervened_states, oracle_table,
                                   out_of_range, row_null_split)
-from explorer.handbuilt import equality_network
-from explorer.interventions import block_mask, random_rotation
-from explorer.pipeline import pair_set
-from explorer.rng import generator
-from explorer.subspaces import (complete_basis, difference_subspaces, named_subspaces,
+from explorer.core.handbuilt import equality_network
+from explorer.core.interventions import block_mask, random_rotation
+from explorer.methods.experiment import pair_set
+from explorer.core.rng import generator
+from explorer.analysis.subspaces import (complete_basis, difference_subspaces, named_subspaces,
                                 pairwise_angles, principal_angles)
 
 HALF_PI = math.pi / 2

@@ -1,8 +1,8 @@
 import numpy as np
 import torch
 
-from explorer.interventions import block_mask, interchange, pair_mask, random_rotation
-from explorer.rng import generator
+from explorer.core.interventions import block_mask, interchange, pair_mask, random_rotation
+from explorer.core.rng import generator
 
 
 def _numpy_swap(base, sources, intervened, dims, R):

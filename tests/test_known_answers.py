@@ -2,12 +2,12 @@
 
 import torch
 
-from explorer.causal import HYPOTHESES
-from explorer.handbuilt import equality_network, exact_units
-from explorer.iia import evaluate
-from explorer.interventions import block_mask
-from explorer.pipeline import pair_set, run_das, run_neuron
-from explorer.train import heldout_examples, task_accuracy
+from explorer.core.causal import HYPOTHESES
+from explorer.core.handbuilt import equality_network, exact_units
+from explorer.core.iia import evaluate
+from explorer.core.interventions import block_mask
+from explorer.methods.experiment import pair_set, run_das, run_neuron
+from explorer.core.train import heldout_examples, task_accuracy
 
 
 def test_input_coordinate_alignment_scores_task_accuracy(trained):
@@ -44,7 +44,7 @@ def test_das_at_the_input_finds_an_alignment_as_good_as_the_coordinates(trained)
 
 def test_neuron_search_finds_the_hand_built_alignment():
     model = equality_network(4)
-    from explorer.config import RunConfig
+    from explorer.core.config import RunConfig
     cfg = RunConfig().with_values(layer=1, k=8, n_test_pairs=1024)
     assert task_accuracy(model, heldout_examples(cfg)) == 1.0
     result = run_neuron(model, cfg, pair_set(model, cfg))
@@ -57,7 +57,7 @@ def test_neuron_search_finds_the_hand_built_alignment():
 
 def test_hand_built_alignment_does_not_hold_for_the_wrong_units():
     model = equality_network(4)
-    from explorer.config import RunConfig
+    from explorer.core.config import RunConfig
     cfg = RunConfig().with_values(layer=1, k=8, n_test_pairs=1024)
     test = pair_set(model, cfg).test
     swapped = block_mask(8, 2, 16).flip(0)  # V1 <-> V2 units exchanged

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explorer import findings, plots_findings as charts
+from explorer.study import findings
+
+from explorer.plots import findings as charts
 
 OPS = {"mean": "mean", "min": "min", "max": "max", "count": "size"}
 GROUPING = ("x", "xOffset", "color", "strokeDash", "detail")

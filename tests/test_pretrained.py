@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from safetensors.torch import load_file
 
-from explorer import checkpoints
-from explorer.config import RunConfig
-from explorer.pretrain import COMMAND, PretrainGrid, points
-from explorer.sweep import point_key, run_chunk
-from explorer.train import heldout_examples, task_accuracy
+from explorer.store import checkpoints
+from explorer.core.config import RunConfig
+from explorer.runs.pretrain import COMMAND, PretrainGrid, points
+from explorer.runs.sweep import point_key, run_chunk
+from explorer.core.train import heldout_examples, task_accuracy
 
 FOLDER = Path(__file__).resolve().parents[1] / "pretrained"
 pytestmark = pytest.mark.skipif(not (FOLDER / "results.csv").exists(),

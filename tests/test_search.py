@@ -3,13 +3,13 @@ import math
 
 import torch
 
-from explorer.handbuilt import equality_network
-from explorer.iia import evaluate
-from explorer.config import RunConfig
-from explorer.pipeline import pair_set
-from explorer.search import (_pick_disjoint, neuron_search, rank_exhaustive, score_masks,
+from explorer.core.handbuilt import equality_network
+from explorer.core.iia import evaluate
+from explorer.core.config import RunConfig
+from explorer.methods.experiment import pair_set
+from explorer.methods.search import (_pick_disjoint, neuron_search, rank_exhaustive, score_masks,
                              single_unit_scores)
-from explorer.train import new_model
+from explorer.core.train import new_model
 
 
 def _pairs(model, **kw):

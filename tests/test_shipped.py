@@ -1,4 +1,4 @@
-"""explorer.shipped and explorer.precomputed: the catalog of shipped checkpoints and the
+"""explorer.store.shipped and explorer.store.precomputed: the catalog of shipped checkpoints and the
 lookups into results.csv and rotations.safetensors, checked against the files themselves,
 the result keys (`sweep.point_key`) and plain pandas filtering."""
 
@@ -9,10 +9,10 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from explorer import checkpoints, precomputed, shipped
-from explorer.config import RunConfig
-from explorer.sweep import point_key
-from explorer.sweep_methods import model_key
+from explorer.store import checkpoints, precomputed, shipped
+from explorer.core.config import RunConfig
+from explorer.runs.sweep import point_key
+from explorer.runs.measure import model_key
 
 FOLDER = shipped.FOLDER
 needs_models = pytest.mark.skipif(not list((FOLDER / "models").glob("*.safetensors")),

@@ -7,16 +7,18 @@ import pandas as pd
 import pytest
 import torch
 
-from explorer import cli, study as study_module
-from explorer.analysis import probe_frame
-from explorer.config import tiny
-from explorer.diagnostics import oracle_table
-from explorer.pipeline import pair_set, run_das
-from explorer.study import load_study, study
-from explorer.study_measure import StudyGrid
-from explorer.subspaces import coordinate_blocks, principal_angles, subspace
-from explorer.sweep_methods import ModelCache
-from explorer.train import heldout_examples
+from explorer import cli
+
+from explorer.study import run as study_module
+from explorer.analysis.geometry import probe_frame
+from explorer.core.config import tiny
+from explorer.analysis.diagnostics import oracle_table
+from explorer.methods.experiment import pair_set, run_das
+from explorer.study.run import load_study, study
+from explorer.study.measure import StudyGrid
+from explorer.analysis.subspaces import coordinate_blocks, principal_angles, subspace
+from explorer.runs.measure import ModelCache
+from explorer.core.train import heldout_examples
 
 BASE = tiny(train_steps=300, eval_size=256)
 GRID = StudyGrid(activations=("relu",), seeds=(0,), search_sites=(0, 1), ks=(2,), lrs=(0.05,),

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import swaps
-from explorer.interventions import random_rotation
-from explorer.rng import generator
-from explorer.task import PATTERNS
+from explorer.analysis import swaps
+from explorer.core.interventions import random_rotation
+from explorer.core.rng import generator
+from explorer.core.task import PATTERNS
 from tests.app_fixtures import small_run  # noqa: F401  (fixture)
 
 N_CHECK = 12

@@ -1,10 +1,10 @@
 import pandas as pd
 import pytest
 
-from explorer.config import tiny
-from explorer.pipeline import pair_set, run_das
-from explorer.sweep import expand_grid, parse_grid, plan, sweep
-from explorer.sweep_methods import ModelCache
+from explorer.core.config import tiny
+from explorer.methods.experiment import pair_set, run_das
+from explorer.runs.sweep import expand_grid, parse_grid, plan, sweep
+from explorer.runs.measure import ModelCache
 
 BASE = tiny(train_steps=200, das_steps=30, restarts=1, n_train_pairs=256, n_val_pairs=128,
             n_test_pairs=256, n_search_pairs=128, eval_size=256)

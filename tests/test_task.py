@@ -1,9 +1,9 @@
 import torch
 
-from explorer.causal import HYPOTHESES
-from explorer.config import TaskConfig
-from explorer.rng import generator
-from explorer.task import PATTERNS, Entities, sample_examples, sample_pairs
+from explorer.core.causal import HYPOTHESES
+from explorer.core.config import TaskConfig
+from explorer.core.rng import generator
+from explorer.core.task import PATTERNS, Entities, sample_examples, sample_pairs
 
 
 def _entities(**kw):
@@ -62,7 +62,7 @@ def test_pairs_balance_bases_sources_and_intervention_types():
 
 
 def test_identity_pairs_make_the_swapped_first_argument_matter_half_the_time():
-    from explorer.causal import counterfactual_labels
+    from explorer.core.causal import counterfactual_labels
     pairs = sample_pairs(1000, 1, _entities(), "train", generator(0, "i"), identity=True)
     a_src = pairs.sources[:, 0].view(-1, 4, 4)[:, 0]
     b_src = pairs.sources[:, 0].view(-1, 4, 4)[:, 1]

@@ -1,0 +1,39 @@
+"""Hidden geometry page: PCA per site and linear probes. Descriptive, not causal."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import common, params, stores as state
+from explorer.plots import charts as plots
+from explorer.core.config import RunConfig
+
+COLOURS = ("V1", "V2", "label", "pattern")
+CAVEAT = ("**Descriptive, not causal.** PCA and probes show what can be *read* from a "
+          "site (decodability). A variable can be decodable and unused by the network; "
+          "only interventions (neuron-wise search, DAS) test its causal role.")
+
+
+def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
+    st.info(CAVEAT)
+    if not common.require_model(cfg, entry):
+        return
+    tables = common.attempt("PCA and probes", state.geometry_tables,
+                            state.model_key(cfg), entry)
+    if tables is None:
+        return
+    points, variance, probes = tables
+    colour = params.view_ui(st.radio, "geo_color", "Colour points by", COLOURS,
+                            horizontal=True)
+    st.subheader("PCA of hidden states at each site")
+    st.caption("Site 0 is the input; sites 1… are the hidden layers' outputs. "
+               "600 held-out examples.")
+    common.chart(plots.pca_scatter(points, colour), stretch=False)
+    left, right = st.columns([1, 2])
+    with left:
+        common.chart(plots.explained_variance_lines(variance))
+    with right:
+        st.subheader("Linear probes")
+        st.caption("Logistic regression on 70% of 2,000 held-out examples, scored on the "
+                   "rest; the control is trained on shuffled labels (mean of 5).")
+        common.chart(plots.probe_bars(probes), stretch=False)

@@ -1,0 +1,50 @@
+"""Neuron-wise (localist) search page: best unit subsets and single units per site."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import common, stores as state
+from explorer.plots import charts as plots
+from explorer.core.config import RunConfig
+
+
+def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
+    d = cfg.site_dim(cfg.das.layer)
+    st.markdown(f"Which **{cfg.das.k}** individual units of site **{cfg.das.layer}** "
+                f"({d} units) carry each variable? Interchange interventions swap those "
+                "units from a source input into the base; the score is IIA on held-out pairs. "
+                "Site and k are in the sidebar.")
+    if not common.require_model(cfg, entry):
+        return
+    common.accuracy_banner(entry)
+    result = state.find_neuron(cfg)
+    if st.button("Run neuron-wise search", key="neuron_button", type="primary",
+                 disabled=result is not None):
+        with st.spinner("Scoring neuron subsets…"):
+            result = common.attempt("Neuron-wise search", state.run_neuron, entry, cfg)
+        if result is not None:
+            st.rerun()
+    if result is None:
+        return
+    show_result(result)
+    st.subheader("Single units at every site")
+    st.caption("IIA of swapping one unit alone, per variable (pairs that intervene on that "
+               "variable only).")
+    scores = common.attempt("Single-unit scores", state.unit_scores, state.run_key(cfg),
+                            entry, cfg)
+    if scores is not None:
+        common.chart(plots.neuron_heatmap(scores))
+
+
+def show_result(result) -> None:
+    test = result.test
+    cols = st.columns(4)
+    cols[0].metric("IIA (test pairs)", f"{test.iia:.3f}")
+    cols[1].metric("on label-changing pairs", f"{test.changed:.3f}")
+    cols[2].metric("no-intervention baseline", f"{test.baseline:.3f}")
+    cols[3].metric("search", "exhaustive" if result.exhaustive else "greedy")
+    for name, units in zip(test.by_type, result.subsets):
+        st.markdown(f"**{name}** ← units `{list(units)}`")
+    st.dataframe(result.ranking.astype({"neurons": str}), hide_index=True,
+                 key="neuron_ranking")

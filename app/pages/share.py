@@ -1,0 +1,52 @@
+"""Share and export page: the reproducible link and download buttons."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from app import exports, params, stores as state
+from explorer.core.config import RunConfig
+
+
+def share_link(cfg: RunConfig) -> str:
+    """The app's URL with the query string of this config and view."""
+    base = st.context.url or "http://localhost:8501/"
+    base = base if base.endswith("/") else base + "/"
+    return f"{base}?{urlencode(params.url_params(cfg))}"
+
+
+def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
+    st.subheader("Link")
+    st.markdown("Every setting is in this link. Opening it restores the configuration; with "
+                "the same seed, training and searches give bit-identical numbers (press "
+                "**Train** and **Run DAS** there, or get them instantly if this server still "
+                "has them).")
+    st.code(share_link(cfg), language=None, wrap_lines=True)
+    st.subheader("Downloads")
+    if entry is None:
+        st.info("Train a model for this configuration to download results and checkpoints.")
+        return
+    run = state.find_alignment(cfg)
+    report = exports.results(cfg, entry, run)
+    stem = f"explorer-seed{cfg.seed}-site{cfg.das.layer}-k{cfg.das.k}"
+    cols = st.columns(3)
+    cols[0].download_button("Results (JSON)", exports.results_json(report), f"{stem}.json",
+                            "application/json", key="download_json")
+    cols[1].download_button("Results (CSV)", exports.results_csv(report), f"{stem}.csv",
+                            "text/csv", key="download_csv")
+    cols[2].download_button("Model checkpoint (safetensors)", exports.checkpoint(cfg, entry),
+                            f"{stem}-model.safetensors", "application/octet-stream",
+                            key="download_checkpoint")
+    if run is None:
+        st.caption("Run DAS to add its results and the learned rotation.")
+        return
+    cols = st.columns(3)
+    cols[0].download_button("Rotation (CSV)", exports.rotation_csv(run), f"{stem}-rotation.csv",
+                            "text/csv", key="download_rotation_csv")
+    cols[1].download_button("Rotation (safetensors)", exports.rotation_safetensors(cfg, run),
+                            f"{stem}-rotation.safetensors", "application/octet-stream",
+                            key="download_rotation")
+    with st.expander("Results report"):
+        st.json(report, expanded=False)

@@ -1,0 +1,95 @@
+"""Swap interventions page: one base and its sources, the swap's effect per alignment, and
+the outcomes on all held-out pairs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import common, params, stores as state
+from explorer.plots import charts as plots
+from explorer.analysis import swaps
+from explorer.core.config import RunConfig
+from explorer.core.task import INTERVENTION_TYPES, PATTERNS
+
+RANDOM = "random"
+
+
+def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
+    st.markdown("Draw a **base** input and one **source** per variable; swap the aligned part "
+                f"of site {cfg.das.layer}'s state from each source into the base, finish the "
+                "forward pass, and compare with the high-level model's **counterfactual "
+                "label**.")
+    if not common.require_model(cfg, entry):
+        return
+    common.accuracy_banner(entry)
+    run = common.run_alignment_ui(cfg, entry, key="swap_das_button",
+                                  label="Run DAS and neuron-wise search")
+    if run is None:
+        return
+    pairs = swaps.draw_pairs(cfg, 1, *draw_ui(run))
+    pair_ui(cfg, entry, run, pairs)
+    aggregate_ui(cfg, entry, run)
+
+
+def _next_draw() -> None:
+    st.session_state["swap_draw"] = st.session_state.get("swap_draw", 0) + 1
+
+
+def draw_ui(run: state.AlignmentRun) -> tuple:
+    """Widgets choosing the pair: (draw, base pattern, source pattern, intervention type)."""
+    types = INTERVENTION_TYPES[run.test.source_h.shape[1]]
+    cols = st.columns([1, 1, 1, 1, 0.7])
+    base = params.view_ui(cols[0].selectbox, "swap_base", "Base pattern", (RANDOM, *PATTERNS))
+    source = params.view_ui(cols[1].selectbox, "swap_source", "Source pattern",
+                            (RANDOM, *PATTERNS))
+    kind = params.view_ui(cols[2].selectbox, "swap_type", "Intervene on", (RANDOM, *types))
+    draw = params.view_ui(cols[3].number_input, "swap_draw", "Draw #", min_value=0,
+                          max_value=1_000_000, step=1)
+    cols[4].button("Draw another", key="swap_next", on_click=_next_draw)
+    none_if_random = lambda v: None if v == RANDOM else v  # noqa: E731
+    return int(draw), none_if_random(base), none_if_random(source), none_if_random(kind)
+
+
+def pair_ui(cfg, entry, run, pairs) -> None:
+    table = swaps.pair_table(pairs, 0, cfg.das.hypothesis)
+    _, vectors = swaps.entity_names(pairs, 0)
+    st.subheader("The pair")
+    st.dataframe(_as_text(table), hide_index=True, key="swap_pair")
+    with st.expander("Entity vectors (equal names = equal vectors)"):
+        st.dataframe(pd.DataFrame(vectors).T.round(3), key="swap_vectors")
+    data = swaps.site_pairs(entry.model, cfg, pairs)
+    n_vars, d = data.source_h.shape[1:]
+    outcomes = swaps.swap_outcomes(entry.model, data, swaps.alignments(run.das, run.neuron,
+                                                                       n_vars, d))
+    expected, base_pred = bool(data.counterfactual_label[0]), bool(data.base_pred[0])
+    cols = st.columns(3)
+    cols[0].metric("Network on the base", str(base_pred))
+    cols[1].metric("Expected counterfactual label", str(expected))
+    cols[2].metric("Swaps that match", f"{int(outcomes.correct.sum())} / {len(outcomes)}")
+    shown = outcomes[["method", "base_prediction", "prediction", "counterfactual_label",
+                      "correct"]].rename(columns={"prediction": "prediction after swap",
+                                                  "counterfactual_label": "expected"})
+    st.dataframe(_as_text(shown), hide_index=True, key="swap_outcome_table")
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Booleans as words (checkbox cells are hard to read); 'correct' as a mark."""
+    out = frame.copy()
+    for name in out.columns[out.dtypes == bool]:
+        words = ("✓", "✗") if name == "correct" else ("true", "false")
+        out[name] = out[name].map({True: words[0], False: words[1]})
+    return out
+
+
+def aggregate_ui(cfg, entry, run) -> None:
+    st.subheader("Outcomes on all held-out test pairs")
+    changed = params.view_ui(st.checkbox, "swap_changed",
+                             "Only pairs whose counterfactual label differs from the base label")
+    outcomes = common.attempt("Swap outcomes", state.test_outcomes, state.run_key(cfg), entry,
+                              run)
+    if outcomes is None:
+        return
+    summary = swaps.outcome_summary(outcomes, changed_only=changed)
+    common.chart(plots.swap_outcome_bars(summary))
+    st.dataframe(summary, hide_index=True, key="swap_summary")

@@ -1,0 +1,232 @@
+"""What the app has computed, keyed by configuration, shared by all sessions and bounded.
+
+Models, neuron-wise searches and alignment runs live in small LRU stores held by
+`st.cache_resource`; computing them happens only when a button asks (`train`,
+`run_neuron`, `run_alignment`), never as a side effect of drawing a page. Looking a config
+up (`find_model`, ...) never computes. Tables derived from them are `st.cache_data`.
+
+Model sources, in the order `find_model` (the one place that looks them up) tries them:
+a checkpoint uploaded in this session (kept in that session only: uploaded weights are not
+the recipe's, so they never answer another session's lookup and their results are keyed
+apart), a model trained in the app, a shipped checkpoint from pretrained/ (the same
+deterministic recipe, so the same model a user would train).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from explorer.analysis import geometry as analysis, swaps
+
+from explorer.store import checkpoints, shipped
+
+from explorer.methods import experiment as pipeline, search
+from explorer.core.config import RunConfig
+from explorer.methods.das import DASResult
+from explorer.core.iia import IIA, SiteData
+from explorer.core.models import MLP
+from explorer.methods.search import NeuronResult
+from explorer.core.train import accuracy_table, heldout_examples, train_model
+
+MODELS, NEURON, ALIGNMENT = 8, 16, 8  # entries per store; an alignment run is < 40 MB even
+# at the app's largest budget (20,000 test pairs x 3 states x 128 units)
+TRAINED_HERE, SHIPPED, UPLOADED = "trained in this app", "shipped checkpoint", "uploaded"
+UPLOADS, MAX_UPLOADS = "_uploaded_models", 2  # per session: recipe key -> TrainedModel
+
+
+class LRUStore:
+    """A thread-safe dict that forgets its least recently used entries."""
+
+    def __init__(self, max_entries: int):
+        self.max_entries, self._items, self._lock = max_entries, OrderedDict(), threading.Lock()
+
+    def get(self, key: str):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: str, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+
+@st.cache_resource
+def stores() -> dict[str, LRUStore]:
+    return {"models": LRUStore(MODELS), "neuron": LRUStore(NEURON),
+            "alignment": LRUStore(ALIGNMENT)}
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    config: RunConfig
+    model: MLP
+    history: pd.DataFrame | None  # None for a model that did not come with its history
+    accuracy: pd.DataFrame  # pattern, accuracy, n (held out)
+    source: str
+    seconds: float
+    origin: str = ""  # "" for the recipe's model (trained or shipped); else the upload's digest
+
+    @property
+    def task_accuracy(self) -> float:
+        return float(self.accuracy.loc[self.accuracy.pattern == "all", "accuracy"].iloc[0])
+
+
+@dataclass(frozen=True)
+class AlignmentRun:
+    das: DASResult
+    neuron: NeuronResult
+    controls: dict[str, IIA]
+    test: SiteData  # the held-out pairs every IIA above was scored on
+    seconds: float
+
+
+def model_flat(cfg: RunConfig) -> dict:
+    """The fields a trained model depends on."""
+    return shipped.model_fields(cfg)
+
+
+def recipe_key(cfg: RunConfig) -> str:
+    """The key of the model the recipe trains for cfg."""
+    return json.dumps(model_flat(cfg), sort_keys=True)
+
+
+def _upload(cfg: RunConfig) -> TrainedModel | None:
+    return st.session_state.get(UPLOADS, {}).get(recipe_key(cfg))
+
+
+def _origin_suffix(cfg: RunConfig) -> str:
+    upload = _upload(cfg)
+    return "" if upload is None else f"#upload-{upload.origin}"
+
+
+def model_key(cfg: RunConfig) -> str:
+    """The key of the model this session uses for cfg (an upload is keyed apart)."""
+    return recipe_key(cfg) + _origin_suffix(cfg)
+
+
+def run_key(cfg: RunConfig) -> str:
+    return json.dumps(cfg.to_flat(), sort_keys=True) + _origin_suffix(cfg)
+
+
+def find_model(cfg: RunConfig) -> TrainedModel | None:
+    return _upload(cfg) or stores()["models"].get(recipe_key(cfg)) or shipped_model(cfg)
+
+
+def shipped_model(cfg: RunConfig) -> TrainedModel | None:
+    item = shipped.find(cfg)
+    return None if item is None else _load_shipped(str(item.path))
+
+
+@st.cache_resource(max_entries=64, show_spinner="Loading the shipped model…")
+def _load_shipped(path: str) -> TrainedModel | None:
+    """A shipped checkpoint with its held-out accuracy table (None if it fails to load)."""
+    start = time.perf_counter()
+    try:
+        model, cfg, _ = checkpoints.load(path)
+    except (OSError, checkpoints.CheckpointError):
+        return None
+    accuracy = accuracy_table(model, heldout_examples(cfg))
+    return TrainedModel(cfg, model, None, accuracy, SHIPPED, round(time.perf_counter() - start, 2))
+
+
+def accept_upload(name: str, data: bytes, check=None) -> TrainedModel:
+    """Validate an uploaded checkpoint and keep it for this session, replacing the model for
+    its config. `check(cfg)` may raise CheckpointError for configs the app cannot show.
+    Raises CheckpointError (with a message naming the problem) and changes nothing then."""
+    start = time.perf_counter()
+    if not name.lower().endswith(".safetensors"):
+        raise checkpoints.CheckpointError("only .safetensors files are accepted")
+    model, cfg, _ = checkpoints.from_bytes(data)
+    if check is not None:
+        check(cfg)
+    digest = hashlib.blake2b(data, digest_size=6).hexdigest()
+    accuracy = accuracy_table(model, heldout_examples(cfg))
+    entry = TrainedModel(cfg, model, None, accuracy, f"{UPLOADED} {name}",
+                         round(time.perf_counter() - start, 2), origin=digest)
+    uploads = dict(st.session_state.get(UPLOADS, {}))
+    uploads.pop(recipe_key(cfg), None)
+    uploads[recipe_key(cfg)] = entry
+    st.session_state[UPLOADS] = dict(list(uploads.items())[-MAX_UPLOADS:])
+    return entry
+
+
+def find_neuron(cfg: RunConfig) -> NeuronResult | None:
+    return stores()["neuron"].get(run_key(cfg))
+
+
+def find_alignment(cfg: RunConfig) -> AlignmentRun | None:
+    return stores()["alignment"].get(run_key(cfg))
+
+
+def train(cfg: RunConfig, progress=None) -> TrainedModel:
+    start = time.perf_counter()
+    model, history = train_model(cfg, progress)
+    accuracy = accuracy_table(model, heldout_examples(cfg))
+    entry = TrainedModel(cfg, model, history, accuracy, TRAINED_HERE,
+                         round(time.perf_counter() - start, 2))
+    stores()["models"].put(recipe_key(cfg), entry)
+    return entry
+
+
+def run_neuron(entry: TrainedModel, cfg: RunConfig) -> NeuronResult:
+    result = pipeline.run_neuron(entry.model, cfg, pipeline.pair_set(entry.model, cfg))
+    stores()["neuron"].put(run_key(cfg), result)
+    return result
+
+
+def run_alignment(entry: TrainedModel, cfg: RunConfig, progress=None) -> AlignmentRun:
+    """Neuron-wise search (reused if done), DAS and every control, on the same test pairs."""
+    start = time.perf_counter()
+    found = pipeline.align(entry.model, cfg, progress, neuron=find_neuron(cfg))
+    stores()["neuron"].put(run_key(cfg), found.neuron)
+    run = AlignmentRun(found.das, found.neuron, found.controls, found.pairs.test,
+                       round(time.perf_counter() - start, 2))
+    stores()["alignment"].put(run_key(cfg), run)
+    return run
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing PCA and probes…")
+def geometry_tables(key: str, _entry: TrainedModel) -> tuple[pd.DataFrame, ...]:
+    """PCA points (600 held-out examples), explained variance, probes (2,000 examples)."""
+    cfg, model = _entry.config, _entry.model
+    points = heldout_examples(cfg, 600)
+    probes = heldout_examples(cfg, 2000)
+    return (analysis.pca_frame(model, points), analysis.explained_variance_frame(model, points),
+            analysis.probe_frame(model, probes, cfg.seed))
+
+
+@st.cache_data(max_entries=16, show_spinner="Scoring single units at every site…")
+def unit_scores(key: str, _entry: TrainedModel, _cfg: RunConfig) -> pd.DataFrame:
+    """Single-unit swap IIA at every site: site, variable, neuron, iia."""
+    frames = [search.single_unit_scores(_entry.model, pipeline.pair_set(
+        _entry.model, _cfg, layer=site).search).assign(site=site)
+        for site in range(_entry.model.n_sites)]
+    return pd.concat(frames, ignore_index=True)
+
+
+@st.cache_data(max_entries=16)
+def rotated_points(key: str, _entry: TrainedModel, _run: AlignmentRun,
+                   variables: tuple[str, ...]) -> pd.DataFrame:
+    das, cfg = _run.das, _entry.config
+    return analysis.rotated_pca_frame(_entry.model, heldout_examples(cfg, 600), _run.test.site,
+                                      das.rotation, das.var_mask, variables)
+
+
+@st.cache_data(max_entries=16)
+def test_outcomes(key: str, _entry: TrainedModel, _run: AlignmentRun) -> pd.DataFrame:
+    """Per-pair outcomes of every alignment on the held-out test pairs."""
+    n_vars, d = _run.test.source_h.shape[1:]
+    aligns = swaps.alignments(_run.das, _run.neuron, n_vars, d)
+    return swaps.swap_outcomes(_entry.model, _run.test, aligns)

@@ -1,0 +1,1 @@
+"""The core: config (and the one model identity), random streams, the task and its causal models, the MLP, training, the interchange primitive, IIA and counterfactual pairs. Imports no other layer."""

@@ -1,0 +1,93 @@
+"""Interchange intervention accuracy: cached site states for a set of counterfactual pairs,
+and the IIA report (overall, per intervention type, on label-changing pairs, beside the
+no-intervention baseline)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from explorer.core.causal import HYPOTHESES, counterfactual_labels
+from explorer.core.interventions import interchange, pair_mask
+from explorer.core.models import MLP
+from explorer.core.task import Pairs
+
+
+@dataclass(frozen=True)
+class SiteData:
+    """A frozen model's states at one site for a set of pairs, with their labels."""
+
+    site: int
+    base_h: torch.Tensor  # (n, d)
+    source_h: torch.Tensor  # (n, V, d)
+    intervened: torch.Tensor  # (n, V) bool
+    kind: torch.Tensor  # (n,) index into type_names
+    type_names: tuple[str, ...]
+    counterfactual_label: torch.Tensor  # (n,) bool, from the high-level model
+    base_label: torch.Tensor  # (n,) bool, the high-level label of the base
+    base_pred: torch.Tensor  # (n,) bool, the network's prediction without intervention
+
+    def __len__(self) -> int:
+        return self.base_h.shape[0]
+
+    def take(self, index: torch.Tensor) -> "SiteData":
+        return SiteData(self.site, self.base_h[index], self.source_h[index],
+                        self.intervened[index], self.kind[index], self.type_names,
+                        self.counterfactual_label[index], self.base_label[index],
+                        self.base_pred[index])
+
+
+@torch.no_grad()
+def site_data(model: MLP, site: int, pairs: Pairs, hypothesis: str) -> SiteData:
+    base_h = model.hidden(pairs.base.x, site)
+    return SiteData(
+        site=site, base_h=base_h, source_h=model.hidden(pairs.sources, site),
+        intervened=pairs.intervened, kind=pairs.kind, type_names=pairs.type_names,
+        counterfactual_label=counterfactual_labels(hypothesis, pairs),
+        base_label=HYPOTHESES[hypothesis].run(pairs.base.x),
+        base_pred=model.forward_from(site, base_h) > 0)
+
+
+@dataclass(frozen=True)
+class IIA:
+    iia: float
+    by_type: dict[str, float]
+    changed: float  # on pairs whose counterfactual label differs from the base label
+    baseline: float  # "intervention does nothing": base prediction vs counterfactual label
+    n: int
+
+    def as_dict(self) -> dict:
+        return {"iia": self.iia, "iia_by_type": dict(self.by_type),
+                "iia_label_changed": self.changed, "no_intervention_baseline": self.baseline,
+                "n_pairs": self.n}
+
+
+def _mean(x: torch.Tensor) -> float:
+    return float(x.float().mean()) if x.numel() else float("nan")
+
+
+def report(pred: torch.Tensor, data: SiteData) -> IIA:
+    """IIA of predictions (n,) bool against the data's counterfactual labels."""
+    hit = pred == data.counterfactual_label
+    changed = data.counterfactual_label != data.base_label
+    return IIA(iia=_mean(hit),
+               by_type={name: _mean(hit[data.kind == i]) for i, name in enumerate(data.type_names)},
+               changed=_mean(hit[changed]),
+               baseline=_mean(data.base_pred == data.counterfactual_label), n=len(data))
+
+
+def intervened_logits(model: MLP, data: SiteData, var_mask: torch.Tensor,
+                      rotation: torch.Tensor | None = None,
+                      inverse: torch.Tensor | None = None) -> torch.Tensor:
+    """Logits after the interchange: var_mask (..., V, d) -> (..., n)."""
+    h = interchange(data.base_h, data.source_h, pair_mask(var_mask, data.intervened),
+                    rotation, inverse)
+    return model.forward_from(data.site, h)
+
+
+@torch.no_grad()
+def evaluate(model: MLP, data: SiteData, var_mask: torch.Tensor,
+             rotation: torch.Tensor | None = None, inverse: torch.Tensor | None = None) -> IIA:
+    """Full IIA report for one alignment (var_mask (V, d), one rotation or None)."""
+    return report(intervened_logits(model, data, var_mask, rotation, inverse) > 0, data)

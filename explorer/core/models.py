@@ -1,0 +1,85 @@
+"""The MLP with named sites: site 0 is the input, site l (1..layers) the l-th hidden layer's
+output after its activation. Any site can be read (`hidden`) and the forward pass resumed
+from a replaced state (`forward_from`), for any leading batch shape."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from explorer.core.config import ModelConfig
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+    "leaky_relu": nn.LeakyReLU,
+}
+
+
+def _uninitialized_linear(in_dim: int, out_dim: int) -> nn.Linear:
+    """A Linear whose parameters are set later (reset_parameters or a checkpoint): built on
+    the meta device, so torch's own init draws nothing from the global generator, then given
+    empty CPU storage. (`nn.utils.skip_init` does the same but imports sympy: ~1 s.)"""
+    layer = nn.Linear(in_dim, out_dim, device="meta")
+    layer.weight = nn.Parameter(torch.empty(out_dim, in_dim))
+    layer.bias = nn.Parameter(torch.empty(out_dim))
+    return layer
+
+
+class MLP(nn.Module):
+    def __init__(self, in_dim: int, cfg: ModelConfig, gen: torch.Generator | None = None):
+        super().__init__()
+        self.cfg = cfg
+        dims = [in_dim] + [cfg.width] * cfg.layers
+        self.hidden_layers = nn.ModuleList(
+            _uninitialized_linear(i, o) for i, o in zip(dims[:-1], dims[1:]))
+        self.readout = _uninitialized_linear(cfg.width, 1)
+        self.act = ACTIVATIONS[cfg.activation]()
+        if gen is not None:
+            self.reset_parameters(gen)
+
+    def reset_parameters(self, gen: torch.Generator) -> None:
+        """torch's default Linear init (uniform +-1/sqrt(fan_in)), from a passed generator."""
+        with torch.no_grad():
+            for layer in [*self.hidden_layers, self.readout]:
+                bound = 1 / math.sqrt(layer.in_features)
+                for p in (layer.weight, layer.bias):
+                    p.copy_(torch.rand(p.shape, generator=gen) * 2 * bound - bound)
+
+    @property
+    def n_sites(self) -> int:
+        return len(self.hidden_layers) + 1
+
+    def site_dim(self, site: int) -> int:
+        return self.hidden_layers[0].in_features if site == 0 else self.cfg.width
+
+    def hidden(self, x: torch.Tensor, site: int) -> torch.Tensor:
+        """State at `site`: (..., site_dim)."""
+        h = x
+        for layer in self.hidden_layers[:site]:
+            h = self.act(layer(h))
+        return h
+
+    def hidden_states(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """States at every site, input first."""
+        states = [x]
+        for layer in self.hidden_layers:
+            states.append(self.act(layer(states[-1])))
+        return states
+
+    def forward_from(self, site: int, h: torch.Tensor) -> torch.Tensor:
+        """Finish the forward pass from a state at `site`: logits (...,)."""
+        for layer in self.hidden_layers[site:]:
+            h = self.act(layer(h))
+        return self.readout(h).squeeze(-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_from(0, x)
+
+
+def build_model(in_dim: int, cfg: ModelConfig, gen: torch.Generator) -> MLP:
+    return MLP(in_dim, cfg, gen)

@@ -1,0 +1,165 @@
+"""Altair chart builders: a long-form DataFrame in, a Chart out. No Streamlit, no math.
+
+Every chart asks to be drawn as SVG (`usermeta.embedOptions.renderer`), so its marks are
+real elements a browser test can find. Column names follow the frames that
+`explorer.core.train`, `explorer.analysis.geometry`, `explorer.methods.das`, `explorer.methods.search` and
+`explorer.analysis.swaps` return.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+SVG = {"embedOptions": {"renderer": "svg", "actions": False}}
+CHANCE = 0.5
+UNIT_SCALE = alt.Scale(domain=[0, 1])
+CATEGORIES = alt.Scale(scheme="tableau10")
+KINDS = alt.Scale(domain=["alignment", "control", "baseline"],
+                  range=["#2a6f97", "#e07a5f", "#9aa5b1"])
+PROBE_LABELS = alt.Scale(domain=["true labels", "shuffled labels"], range=["#2a6f97", "#c3ccd6"])
+FLAT_LABELS = alt.Axis(labelAngle=0)
+
+
+def _svg(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return chart.properties(usermeta=SVG)
+
+
+def _chance_rule(axis: str = "y") -> alt.Chart:
+    frame = pd.DataFrame({"chance": [CHANCE]})
+    return alt.Chart(frame).mark_rule(strokeDash=[4, 4], color="gray").encode(
+        **{axis: alt.X("chance:Q", title=None) if axis == "x" else alt.Y("chance:Q", title=None)})
+
+
+def loss_curve(history: pd.DataFrame) -> alt.Chart:
+    """history: step, loss."""
+    return _svg(alt.Chart(history, title="Training loss").mark_line().encode(
+        x=alt.X("step:Q", title="step"), y=alt.Y("loss:Q", title="loss (BCE)"),
+        tooltip=["step", "loss"]))
+
+
+def accuracy_curve(history: pd.DataFrame) -> alt.Chart:
+    """history: step, train_accuracy."""
+    line = alt.Chart(history, title="Training accuracy").mark_line(color="#2a9d8f").encode(
+        x=alt.X("step:Q", title="step"),
+        y=alt.Y("train_accuracy:Q", title="accuracy", scale=UNIT_SCALE),
+        tooltip=["step", "train_accuracy"])
+    return _svg(line + _chance_rule())
+
+
+def pattern_accuracy_bars(accuracy: pd.DataFrame) -> alt.LayerChart:
+    """accuracy: pattern ('all' and the four patterns), accuracy, n."""
+    base = alt.Chart(accuracy, title="Held-out accuracy by input pattern").encode(
+        x=alt.X("pattern:N", sort=list(accuracy.pattern), title="pattern", axis=FLAT_LABELS),
+        y=alt.Y("accuracy:Q", scale=UNIT_SCALE), tooltip=["pattern", "accuracy", "n"])
+    bars = base.mark_bar(color="#457b9d")
+    text = base.mark_text(dy=-6).encode(text=alt.Text("accuracy:Q", format=".3f"))
+    return _svg(bars + text + _chance_rule())
+
+
+def pca_scatter(points: pd.DataFrame, color: str, facet: str = "site",
+                columns: int = 5) -> alt.FacetChart:
+    """points: pc1, pc2, the `facet` column (site or block) and the `color` column."""
+    scatter = alt.Chart(points).mark_circle(size=14, opacity=0.6).encode(
+        x=alt.X("pc1:Q", title="PC 1", axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("pc2:Q", title="PC 2", axis=alt.Axis(labels=False, ticks=False)),
+        color=alt.Color(f"{color}:N", title=color, scale=CATEGORIES),
+        tooltip=[facet, color, "pattern"]).properties(width=170, height=170)
+    return _svg(scatter.facet(facet=alt.Facet(f"{facet}:N", title=facet), columns=columns)
+                .resolve_scale(x="independent", y="independent"))
+
+
+def explained_variance_lines(variance: pd.DataFrame) -> alt.Chart:
+    """variance: site, component, ratio, cumulative."""
+    return _svg(alt.Chart(variance, title="Cumulative explained variance").mark_line(
+        point=True).encode(
+        x=alt.X("component:O", title="principal component"),
+        y=alt.Y("cumulative:Q", title="cumulative ratio", scale=UNIT_SCALE),
+        color=alt.Color("site:N", title="site", scale=CATEGORIES),
+        tooltip=["site", "component", "ratio", "cumulative"]))
+
+
+def probe_bars(probes: pd.DataFrame) -> alt.FacetChart:
+    """probes: site, variable, labels ('true labels' / 'shuffled labels'), accuracy."""
+    bars = alt.Chart(probes).mark_bar().encode(
+        x=alt.X("site:O", title="site", axis=FLAT_LABELS), xOffset="labels:N",
+        y=alt.Y("accuracy:Q", title="probe accuracy (held out)", scale=UNIT_SCALE),
+        color=alt.Color("labels:N", title="probe trained on", scale=PROBE_LABELS),
+        tooltip=["site", "variable", "labels", "accuracy"]).properties(width=260, height=220)
+    return _svg(bars.facet(column=alt.Column("variable:N", title="linear probe for")))
+
+
+def iia_curve(history: pd.DataFrame) -> alt.LayerChart:
+    """history: step, restart, val_iia."""
+    lines = alt.Chart(history, title="DAS validation IIA").mark_line(point=True).encode(
+        x=alt.X("step:Q", title="step"),
+        y=alt.Y("val_iia:Q", title="validation IIA", scale=UNIT_SCALE),
+        color=alt.Color("restart:N", title="restart", scale=CATEGORIES),
+        tooltip=["step", "restart", "val_iia", "loss"])
+    return _svg(lines + _chance_rule())
+
+
+def rotation_heatmap(matrix: pd.DataFrame, title: str, cell: int = 18) -> alt.HConcatChart:
+    """matrix: unit, coordinate, value, block. One panel per block (V1 | V2 | rest) so the
+    rotated coordinates each variable owns are marked; rows are the layer's units."""
+    blocks = list(dict.fromkeys(matrix.block))
+    units = matrix.unit.nunique()
+    color = alt.Color("value:Q", title="weight",
+                      scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True,
+                                      clamp=True))
+    panels = []
+    for i, block in enumerate(blocks):
+        part = matrix[matrix.block == block]
+        panels.append(alt.Chart(part, title=block).mark_rect().encode(
+            x=alt.X("coordinate:O", title=None),
+            y=alt.Y("unit:O", title="unit" if i == 0 else None,
+                    axis=alt.Axis() if i == 0 else None),
+            color=color, tooltip=["unit", "coordinate", "block", "value"],
+        ).properties(width=cell * part.coordinate.nunique(), height=cell * units))
+    chart = alt.hconcat(*panels, spacing=6, title=alt.Title(title, anchor="start"))
+    return _svg(chart.resolve_scale(color="shared"))
+
+
+def neuron_heatmap(scores: pd.DataFrame) -> alt.FacetChart:
+    """scores: site, variable, neuron, iia (single-unit swaps)."""
+    rect = alt.Chart(scores).mark_rect().encode(
+        x=alt.X("neuron:O", title="unit"), y=alt.Y("site:O", title="site"),
+        color=alt.Color("iia:Q", title="IIA", scale=alt.Scale(scheme="viridis")),
+        tooltip=["site", "variable", "neuron", "iia"]).properties(width=alt.Step(24),
+                                                                  height=alt.Step(24))
+    return _svg(rect.facet(row=alt.Row("variable:N", title="swap one unit as")))
+
+
+def controls_bars(controls: pd.DataFrame) -> alt.LayerChart:
+    """controls: name, iia, kind ('alignment' / 'control' / 'baseline')."""
+    base = alt.Chart(controls, title="IIA on held-out pairs").encode(
+        y=alt.Y("name:N", sort=list(controls.name), title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("iia:Q", title="IIA", scale=UNIT_SCALE), tooltip=["name", "kind", "iia"])
+    bars = base.mark_bar().encode(color=alt.Color("kind:N", title=None, scale=KINDS))
+    text = base.mark_text(align="left", dx=3).encode(text=alt.Text("iia:Q", format=".3f"))
+    return _svg(bars + text + _chance_rule("x"))
+
+
+def swap_outcome_bars(summary: pd.DataFrame) -> alt.LayerChart:
+    """summary: method, type, iia, n."""
+    bars = alt.Chart(summary, title="Swap outcomes (IIA) by intervention type").mark_bar().encode(
+        x=alt.X("type:N", title="intervention", sort=list(dict.fromkeys(summary.type)),
+                axis=FLAT_LABELS),
+        xOffset=alt.XOffset("method:N", sort=list(dict.fromkeys(summary.method))),
+        y=alt.Y("iia:Q", title="IIA", scale=UNIT_SCALE),
+        color=alt.Color("method:N", sort=list(dict.fromkeys(summary.method)), scale=CATEGORIES),
+        tooltip=["method", "type", "iia", "n"])
+    return _svg(bars + _chance_rule())
+
+
+def site_profile_bars(profile: pd.DataFrame, title: str) -> alt.LayerChart:
+    """profile: layer (site), method ('DAS' / 'neuron-wise'), iia. IIA per site, one bar per
+    method, beside chance."""
+    methods = list(dict.fromkeys(profile.method))
+    bars = alt.Chart(profile, title=title).mark_bar().encode(
+        x=alt.X("layer:O", title="site (0 = input)", axis=FLAT_LABELS),
+        xOffset=alt.XOffset("method:N", sort=methods),
+        y=alt.Y("iia:Q", title="IIA", scale=UNIT_SCALE),
+        color=alt.Color("method:N", sort=methods, scale=CATEGORIES, title=None),
+        tooltip=["layer", "method", alt.Tooltip("iia:Q", format=".3f")])
+    return _svg((bars + _chance_rule()).properties(height=180))

@@ -1,0 +1,87 @@
+"""What one sweep point measures: a method applied to one trained model at one config.
+
+Methods: `das` (with every control), `neuron` (neuron-wise search), `probe` is left to
+explorer.analysis.geometry. Each returns a flat dict of numbers for the long-form table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+
+from explorer.store import checkpoints
+from explorer.core.config import RunConfig
+from explorer.core.iia import IIA
+from explorer.core.models import MLP
+from explorer.methods.experiment import pair_set, run_controls, run_das, run_neuron
+from explorer.core.train import heldout_examples, task_accuracy, train_model
+
+METHODS = ("das", "neuron")
+
+
+def model_key(cfg: RunConfig) -> str:
+    """Configs with equal keys train the same model (task, model, training and seed)."""
+    parts = (cfg.task, cfg.model, cfg.train, cfg.seed)
+    return hashlib.blake2b(repr(parts).encode(), digest_size=8).hexdigest()
+
+
+class ModelCache:
+    """Trained models by config: in memory, and as checkpoints in a folder shared by workers."""
+
+    def __init__(self, folder: Path | None = None, extra: dict | None = None):
+        self.folder, self.models, self.extra = folder, {}, extra or {}
+
+    def path(self, cfg: RunConfig) -> Path | None:
+        if self.folder is None:
+            return None
+        m = cfg.model
+        return self.folder / f"{m.activation}-w{m.width}-l{m.layers}-s{cfg.seed}-{model_key(cfg)}.safetensors"
+
+    def get(self, cfg: RunConfig) -> tuple[MLP, float]:
+        path = self.path(cfg)
+        key = str(path) if path else repr((cfg.task, cfg.model, cfg.train, cfg.seed))
+        if key not in self.models:
+            self.models[key] = self._load_or_train(cfg, path)
+        return self.models[key]
+
+    def _load_or_train(self, cfg: RunConfig, path: Path | None) -> tuple[MLP, float]:
+        if path is not None and path.exists():
+            model, _, meta = checkpoints.load(path)
+            return model, meta["metrics"]["task_accuracy"]
+        model, _ = train_model(cfg)
+        accuracy = task_accuracy(model, heldout_examples(cfg))
+        if path is not None:  # write then rename: concurrent workers never see half a file
+            tmp = path.with_suffix(f".tmp{torch.randint(10**9, ()).item()}")
+            checkpoints.save(tmp, model, cfg, {"task_accuracy": accuracy}, self.extra)
+            tmp.replace(path)
+        return model, accuracy
+
+
+def iia_columns(prefix: str, iia: IIA) -> dict[str, float]:
+    cols = {f"{prefix}iia": iia.iia, f"{prefix}iia_label_changed": iia.changed}
+    cols.update({f"{prefix}iia_{name}": value for name, value in iia.by_type.items()})
+    return cols
+
+
+def measure(cache: ModelCache, cfg: RunConfig,
+            method: str) -> tuple[dict[str, float | str], torch.Tensor | None]:
+    """One point's row, and the learned rotation for DAS (None for other methods)."""
+    model, accuracy = cache.get(cfg)
+    pairs = pair_set(model, cfg)
+    row: dict[str, float | str] = {"task_accuracy": accuracy,
+                                   "no_intervention_baseline": pairs.test.base_pred.eq(
+                                       pairs.test.counterfactual_label).float().mean().item()}
+    if method == "neuron":
+        result = run_neuron(model, cfg, pairs)
+        row.update(iia_columns("", result.test))
+        row["neurons"] = ";".join(" ".join(map(str, s)) for s in result.subsets)
+        return row, None
+    das = run_das(model, cfg, pairs)
+    controls = run_controls(model, cfg, pairs, das)
+    row.update(iia_columns("", das.test))
+    row.update({f"{name}_iia": iia.iia for name, iia in controls.items()})
+    row["restart_iia_min"] = float(das.restarts.test_iia.min())
+    row["restart_iia_max"] = float(das.restarts.test_iia.max())
+    return row, das.rotation

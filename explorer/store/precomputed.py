@@ -1,0 +1,106 @@
+"""pretrained/results.csv as lookups for one configuration: pandas only (no torch), so the
+app can draw a precomputed chart before the heavy imports of a cold start.
+
+    results_for(cfg)     the rows (das, then neuron) for exactly this config
+    seed_spread(cfg)     the same config at every seed the table has
+    site_profile(cfg)    the same config at every site (layer)
+    spread_summary(rows) per method: seeds, mean, min, max IIA
+    controls_frame(rows) DAS, neuron-wise, controls and baseline in the DAS page's shape
+
+A row matches when every config column equals the config's field (the CSV holds every flat
+field). A missing or partial table gives empty frames.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from explorer.core.config import RunConfig
+
+FOLDER = Path(__file__).resolve().parents[2] / "pretrained"
+METHODS = ("das", "neuron")
+CONTROL_COLUMNS = {"untrained_das_iia": "untrained network (same DAS)",
+                   "random_rotation_iia": "random rotation",
+                   "closest_permutation_iia": "closest signed permutation",
+                   "full_layer_iia": "full-layer patch"}
+
+
+def mtime(path: Path) -> float:
+    """A cache key that changes when a file or folder changes (0 when it is absent)."""
+    return path.stat().st_mtime if path.exists() else 0.0
+
+
+def results_table(folder: Path = FOLDER) -> pd.DataFrame:
+    """The whole results.csv (empty when the folder has none)."""
+    path = Path(folder) / "results.csv"
+    return _read(path, mtime(path))
+
+
+@lru_cache(maxsize=4)
+def _read(path: Path, stamp: float) -> pd.DataFrame:
+    """The table; empty when absent or unreadable (e.g. caught mid-append by a sweep)."""
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError, UnicodeDecodeError):  # ParserError is a ValueError
+        return pd.DataFrame(columns=["key", "method", *RunConfig().to_flat()])
+
+
+def matching(cfg: RunConfig, ignore: tuple[str, ...] = (), folder: Path = FOLDER) -> pd.DataFrame:
+    """Rows whose config columns equal cfg's, except the `ignore`d fields."""
+    table = results_table(folder)
+    flat = {k: v for k, v in cfg.to_flat().items() if k not in ignore}
+    if table.empty or not set(flat) <= set(table.columns):
+        return table.iloc[0:0]
+    keep = pd.Series(True, index=table.index)
+    for name, value in flat.items():
+        keep &= table[name] == value
+    return table[keep]
+
+
+def _ordered(rows: pd.DataFrame, *by: str) -> pd.DataFrame:
+    """Sorted by the `by` columns, then das before neuron."""
+    order = rows.method.map({m: i for i, m in enumerate(METHODS)})
+    return (rows.assign(_order=order).sort_values([*by, "_order"], kind="stable")
+            .drop(columns="_order").reset_index(drop=True))
+
+
+def results_for(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
+    return _ordered(matching(cfg, (), folder))
+
+
+def seed_spread(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
+    return _ordered(matching(cfg, ("seed",), folder), "seed")
+
+
+def site_profile(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
+    return _ordered(matching(cfg, ("layer",), folder), "layer")
+
+
+def spread_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per method: seeds, mean, min and max IIA (and mean task accuracy)."""
+    if rows.empty:
+        return pd.DataFrame(columns=["method", "seeds", "mean", "min", "max", "task_accuracy"])
+    grouped = rows.groupby("method", sort=False)
+    return pd.DataFrame({"seeds": grouped.seed.nunique(), "mean": grouped.iia.mean(),
+                         "min": grouped.iia.min(), "max": grouped.iia.max(),
+                         "task_accuracy": grouped.task_accuracy.mean()}).reset_index()
+
+
+def controls_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """name, kind, iia, label-changing: the precomputed results in the shape the DAS page's
+    controls chart takes (plots.controls_bars)."""
+    das, neuron = rows[rows.method == "das"], rows[rows.method == "neuron"]
+    out = []
+    if len(das):
+        d = das.iloc[0]
+        out.append(("DAS (learned rotation)", "alignment", d.iia, d.iia_label_changed))
+    if len(neuron):
+        n = neuron.iloc[0]
+        out.append(("best neuron-wise subsets", "alignment", n.iia, n.iia_label_changed))
+    if len(das):
+        out += [(name, "control", d[col], None) for col, name in CONTROL_COLUMNS.items()]
+        out.append(("no intervention", "baseline", d.no_intervention_baseline, None))
+    return pd.DataFrame(out, columns=["name", "kind", "iia", "label-changing"])

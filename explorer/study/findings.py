@@ -1,0 +1,122 @@
+"""The Findings: chart frames and numbered readings from the shipped results.
+
+`pretrained/results.csv` (python -m explorer pretrain) gives DAS, neuron-wise search and the
+controls at every site and k; `pretrained/study/` (python -m explorer study) gives probes,
+search success, oracles, angles, maps and the rest. Pure pandas: every number is an
+aggregate across model seeds (median, with the min-max range), so a reading stays true
+when the data is regenerated. Used by the app's Findings page and by FINDINGS.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+RESULTS = Path("pretrained/results.csv")
+STUDY = Path("pretrained/study")
+REGENERATE = {"results": "python -m explorer pretrain",
+              "study": "python -m explorer study --out pretrained/study --workers 2"}
+DETAIL_WIDTH = 16
+METHODS = ["DAS", "neuron-wise", "probe (true labels)", "probe (shuffled labels)",
+           "untrained-network DAS", "random rotation", "identity-hypothesis DAS"]
+
+
+def das_frame(results: pd.DataFrame, hypothesis: str = "both") -> pd.DataFrame:
+    """DAS rows of the detail-width models: activation, site, k, seed, iia and controls."""
+    keep = ((results.method == "das") & (results.hypothesis == hypothesis)
+            & (results.width == DETAIL_WIDTH))
+    return results[keep].rename(columns={"layer": "site"}).reset_index(drop=True)
+
+
+def _scores(frame: pd.DataFrame, column: str, method: str) -> pd.DataFrame:
+    out = frame[["activation", "site", "seed", column]].rename(columns={column: "score"})
+    return out.assign(method=method)
+
+
+def method_frame(results: pd.DataFrame, probes: pd.DataFrame | None, k: int = 8) -> pd.DataFrame:
+    """Long form activation, site, seed, method, score at one k: DAS beside neuron-wise
+    search, probes (mean of V1 and V2), and the controls."""
+    das = das_frame(results)
+    das = das[das.k == k]
+    neuron = results[(results.method == "neuron") & (results.hypothesis == "both")
+                     & (results.width == DETAIL_WIDTH) & (results.k == k)]
+    identity = das_frame(results, "identity")
+    parts = [_scores(das, "iia", "DAS"),
+             _scores(neuron.rename(columns={"layer": "site"}), "iia", "neuron-wise"),
+             _scores(das, "untrained_das_iia", "untrained-network DAS"),
+             _scores(das, "random_rotation_iia", "random rotation"),
+             _scores(identity[identity.k == k], "iia", "identity-hypothesis DAS")]
+    if probes is not None:
+        trained = probes[probes.network == "trained"]
+        keys = ["activation", "site", "seed", "labels"]
+        mean = trained.groupby(keys, as_index=False).accuracy.mean()
+        for labels in ("true labels", "shuffled labels"):
+            part = mean[mean.labels == labels].rename(columns={"accuracy": "score"})
+            parts.append(part[["activation", "site", "seed", "score"]].assign(
+                method=f"probe ({labels})"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def boundless_sizes(maps: pd.DataFrame) -> pd.DataFrame:
+    """Boundless DAS learned dims: activation, seed, site, variable, size."""
+    rows = maps[maps["map"] == "boundless"]
+    long = rows.melt(id_vars=["activation", "seed", "site"], value_vars=["k_V1", "k_V2"],
+                     var_name="variable", value_name="size")
+    long["variable"] = long.variable.str.removeprefix("k_")
+    return long
+
+
+def stability_frame(angles: pd.DataFrame, seed_angles: pd.DataFrame | None) -> pd.DataFrame:
+    """Angles long form: activation, seed, site, k, comparison, mean_degrees (restarts, V1 vs V2,
+    linear map, and between seeds at the input for the random-init search)."""
+    columns = ["activation", "seed", "site", "k", "comparison", "mean_degrees"]
+    frames = [angles[columns]]
+    if seed_angles is not None and len(seed_angles):
+        seeds = seed_angles[seed_angles.init == "random"]
+        frames.append(seeds.assign(site=0, seed=seeds.seed_a,
+                                   comparison="between seeds (" + seeds.variable + ")")[columns])
+    return pd.concat(frames, ignore_index=True)
+
+
+def random_subspace_angle(d: int, k: int, draws: int = 200, seed: int = 0) -> float:
+    """Mean principal angle (degrees) between two random k-dim subspaces of R^d: the
+    reference for 'how aligned are two learned subspaces' (about 45 for k = 8, d = 16)."""
+    import torch
+
+    from explorer.core.rng import generator
+    from explorer.analysis.subspaces import principal_angles
+
+    gen = generator(seed, "random-subspaces", d, k)
+    means = [torch.rad2deg(principal_angles(torch.randn(d, k, generator=gen),
+                                            torch.randn(d, k, generator=gen))).mean()
+             for _ in range(draws)]
+    return float(torch.stack(means).mean())
+
+
+def spread(frame: pd.DataFrame, value: str, **where) -> tuple[float, float, float]:
+    """(median, min, max) across seeds of `value` where the columns equal the given values;
+    rows of one seed are averaged first. NaN when nothing matches."""
+    keep = pd.Series(True, index=frame.index)
+    for column, wanted in where.items():
+        keep &= frame[column] == wanted
+    per_seed = frame[keep].groupby("seed")[value].mean()
+    if per_seed.empty:
+        return float("nan"), float("nan"), float("nan")
+    return float(per_seed.median()), float(per_seed.min()), float(per_seed.max())
+
+
+def fmt(stats: tuple[float, float, float], digits: int = 3) -> str:
+    """'0.896 (0.79-0.93 across seeds)'."""
+    med, lo, hi = stats
+    return f"{med:.{digits}f} ({lo:.2f}–{hi:.2f} across seeds)"
+
+
+def load(results_path: Path = RESULTS, study_dir: Path = STUDY) -> dict[str, pd.DataFrame]:
+    """Whatever exists: 'results' and every study part (missing ones are absent)."""
+    from explorer.study.run import load_study
+
+    data = load_study(study_dir) if Path(study_dir).exists() else {}
+    if Path(results_path).exists():
+        data["results"] = pd.read_csv(results_path)
+    return data

@@ -1,0 +1,165 @@
+"""Two-sentence readings of the Findings charts, with the numbers filled in from the data
+(median across model seeds and the seeds' range), so they stay true when the data is
+regenerated. Each function takes the frames the chart shows and returns markdown."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from explorer.study.findings import fmt, random_subspace_angle, spread
+
+
+def iia_vs_k(das: pd.DataFrame) -> str:
+    relu8 = spread(das, "iia", activation="relu", site=1, k=8)
+    relu1 = spread(das, "iia", activation="relu", site=1, k=1)
+    relu4 = spread(das, "iia", activation="relu", site=1, k=4)
+    sig8 = spread(das, "iia", activation="sigmoid", site=1, k=8)
+    in8 = spread(das, "iia", activation="relu", site=0, k=8)
+    last8 = spread(das, "iia", activation="relu", site=3, k=8)
+    width = relu8[2] - relu8[1]
+    step = relu8[0] - relu4[0]
+    if width > abs(step):
+        tail = "the model seed moves IIA more than going from k = 4 to k = 8 does."
+    else:
+        tail = "here the step from k = 4 to k = 8 exceeds the spread across seeds."
+    return (f"At site 1 DAS reaches a median IIA of {fmt(relu8)} for ReLU and {fmt(sig8)} "
+            f"for sigmoid at k = 8, and already {relu1[0]:.3f} for ReLU at k = 1, while "
+            f"random-start DAS at the input ({in8[0]:.3f}) and at the last hidden layer "
+            f"({last8[0]:.3f}) stays near chance. The ReLU band (min–max over seeds) at site 1 "
+            f"spans {width:.2f} against a gain of {step:+.3f} from k = 4 to k = 8: {tail}")
+
+
+def methods(frame: pd.DataFrame, activation: str = "relu") -> str:
+    def med(method, site):
+        return spread(frame, "score", activation=activation, method=method, site=site)
+
+    das1, neuron1 = med("DAS", 1), med("neuron-wise", 1)
+    return (f"At site 1 ({activation}, k = 8) DAS scores {fmt(das1)} against "
+            f"{neuron1[0]:.3f} for the best neuron-wise subsets, "
+            f"{med('untrained-network DAS', 1)[0]:.3f} for the same search on an untrained "
+            f"network, {med('random rotation', 1)[0]:.3f} for a random rotation and "
+            f"{med('identity-hypothesis DAS', 1)[0]:.3f} for the Identity-of-First-Argument "
+            f"control, while probes read V1/V2 at {med('probe (true labels)', 1)[0]:.3f} "
+            f"(shuffled labels {med('probe (shuffled labels)', 1)[0]:.3f}). At the input a "
+            f"probe reads nothing ({med('probe (true labels)', 0)[0]:.3f}: equality is not "
+            f"linear in a, b) and DAS fails ({med('DAS', 0)[0]:.3f}), yet the neuron-wise "
+            f"swap of the (a, b) coordinates is exact ({med('neuron-wise', 0)[0]:.3f}): "
+            "decodability and findability are both different from causal role.")
+
+
+def search_success(search: pd.DataFrame) -> str:
+    def rate(activation, init, site, k):
+        rows = search[(search.activation == activation) & (search.init == init)
+                      & (search.site == site) & (search.k == k)]
+        return float(rows.success.mean()) if len(rows) else float("nan")
+
+    return (f"At the input, where exact alignments exist, random-start DAS succeeds in "
+            f"{rate('relu', 'random', 0, 4):.0%} (ReLU) and {rate('sigmoid', 'random', 0, 4):.0%}"
+            f" (sigmoid) of restarts at k = 4 and {rate('relu', 'random', 0, 8):.0%} / "
+            f"{rate('sigmoid', 'random', 0, 8):.0%} at k = 8, over every seed and learning "
+            f"rate, while starting at the identity (k = 8: "
+            f"{rate('relu', 'identity', 0, 8):.0%} / {rate('sigmoid', 'identity', 0, 8):.0%}) "
+            f"or at the neuron-wise answer ({rate('relu', 'neuron', 0, 8):.0%} / "
+            f"{rate('sigmoid', 'neuron', 0, 8):.0%}) keeps the exact answer. At site 1, where "
+            f"success means within the tolerance of the best IIA any run found for that model, "
+            f"random restarts succeed {rate('relu', 'random', 1, 8):.0%} (ReLU) and "
+            f"{rate('sigmoid', 'random', 1, 8):.0%} (sigmoid) of the time at k = 8.")
+
+
+def basin(frame: pd.DataFrame) -> str:
+    def at(activation, degrees):
+        return spread(frame, "iia", activation=activation, degrees=degrees)[0]
+
+    return (f"Swapping the exact difference subspace scores {at('relu', 0):.3f} (ReLU) and "
+            f"{at('sigmoid', 0):.3f} (sigmoid), but tilted by only 5 degrees it drops to "
+            f"{at('relu', 5):.3f} / {at('sigmoid', 5):.3f} and by 20 degrees to "
+            f"{at('relu', 20):.3f} / {at('sigmoid', 20):.3f}. An equality swap must be exact "
+            "(any residual of the base's a − b makes a and b unequal again), so a search that "
+            "starts at a random subspace, typically 60–90 degrees away, sees chance-level IIA "
+            "all the way (its loss along the path: benchmarks/input_landscape.py).")
+
+
+def maps(frame: pd.DataFrame, sizes: pd.DataFrame) -> str:
+    def med(map_name, site=1):
+        return spread(frame, "iia", activation="relu", map=map_name, site=site)
+
+    size1 = spread(sizes, "size", activation="relu", site=1, variable="V1")
+    gain = med("linear")[0] - med("orthogonal")[0]
+    if gain > 0.02:
+        linear = (f"The general linear map finds {gain:+.3f} more on held-out pairs: the "
+                  "variables separate better along an oblique split (the rest of the state "
+                  "need not be orthogonal to them), so orthogonal DAS is a lower bound")
+    else:
+        linear = f"The general linear map adds little ({gain:+.3f})"
+    fewer = "fewer than 8" if size1[0] < 8 else "all 8"
+    return (f"At site 1 (ReLU, k = 8) the orthogonal map scores {fmt(med('orthogonal'))}, "
+            f"the general linear map {med('linear')[0]:.3f} and Boundless DAS "
+            f"{med('boundless')[0]:.3f}, with a median of {size1[0]:.0f} learned dims for V1 "
+            f"(range {size1[1]:.0f}–{size1[2]:.0f} of 8); at the input the same maps score "
+            f"{med('orthogonal', 0)[0]:.3f}, {med('linear', 0)[0]:.3f} and "
+            f"{med('boundless', 0)[0]:.3f}. {linear}; Boundless DAS, which pays for every "
+            f"dim, settles on {fewer}.")
+
+
+def sizes(frame: pd.DataFrame) -> str:
+    def med(activation, variable, site=1):
+        return spread(frame, "size", activation=activation, site=site, variable=variable)[0]
+
+    return (f"At site 1 Boundless DAS keeps a median of {med('relu', 'V1'):.0f} / "
+            f"{med('relu', 'V2'):.0f} dims for V1 / V2 on ReLU nets and "
+            f"{med('sigmoid', 'V1'):.0f} / {med('sigmoid', 'V2'):.0f} on sigmoid nets, out of 8 "
+            f"allowed; at the input, where it fails, V1 shrinks to {med('relu', 'V1', 0):.0f} "
+            f"(ReLU) and {med('sigmoid', 'V1', 0):.0f} (sigmoid). Every dim costs loss, so these "
+            "sizes are what the variables need at this penalty, not a fixed 8 of 16.")
+
+
+def probes(frame: pd.DataFrame) -> str:
+    def med(site, labels="true labels", network="trained", activation="relu"):
+        return spread(frame, "accuracy", site=site, labels=labels, network=network,
+                      activation=activation)[0]
+
+    return (f"In trained ReLU nets a linear probe reads V1/V2 at {med(1):.3f} at site 1 "
+            f"({med(1, 'shuffled labels'):.3f} with shuffled labels, "
+            f"{med(1, network='untrained'):.3f}"
+            f" in an untrained net) but only {med(0):.3f} at the input. Decodability rises "
+            "where the interventions find the variables, yet a probe cannot say whether the "
+            "network uses what it reads; only the interventions test that.")
+
+
+def stability(frame: pd.DataFrame) -> str:
+    def med(comparison, site, k=8, activation="relu"):
+        return spread(frame, "mean_degrees", comparison=comparison, site=site,
+                      k=k, activation=activation)[0]
+
+    reference = random_subspace_angle(16, 8)
+    return (f"Restarts of the same search on the same ReLU net (k = 8) end "
+            f"{med('between restarts (V1)', 1):.0f} degrees apart on average at site 1 and "
+            f"{med('between restarts (V1)', 0):.0f} at the input (two random 8-dim subspaces "
+            f"of 16 dims: {reference:.0f}), and one restart's V1 lies "
+            f"{med('V1 vs V2 of another restart', 1):.0f} degrees from another's V2. "
+            "Different restarts find different subspaces with similar IIA: read a learned "
+            "rotation as one of many, not as the network's coordinates.")
+
+
+def all_readings(data: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Every reading the data allows, by chart name (the Findings page's order)."""
+    from explorer.study import findings
+
+    out = {}
+    if "results" in data:
+        das = findings.das_frame(data["results"])
+        out["IIA vs k"] = iia_vs_k(das)
+        out["methods"] = methods(findings.method_frame(data["results"], data.get("probes")))
+    if "search" in data:
+        out["search success"] = search_success(data["search"])
+    if "basin" in data:
+        out["basin"] = basin(data["basin"])
+    if "maps" in data:
+        out["maps"] = maps(data["maps"], findings.boundless_sizes(data["maps"]))
+        out["Boundless sizes"] = sizes(findings.boundless_sizes(data["maps"]))
+    if "probes" in data:
+        out["probes"] = probes(data["probes"])
+    if "angles" in data:
+        out["stability"] = stability(findings.stability_frame(data["angles"],
+                                                              data.get("seed_angles")))
+    return out

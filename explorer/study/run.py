@@ -1,0 +1,173 @@
+"""The findings study: the measurements beyond `pretrained/results.csv` that answer the
+four questions of FINDINGS.md, as long-form CSVs (`python -m explorer study`).
+
+    <out>/probes.csv    <out>/search.csv   <out>/oracles.csv   <out>/angles.csv
+    <out>/range.csv     <out>/illusion.csv <out>/maps.csv      <out>/basin.csv
+    <out>/seed_angles.csv   between-seed angles of the input subspaces (from subspaces.safetensors)
+    <out>/units.csv         the (activation, seed) models finished, with their seconds
+    <out>/manifest.json     the grid, the command and the run time
+
+One unit of work is one trained model (`explorer.study.measure.measure_model`); models come
+from a checkpoint folder (`pretrained/models`, trained there if missing). Units run in
+worker processes; the main process appends each finished unit's rows to every part and then
+records the unit, so a killed study resumes where it stopped (rows of unrecorded units are
+dropped first). Deterministic given the seeds: every random stream derives from the seed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pandas as pd
+import torch
+from safetensors.torch import load_file, save_file
+
+from explorer.core.config import RunConfig
+from explorer.analysis.subspaces import principal_angles
+from explorer.runs.sweep import append_rows
+from explorer.runs.measure import ModelCache
+from explorer.study.measure import PARTS, StudyGrid, measure_model
+
+COMMAND = "python -m explorer study --out pretrained/study --workers 2"
+QUICK = StudyGrid(activations=("relu", "sigmoid"), seeds=(0, 1), ks=(8,), lrs=(0.01,),
+                  restarts=2, das_steps=150, n_train_pairs=1024, n_val_pairs=256,
+                  n_test_pairs=512, probe_examples=1000, n_shuffles=1, basin_draws=1)
+SPACES = "subspaces.safetensors"
+Progress = Callable[[float, str], None]
+
+
+def run_unit(base_flat: dict, activation: str, seed: int, grid: StudyGrid,
+             model_dir: str | None) -> tuple[dict, dict, float]:
+    """Worker entry point: (parts, input subspaces, seconds) for one model."""
+    from explorer.core.rng import fix_threads
+
+    fix_threads()
+    start = time.perf_counter()
+    cfg = grid.config(RunConfig.from_flat(base_flat), activation, seed)
+    model, accuracy = ModelCache(Path(model_dir) if model_dir else None).get(cfg)
+    parts, spaces = measure_model(model, cfg, accuracy, grid)
+    return parts, spaces, round(time.perf_counter() - start, 2)
+
+
+def read_part(path: Path) -> pd.DataFrame:
+    """A part CSV; only empty cells are missing (the illusion part 'null' is a name)."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def done_units(out: Path) -> set[tuple[str, int]]:
+    path = out / "units.csv"
+    if not path.exists():
+        return set()
+    units = pd.read_csv(path)
+    return set(zip(units.activation, units.seed.astype(int)))
+
+
+def drop_unrecorded(out: Path, done: set[tuple[str, int]]) -> None:
+    """Remove rows a killed run appended for units it never recorded as finished."""
+    for part in PARTS:
+        path = out / f"{part}.csv"
+        if path.exists() and path.stat().st_size > 0:
+            frame = read_part(path)
+            keep = [(a, int(s)) in done for a, s in zip(frame.activation, frame.seed)]
+            if not all(keep):
+                frame[keep].to_csv(path, index=False)
+
+
+def record(out: Path, activation: str, seed: int, parts: dict, spaces: dict,
+           seconds: float) -> None:
+    for part, rows in parts.items():
+        if rows:
+            append_rows(out / f"{part}.csv", rows)
+    packed = out / SPACES
+    tensors = load_file(packed) if packed.exists() else {}
+    tensors.update({f"{activation}/s{seed}/{name}": t for name, t in spaces.items()})
+    if tensors:
+        save_file(tensors, packed)
+    append_rows(out / "units.csv", [{"activation": activation, "seed": seed, "seconds": seconds}])
+
+
+def seed_angle_rows(tensors: dict[str, torch.Tensor]) -> list[dict]:
+    """At the input, where every model shares the space: principal angles between the
+    subspaces that different seeds' searches found (same activation, k, init, variable)."""
+    groups: dict[tuple, dict[int, torch.Tensor]] = {}
+    for name, t in tensors.items():
+        activation, seed, k, init, var = name.split("/")
+        groups.setdefault((activation, k, init, var), {})[int(seed[1:])] = t
+    rows = []
+    for (activation, k, init, var), by_seed in sorted(groups.items()):
+        seeds = sorted(by_seed)
+        for i, a in enumerate(seeds):
+            for b in seeds[i + 1:]:
+                deg = torch.rad2deg(principal_angles(by_seed[a], by_seed[b]))
+                rows.append({"activation": activation, "k": int(k[1:]), "init": init,
+                             "variable": var, "seed_a": a, "seed_b": b,
+                             "mean_degrees": float(deg.mean()), "max_degrees": float(deg.max())})
+    return rows
+
+
+def study(out: str | Path, grid: StudyGrid = StudyGrid(), base: RunConfig | None = None,
+          model_dir: str | Path | None = "pretrained/models", workers: int = 1,
+          progress: Progress | None = None, force: bool = False) -> dict[str, pd.DataFrame]:
+    """Measure every (activation, seed) unit not yet recorded; returns every part."""
+    out, base = Path(out), base or RunConfig()
+    out.mkdir(parents=True, exist_ok=True)
+    if model_dir:
+        Path(model_dir).mkdir(parents=True, exist_ok=True)
+    if force:
+        for path in [*(out / f"{p}.csv" for p in PARTS), out / "units.csv", out / SPACES]:
+            path.unlink(missing_ok=True)
+    done = done_units(out)
+    drop_unrecorded(out, done)
+    units = [(a, s) for a in grid.activations for s in grid.seeds]
+    todo = [u for u in units if u not in done]
+    start, finished = time.perf_counter(), len(units) - len(todo)
+    _report(progress, finished, len(units), "models done")
+    args = (base.to_flat(), grid, str(model_dir) if model_dir else None)
+    for (activation, seed), (parts, spaces, seconds) in _execute(todo, args, workers):
+        record(out, activation, seed, parts, spaces, seconds)
+        finished += 1
+        _report(progress, finished, len(units), f"{activation} seed {seed} ({seconds:.0f} s)")
+    spaces_path = out / SPACES
+    rows = seed_angle_rows(load_file(spaces_path)) if spaces_path.exists() else []
+    pd.DataFrame(rows).to_csv(out / "seed_angles.csv", index=False)
+    manifest = {"command": COMMAND, "grid": asdict(grid), "base_config": base.to_flat(),
+                "units": len(units), "seconds_last_run": round(time.perf_counter() - start, 1)}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return load_study(out)
+
+
+def _report(progress: Progress | None, finished: int, total: int, message: str) -> None:
+    if progress:
+        progress(finished / max(total, 1), f"{finished}/{total} {message}")
+
+
+def _execute(todo: list, args: tuple, workers: int) -> Iterable[tuple[tuple, tuple]]:
+    if workers <= 1:
+        for unit in todo:
+            yield unit, run_unit(args[0], *unit, *args[1:])
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        futures = {pool.submit(run_unit, args[0], *unit, *args[1:]): unit for unit in todo}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def load_study(folder: str | Path) -> dict[str, pd.DataFrame]:
+    """Every part CSV present in the folder, by part name (seed_angles included)."""
+    folder = Path(folder)
+    return {p: read_part(folder / f"{p}.csv") for p in (*PARTS, "seed_angles")
+            if (folder / f"{p}.csv").exists() and (folder / f"{p}.csv").stat().st_size > 1}
+
+
+def quick_grid(grid: StudyGrid, activations: tuple[str, ...] | None,
+               seeds: tuple[int, ...] | None) -> StudyGrid:
+    """The grid with the activations and seeds replaced where given."""
+    return replace(grid, **{k: v for k, v in (("activations", activations), ("seeds", seeds))
+                            if v})
