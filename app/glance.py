@@ -51,7 +51,7 @@ def overview_ui(cfg: RunConfig | None) -> None:
     profile = precomputed.site_profile(cfg) if cfg is not None else None
     if profile is None or profile.empty:
         return
-    frame = profile[["layer", "method", "iia"]].assign(method=profile.method.map(METHOD_NAMES))
+    frame = profile[["site", "method", "iia"]].assign(method=profile.method.map(METHOD_NAMES))
     hypothesis = params.LABELS.get(cfg.das.hypothesis, cfg.das.hypothesis)
     st.markdown(f"**Where does this model hold the variables?** DAS and the best "
                 f"neuron-wise subsets at every site · k = {cfg.das.k} · {hypothesis} · "

@@ -62,7 +62,7 @@ def selector_ui(container) -> None:
 def check_app_ranges(cfg: RunConfig) -> None:
     """Raise CheckpointError when the checkpoint's config is outside the app's widget ranges
     (the widgets would clamp it, and the model would no longer match them)."""
-    flat = state.model_flat(cfg)
+    flat = cfg.to_flat()
     for field in (*params.NETWORK, *params.TRAINING):
         value = flat[field.name]
         if field.options or field.low <= value <= field.high:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from explorer.core.config import (ACTIVATIONS, DISTRIBUTIONS, HYPOTHESES, INITS, MAPS, ConfigError,
-                             RunConfig, n_variables, validate)
+from explorer.core.config import (ACTIVATIONS, DISTRIBUTIONS, HYPOTHESES, INITS, MAPS, RENAMED,
+                                  ConfigError, RunConfig, n_variables, validate)
 
 SEEDED, PROBLEMS, VIEW, LAST_VALID = "_seeded", "_url_problems", "_view", "_last_valid"
 NOTES = "_notes"  # this run's adjustments (k lowered after the site shrank, ...)
@@ -59,7 +59,7 @@ TRAINING = (
 )
 ALIGNMENT = (
     Field("hypothesis", "Hypothesis", options=HYPOTHESES),
-    Field("layer", "Site (0 = input)", 0, None, slider=True),
+    Field("site", "Site (0 = input)", 0, None, slider=True),
     Field("k", "k (dims per variable)", 1, None, slider=True),
     Field("map", "Map", options=MAPS),
     Field("restarts", "DAS restarts", 1, 16, slider=True),
@@ -88,6 +88,9 @@ def seed_from_url() -> None:
         ss[SEEDED] = True  # no longer the first run
         return
     params, problems = st.query_params.to_dict(), []
+    for old, new in RENAMED.items():  # a link of older names still opens the same config
+        if old in params:
+            params.setdefault(new, params.pop(old))
     for name, default in DEFAULTS.items():
         ss[name] = default
         if name in params:
@@ -157,7 +160,7 @@ def group_ui(fields: tuple[Field, ...], container=st, bounds: dict | None = None
 
 def max_k(values: dict) -> int:
     """The most dims per variable the chosen site and hypothesis allow."""
-    site_dim = 4 * values["entity_dim"] if values["layer"] == 0 else values["width"]
+    site_dim = 4 * values["entity_dim"] if values["site"] == 0 else values["width"]
     return max(1, site_dim // n_variables(values["hypothesis"]))
 
 

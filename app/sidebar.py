@@ -23,8 +23,8 @@ def config_ui():
     values |= params.group_ui(TRAINING, bar.expander("Task and training budget"))
     train_slot = bar.container()
     bar.header("Alignment")
-    layer_bound = {"layer": values["layers"]}
-    values |= params.group_ui(ALIGNMENT[:2], bar, layer_bound)
+    site_bound = {"site": values["layers"]}
+    values |= params.group_ui(ALIGNMENT[:2], bar, site_bound)
     values |= params.group_ui(ALIGNMENT[2:], bar, {"k": params.max_k(values)})
     values |= params.group_ui(SEARCH_BUDGET, bar.expander("Search budget"))
     return (*params.current_config(values), train_slot)

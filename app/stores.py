@@ -211,7 +211,7 @@ def geometry_tables(key: str, _entry: TrainedModel) -> tuple[pd.DataFrame, ...]:
 def unit_scores(key: str, _entry: TrainedModel, _cfg: RunConfig) -> pd.DataFrame:
     """Single-unit swap IIA at every site: site, variable, neuron, iia."""
     frames = [search.single_unit_scores(_entry.model, pipeline.pair_set(
-        _entry.model, _cfg, layer=site).search).assign(site=site)
+        _entry.model, _cfg, site=site).search).assign(site=site)
         for site in range(_entry.model.n_sites)]
     return pd.concat(frames, ignore_index=True)
 

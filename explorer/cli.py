@@ -1,6 +1,7 @@
 """Command line: `python -m explorer run [--flag value ...] [--json PATH]`.
 
-Every config field is a kebab-case flag (`--entity-dim 4 --layer 1 --k 8 ...`). An invalid
+Every config field is a kebab-case flag (`--entity-dim 4 --site 1 --k 8 ...`; the old `--layer` is
+accepted for `--site`). An invalid
 config exits with code 2 and one line naming the field and its allowed values.
 """
 
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 
 from explorer.store import checkpoints
-from explorer.core.config import ConfigError, RunConfig, flat_field_types, validate
+from explorer.core.config import RENAMED, ConfigError, RunConfig, flat_field_types, validate
 from explorer.methods.experiment import RunResult, run
 from explorer.core.rng import fix_threads
 from explorer.core.train import heldout_examples, recipe_for, task_accuracy, train_model
@@ -42,10 +43,11 @@ class ProgressBar:
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    defaults = RunConfig().to_flat()
+    defaults, old = RunConfig().to_flat(), {new: old for old, new in RENAMED.items()}
     group = parser.add_argument_group("config (defaults in brackets)")
     for name in flat_field_types():
-        group.add_argument(flag(name), dest=name, metavar="V", default=None,
+        aliases = [flag(old[name])] if name in old else []  # older names still work
+        group.add_argument(flag(name), *aliases, dest=name, metavar="V", default=None,
                            help=f"[{defaults[name]}]")
 
 
@@ -63,7 +65,7 @@ def report(result: RunResult) -> str:
         f"task accuracy (held-out entities): {s['task_accuracy']:.4f}",
         "" if s["task_accuracy"] >= 0.95 else
         "  WARNING: the network has not learned the task; IIA below is not meaningful",
-        f"DAS  site {c.das.layer}, k={c.das.k}, hypothesis {c.das.hypothesis}, {c.das.map}: "
+        f"DAS  site {c.das.site}, k={c.das.k}, hypothesis {c.das.hypothesis}, {c.das.map}: "
         f"IIA {s['das']['iia']:.3f}  (label-changing pairs {s['das']['iia_label_changed']:.3f})",
         "  by type: " + ", ".join(f"{k} {v:.3f}" for k, v in s["das"]["iia_by_type"].items()),
         "  restarts (val/test): " + ", ".join(

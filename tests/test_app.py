@@ -69,7 +69,7 @@ def test_every_page_renders_at_defaults_without_a_model():
         assert any("Train" in info.value for info in at.info)  # says what to do first
     at.selectbox(key="activation").set_value("gelu").run()
     at.selectbox(key="map").set_value("linear").run()
-    at.slider(key="layer").set_value(0).run()
+    at.slider(key="site").set_value(0).run()
     for page in PAGES:
         goto(at, page)
         assert not at.error
@@ -143,7 +143,7 @@ def test_dependent_ranges_clamp_with_a_note():
     assert not at.exception
     assert at.slider(key="k").value == 8 and any("k" in i.value for i in at.info)
     at.slider(key="layers").set_value(1).run()
-    assert at.slider(key="layer").value == 1 and not at.exception
+    assert at.slider(key="site").value == 1 and not at.exception
 
 
 def test_invalid_input_shows_an_error_not_an_exception():

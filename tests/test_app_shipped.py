@@ -96,7 +96,7 @@ def overview(at: AppTest) -> pd.DataFrame | None:
         if "IIA per site" in str(layers[0].get("title")):
             frames = [dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data)
                       for d in chart.proto.datasets]
-            return next(f for f in frames if "layer" in f.columns)
+            return next(f for f in frames if "site" in f.columns)
     return None
 
 
@@ -106,13 +106,13 @@ def test_the_train_page_opens_with_the_precomputed_iia_per_site():
     table = pd.read_csv(FOLDER / "results.csv")
     keep = pd.Series(True, index=table.index)
     for name, value in RunConfig().to_flat().items():
-        if name != "layer":
+        if name != "site":
             keep &= table[name] == value
     expected = table[keep]
     assert len(shown) == len(expected) >= 2
     names = {"das": "DAS", "neuron": "neuron-wise"}
-    assert sorted(zip(shown.layer, shown.method, shown.iia)) == sorted(
-        zip(expected.layer, expected.method.map(names), expected.iia))
+    assert sorted(zip(shown.site, shown.method, shown.iia)) == sorted(
+        zip(expected.site, expected.method.map(names), expected.iia))
     assert overview(opened(seed="7")) is None  # no shipped model, no overview
     assert overview(goto(at, "das")) is None  # the Train page only
 
@@ -182,11 +182,11 @@ def test_a_stored_rotation_is_drawn_as_a_heatmap(monkeypatch, tmp_path):
     from safetensors.torch import save_file
 
     from explorer.store import shipped
-    from explorer.runs.sweep import point_key
+    from explorer.core.identity import point_key
 
     gen = torch.Generator().manual_seed(1)
     rotation, _ = torch.linalg.qr(torch.randn(16, 16, generator=gen))
-    save_file({point_key(RunConfig().to_flat(), "das"): rotation.contiguous()},
+    save_file({point_key(RunConfig(), "das"): rotation.contiguous()},
               tmp_path / "rotations.safetensors")
     lookup = shipped.rotation_for
     monkeypatch.setattr(shipped, "rotation_for", lambda cfg: lookup(cfg, tmp_path))

@@ -44,7 +44,7 @@ def test_boundless_at_the_input_keeps_the_exact_alignment_and_finds_the_differen
     the difference subspaces (measured: largest principal angle 0.015 rad). Fewer than D dims cannot hold
     a - b, so a size below 4 at this IIA would be a bug."""
     model, cfg, accuracy = trained
-    cfg = cfg.with_values(layer=0, restarts=1, das_steps=300)
+    cfg = cfg.with_values(site=0, restarts=1, das_steps=300)
     res = _boundless(model, cfg, BoundlessConfig(init_size=0.99), first=torch.eye(16))
     assert res.test.iia >= accuracy - 0.02
     assert all(4 <= s <= 8 for s in res.sizes) and sum(res.sizes) < 16
@@ -63,7 +63,7 @@ def test_boundless_at_layer_1_learns_a_small_subspace_with_das_level_iia(trained
     """Measured on this net (seed 0, 1500 steps): DAS k = 8 gives 0.90; Boundless with the
     default penalty 0.91 at sizes (8, 8), its other restart 0.89 at (7, 5)."""
     model, cfg, _ = trained
-    cfg = cfg.with_values(layer=1, restarts=2, das_steps=300)
+    cfg = cfg.with_values(site=1, restarts=2, das_steps=300)
     res = _boundless(model, cfg)
     assert res.test.iia > 0.85
     assert all(1 <= s <= 8 for s in res.sizes)
@@ -77,7 +77,7 @@ def test_boundless_at_layer_1_learns_a_small_subspace_with_das_level_iia(trained
 
 def test_boundless_is_bit_identical_for_the_same_seed(trained):
     model, cfg, _ = trained
-    cfg = cfg.with_values(layer=1, restarts=2, das_steps=40)
+    cfg = cfg.with_values(site=1, restarts=2, das_steps=40)
     a, b = _boundless(model, cfg), _boundless(model, cfg)
     assert torch.equal(a.rotation, b.rotation) and torch.equal(a.soft_mask, b.soft_mask)
     assert a.test == b.test and a.sizes == b.sizes
@@ -88,7 +88,7 @@ def test_boundless_is_bit_identical_for_the_same_seed(trained):
 
 def test_reported_iia_is_the_engines_evaluation_of_the_hard_mask(trained):
     model, cfg, _ = trained
-    cfg = cfg.with_values(layer=0, restarts=1, das_steps=20)
+    cfg = cfg.with_values(site=0, restarts=1, das_steps=20)
     res = _boundless(model, cfg, BoundlessConfig(init_size=0.99), first=torch.eye(16))
     pairs = pair_set(model, cfg)
     assert evaluate(model, pairs.test, res.var_mask, res.rotation) == res.test

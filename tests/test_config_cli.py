@@ -16,7 +16,7 @@ def test_flat_round_trip_and_string_coercion():
 
 
 @pytest.mark.parametrize("values, field", [
-    ({"k": 9}, "k"), ({"activation": "swish"}, "activation"), ({"layer": 4}, "layer"),
+    ({"k": 9}, "k"), ({"activation": "swish"}, "activation"), ({"site": 4}, "site"),
     ({"width": 1}, "width"), ({"hypothesis": "left", "k": 17}, "k"), ({"layers": 5}, "layers"),
     ({"das_lr": 0.0}, "das_lr"), ({"map": "affine"}, "map"),
 ])

@@ -55,7 +55,7 @@ def test_variable_subspaces_of_an_orthogonal_alignment_are_orthogonal():
 
 def test_difference_oracle_swaps_exactly_a_minus_b(trained):
     model, cfg, _ = trained
-    test = pair_set(model, cfg.with_values(layer=0)).test
+    test = pair_set(model, cfg.with_values(site=0)).test
     oracle = difference_subspaces(4)
     torch.testing.assert_close(oracle.rotation.T @ oracle.rotation, torch.eye(16), atol=1e-6,
                                rtol=0)
@@ -74,7 +74,7 @@ def test_input_oracles_score_task_accuracy_on_a_trained_net(trained):
     0.9995). The difference swap keeps the base's a + b, so when the source has a == b the new
     a = b is the base's mean (variance 1/2, not an entity draw); the net still reads it right."""
     model, cfg, accuracy = trained
-    table = oracle_table(model, pair_set(model, cfg.with_values(layer=0)).test, 4)
+    table = oracle_table(model, pair_set(model, cfg.with_values(site=0)).test, 4)
     assert list(table.alignment) == ["coordinates", "differences"] and list(table.k) == [8, 4]
     assert (table.iia - accuracy).abs().max() < 0.015
     assert (table.iia > table.baseline + 0.4).all()
@@ -85,7 +85,7 @@ def test_illusion_split_on_the_hand_built_network():
     each), so the V1 units split into a 1-dim read part (the all-ones direction) that carries
     all of V1, and a 7-dim null part whose swap changes nothing: IIA = no intervention."""
     model = equality_network(4)
-    test = pair_set(model, RunConfig().with_values(layer=1, n_test_pairs=1024)).test
+    test = pair_set(model, RunConfig().with_values(site=1, n_test_pairs=1024)).test
     row, null = row_null_split(torch.eye(16)[:, :8], model.hidden_layers[1].weight)
     assert row.shape[1] == 1 and null.shape[1] == 7
     ones = torch.zeros(16, 1)
@@ -104,7 +104,7 @@ def test_illusion_split_at_the_last_hidden_layer_reads_one_direction(trained):
     """The readout is one row: any subspace's read part is 1-dim, and swapping the rest
     leaves every logit unchanged, so its IIA is exactly the no-intervention IIA."""
     model, cfg, _ = trained
-    test = pair_set(model, cfg.with_values(layer=3, n_test_pairs=512)).test
+    test = pair_set(model, cfg.with_values(site=3, n_test_pairs=512)).test
     table = illusion_check(model, test, random_rotation(16, generator(0, "r")),
                            block_mask(8, 2, 16)).set_index(["variable", "part"])
     for var in ("V1", "V2"):
@@ -114,7 +114,7 @@ def test_illusion_split_at_the_last_hidden_layer_reads_one_direction(trained):
 
 def test_out_of_range_is_zero_without_a_swap_and_large_for_a_scaled_one(trained):
     model, cfg, _ = trained
-    test = pair_set(model, cfg.with_values(layer=1, n_test_pairs=512)).test
+    test = pair_set(model, cfg.with_values(site=1, n_test_pairs=512)).test
     none = out_of_range(test.base_h, test, torch.zeros(2, 16)).set_index("states")
     assert none.loc["natural", "frac_outside"] == 0.0
     assert none.loc["intervened", "frac_outside"] == 0.0
@@ -129,7 +129,7 @@ def test_das_success_table_at_the_input(trained):
     """One row per (lr, init, restart); the identity start is the exact coordinate alignment,
     so it succeeds (random starts at the input mostly do not: see the module docstring)."""
     model, cfg, _ = trained
-    cfg = cfg.with_values(layer=0, k=8, restarts=2, das_steps=60)
+    cfg = cfg.with_values(site=0, k=8, restarts=2, das_steps=60)
     pairs = pair_set(model, cfg)
     threshold = float(oracle_table(model, pairs.test, 4).iia[0]) - 0.02
     table = das_success(model, cfg, pairs, (0.01,), ("random", "identity"), threshold)

@@ -36,7 +36,7 @@ def findings_page(monkeypatch, results: Path, study: Path) -> AppTest:
 
 def synthetic_results(path: Path) -> pd.DataFrame:
     rng = np.random.default_rng(0)
-    rows = [{"method": m, "hypothesis": h, "width": 16, "activation": a, "layer": site, "k": k,
+    rows = [{"method": m, "hypothesis": h, "width": 16, "activation": a, "site": site, "k": k,
              "seed": seed, "iia": float(rng.uniform(0.5, 1.0)), "untrained_das_iia": 0.5,
              "random_rotation_iia": 0.5}
             for m, h, a, site, k, seed in itertools.product(
@@ -62,10 +62,10 @@ def test_reading_numbers_are_the_medians_of_the_csv(monkeypatch, tmp_path):
     results = synthetic_results(tmp_path / "results.csv")
     at = findings_page(monkeypatch, tmp_path / "results.csv", tmp_path / "no-study")
     das = results[(results.method == "das") & (results.hypothesis == "both")]
-    relu8 = das[(das.activation == "relu") & (das.layer == 1) & (das.k == 8)].iia.median()
-    sigmoid8 = das[(das.activation == "sigmoid") & (das.layer == 1) & (das.k == 8)].iia.median()
+    relu8 = das[(das.activation == "relu") & (das.site == 1) & (das.k == 8)].iia.median()
+    sigmoid8 = das[(das.activation == "sigmoid") & (das.site == 1) & (das.k == 8)].iia.median()
     neuron = results[(results.method == "neuron") & (results.hypothesis == "both")
-                     & (results.activation == "relu") & (results.layer == 1) & (results.k == 8)]
+                     & (results.activation == "relu") & (results.site == 1) & (results.k == 8)]
     text = texts(at)
     assert f"median IIA of {relu8:.3f}" in text and f"{sigmoid8:.3f}" in text
     assert f"against {neuron.iia.median():.3f} for the best neuron-wise" in text

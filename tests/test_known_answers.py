@@ -12,7 +12,7 @@ from explorer.core.train import heldout_examples, task_accuracy
 
 def test_input_coordinate_alignment_scores_task_accuracy(trained):
     model, cfg, accuracy = trained
-    cfg = cfg.with_values(layer=0, k=8)
+    cfg = cfg.with_values(site=0, k=8)
     test = pair_set(model, cfg).test
     iia = evaluate(model, test, block_mask(8, 2, 16))
     # oracle: build the counterfactual inputs by hand and ask plain torch
@@ -33,7 +33,7 @@ def test_das_at_the_input_finds_an_alignment_as_good_as_the_coordinates(trained)
     the exact input alignment; from the identity it stays there (a fixed point of its loss).
     Random-start DAS mostly misses it at the input: see the search-hardness diagnostics."""
     model, cfg, accuracy = trained
-    cfg = cfg.with_values(layer=0, k=8, das_steps=300)
+    cfg = cfg.with_values(site=0, k=8, das_steps=300)
     pairs = pair_set(model, cfg)
     coordinates = evaluate(model, pairs.test, block_mask(8, 2, 16)).iia
     for init in ("neuron", "identity"):
@@ -45,7 +45,7 @@ def test_das_at_the_input_finds_an_alignment_as_good_as_the_coordinates(trained)
 def test_neuron_search_finds_the_hand_built_alignment():
     model = equality_network(4)
     from explorer.core.config import RunConfig
-    cfg = RunConfig().with_values(layer=1, k=8, n_test_pairs=1024)
+    cfg = RunConfig().with_values(site=1, k=8, n_test_pairs=1024)
     assert task_accuracy(model, heldout_examples(cfg)) == 1.0
     result = run_neuron(model, cfg, pair_set(model, cfg))
     assert result.exhaustive
@@ -58,7 +58,7 @@ def test_neuron_search_finds_the_hand_built_alignment():
 def test_hand_built_alignment_does_not_hold_for_the_wrong_units():
     model = equality_network(4)
     from explorer.core.config import RunConfig
-    cfg = RunConfig().with_values(layer=1, k=8, n_test_pairs=1024)
+    cfg = RunConfig().with_values(site=1, k=8, n_test_pairs=1024)
     test = pair_set(model, cfg).test
     swapped = block_mask(8, 2, 16).flip(0)  # V1 <-> V2 units exchanged
     assert evaluate(model, test, swapped).by_type["V1"] < 0.8

@@ -77,7 +77,7 @@ def test_iia_vs_k_shows_the_seed_mean_and_range_per_activation_site_and_k():
 
 def test_method_comparison_aggregates_seeds_per_method_activation_and_site():
     results = pd.DataFrame([
-        {"method": m, "hypothesis": h, "width": 16, "k": 8, "layer": site, "activation": "relu",
+        {"method": m, "hypothesis": h, "width": 16, "k": 8, "site": site, "activation": "relu",
          "seed": seed, "iia": 0.9 - 0.1 * (m == "neuron") - 0.3 * (h == "identity") + seed / 100,
          "untrained_das_iia": 0.55, "random_rotation_iia": 0.5}
         for m, h, site, seed in itertools.product(("das", "neuron"), ("both", "identity"),

@@ -10,7 +10,8 @@ from safetensors.torch import load_file
 from explorer.store import checkpoints
 from explorer.core.config import RunConfig
 from explorer.runs.pretrain import COMMAND, PretrainGrid, points
-from explorer.runs.sweep import point_key, run_chunk
+from explorer.core.identity import point_key
+from explorer.runs.sweep import run_chunk
 from explorer.core.train import heldout_examples, task_accuracy
 
 FOLDER = Path(__file__).resolve().parents[1] / "pretrained"
@@ -35,7 +36,7 @@ def test_every_checkpoint_reloads_and_rechecks_its_accuracy():
 
 def test_results_cover_the_grid_and_rotations_are_orthogonal():
     results = pd.read_csv(FOLDER / "results.csv")
-    expected = {point_key(cfg.to_flat(), method) for cfg, method in points(PretrainGrid(),
+    expected = {point_key(cfg, method) for cfg, method in points(PretrainGrid(),
                                                                             RunConfig())}
     assert set(results.key) == expected
     das = results[results.method == "das"]
@@ -51,7 +52,7 @@ def test_results_cover_the_grid_and_rotations_are_orthogonal():
 @pytest.mark.slow
 def test_one_entry_regenerates_identically(tmp_path):
     results = pd.read_csv(FOLDER / "results.csv").set_index("key")
-    cfg = RunConfig().with_values(activation="relu", seed=1, layer=1)
+    cfg = RunConfig().with_values(activation="relu", seed=1, site=1)
     rows = run_chunk([(cfg.to_flat(), "das"), (cfg.to_flat(), "neuron")], str(tmp_path))
     for row in rows:
         shipped = results.loc[row["key"]]

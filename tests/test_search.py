@@ -13,7 +13,7 @@ from explorer.core.train import new_model
 
 
 def _pairs(model, **kw):
-    return pair_set(model, RunConfig().with_values(**{"layer": 1, "k": 8, "n_test_pairs": 512,
+    return pair_set(model, RunConfig().with_values(**{"site": 1, "k": 8, "n_test_pairs": 512,
                                                       "n_search_pairs": 256, **kw}))
 
 
@@ -69,9 +69,9 @@ def test_when_every_top_combination_overlaps_the_pick_is_still_disjoint():
 
 def test_greedy_and_exhaustive_searches_never_share_a_unit_between_variables():
     model = new_model(RunConfig(), "untrained").eval().requires_grad_(False)
-    for layer in (0, 1):  # an untrained net: the variables' favourite units coincide
-        pairs = _pairs(model, layer=layer)
+    for site in (0, 1):  # an untrained net: the variables' favourite units coincide
+        pairs = _pairs(model, site=site)
         for limit in (0, 20_000):
             result = neuron_search(model, pairs.search, pairs.test, 8, max_exhaustive=limit)
-            assert not set(result.subsets[0]) & set(result.subsets[1]), (layer, limit)
+            assert not set(result.subsets[0]) & set(result.subsets[1]), (site, limit)
             assert result.var_mask.sum(0).max() == 1  # no unit swapped twice

@@ -1,6 +1,6 @@
 """explorer.store.shipped and explorer.store.precomputed: the catalog of shipped checkpoints and the
 lookups into results.csv and rotations.safetensors, checked against the files themselves,
-the result keys (`sweep.point_key`) and plain pandas filtering."""
+the result keys (`core.identity.point_key`) and plain pandas filtering."""
 
 import shutil
 
@@ -11,8 +11,7 @@ from safetensors.torch import save_file
 
 from explorer.store import checkpoints, precomputed, shipped
 from explorer.core.config import RunConfig
-from explorer.runs.sweep import point_key
-from explorer.runs.measure import model_key
+from explorer.core.identity import model_key, point_key
 
 FOLDER = shipped.FOLDER
 needs_models = pytest.mark.skipif(not list((FOLDER / "models").glob("*.safetensors")),
@@ -24,7 +23,7 @@ FLAT_FIELDS = list(RunConfig().to_flat())
 
 def oracle_rows(cfg: RunConfig, ignore: tuple[str, ...] = ()) -> pd.DataFrame:
     """results.csv rows whose every config column equals cfg's (plain pandas)."""
-    table = pd.read_csv(FOLDER / "results.csv")
+    table = pd.read_csv(FOLDER / "results.csv")  # plain pandas: the shipped names
     keep = pd.Series(True, index=table.index)
     for name, value in cfg.to_flat().items():
         if name not in ignore:
@@ -51,20 +50,21 @@ def test_every_shipped_checkpoint_loads_and_its_config_matches_its_file():
 def test_a_matching_config_is_found_and_others_are_not():
     default = shipped.find(RunConfig())
     assert default is not None and default.path.name.startswith("relu-w16-l3-s0-")
-    # alignment settings do not change the model
-    assert shipped.find(RunConfig().with_values(layer=2, k=4, hypothesis="left")) == default
+    # alignment and evaluation settings do not change the model
+    assert shipped.find(RunConfig().with_values(site=2, k=4, hypothesis="left")) == default
+    assert shipped.find(RunConfig().with_values(eval_size=512)) == default
     seed_three = shipped.find(RunConfig().with_values(seed=3))
     assert seed_three is not None and seed_three.config.seed == 3
     for changed in (dict(width=12), dict(seed=99), dict(train_steps=300), dict(train_lr=0.01),
-                    dict(entity_dim=3), dict(eval_size=512), dict(distribution="uniform")):
+                    dict(entity_dim=3), dict(distribution="uniform")):
         assert shipped.find(RunConfig().with_values(**changed)) is None, changed
 
 
 @needs_results
-@pytest.mark.parametrize("values", [{}, dict(activation="sigmoid", seed=2, layer=2, k=8,
+@pytest.mark.parametrize("values", [{}, dict(activation="sigmoid", seed=2, site=2, k=8,
                                              hypothesis="left"),
-                                    dict(activation="relu", seed=4, layer=0, k=1),
-                                    dict(activation="relu", seed=4, layer=0, k=1, width=12)])
+                                    dict(activation="relu", seed=4, site=0, k=1),
+                                    dict(activation="relu", seed=4, site=0, k=1, width=12)])
 def test_results_for_a_config_are_its_rows_in_the_csv(values):
     cfg = RunConfig().with_values(**values)
     got = precomputed.results_for(cfg)
@@ -74,7 +74,7 @@ def test_results_for_a_config_are_its_rows_in_the_csv(values):
         return
     assert list(got.method) == ["das", "neuron"][:len(got)]
     assert set(got.key) == set(expected.key)
-    assert set(got.key) <= {point_key(cfg.to_flat(), m) for m in ("das", "neuron")}
+    assert set(got.key) <= {point_key(cfg, m) for m in ("das", "neuron")}
     merged = got.merge(expected, on="key", suffixes=("", "_oracle"))
     assert (merged.iia == merged.iia_oracle).all()
     assert (merged.task_accuracy == merged.task_accuracy_oracle).all()
@@ -100,11 +100,11 @@ def test_seed_spread_is_every_seed_of_the_same_config():
 def test_site_profile_is_the_config_at_every_site():
     cfg = RunConfig().with_values(k=4, hypothesis="left")
     got = precomputed.site_profile(cfg)
-    expected = oracle_rows(cfg, ignore=("layer",))
-    assert list(got.layer) == sorted(got.layer) and set(got.layer) == set(expected.layer)
-    assert sorted(zip(got.layer, got.method, got.iia)) == sorted(
-        zip(expected.layer, expected.method, expected.iia))
-    keys = {point_key(cfg.with_values(layer=layer).to_flat(), m) for layer in range(4)
+    expected = oracle_rows(cfg, ignore=("site",))
+    assert list(got.site) == sorted(got.site) and set(got.site) == set(expected.site)
+    assert sorted(zip(got.site, got.method, got.iia)) == sorted(
+        zip(expected.site, expected.method, expected.iia))
+    keys = {point_key(cfg.with_values(site=site), m) for site in range(4)
             for m in ("das", "neuron")}
     assert set(got.key) <= keys
 
@@ -124,7 +124,7 @@ def test_rotation_lookup_by_key(tmp_path):
     cfg = RunConfig().with_values(seed=2)
     q, _ = torch.linalg.qr(torch.randn(16, 16, generator=torch.Generator().manual_seed(0)))
     assert shipped.rotation_for(cfg, tmp_path) is None  # no file: nothing, no error
-    save_file({point_key(cfg.to_flat(), "das"): q.contiguous()},
+    save_file({point_key(cfg, "das"): q.contiguous()},
               tmp_path / "rotations.safetensors")
     rotation, var_mask = shipped.rotation_for(cfg, tmp_path)
     assert torch.equal(rotation, q)
@@ -140,7 +140,7 @@ def test_shipped_rotation_is_orthogonal_and_matches_its_key():
     cfg = RunConfig()
     rotation, _ = shipped.rotation_for(cfg)
     torch.testing.assert_close(rotation @ rotation.T, torch.eye(16), atol=1e-4, rtol=0)
-    key = point_key(cfg.to_flat(), "das")
+    key = point_key(cfg, "das")
     assert key in set(oracle_rows(cfg).key)
 
 

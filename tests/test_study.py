@@ -60,13 +60,13 @@ def test_every_part_has_its_columns_and_tags(ran):
 
 def test_numbers_equal_direct_engine_calls(ran):
     _, parts, cfg, model = ran
-    pairs = pair_set(model, cfg, layer=0)
+    pairs = pair_set(model, cfg, site=0)
     oracles = oracle_table(model, pairs.test, 4)
     pd.testing.assert_series_equal(parts["oracles"].iia, oracles.iia)
     search = parts["search"]
     assert (search[search.site == 0].target == oracles.iia.max()).all()
     assert (search.success == (search.test_iia >= search.target - GRID.tolerance)).all()
-    one = cfg.with_values(layer=0, k=2, das_lr=0.05, das_init="identity", restarts=1)
+    one = cfg.with_values(site=0, k=2, das_lr=0.05, das_init="identity", restarts=1)
     das = run_das(model, one, pairs)
     row = search[(search.site == 0) & (search.init == "identity")]
     assert row.test_iia.item() == das.test.iia
@@ -82,8 +82,8 @@ def test_numbers_equal_direct_engine_calls(ran):
     chosen = search[(search.site == 1) & (search.init == "random") & search.chosen]
     orthogonal = parts["maps"][parts["maps"]["map"] == "orthogonal"]
     assert orthogonal.iia.item() == pytest.approx(
-        run_das(model, cfg.with_values(layer=1, k=2, das_lr=0.05), pair_set(model, cfg.with_values(
-            layer=1))).test.iia)
+        run_das(model, cfg.with_values(site=1, k=2, das_lr=0.05), pair_set(model, cfg.with_values(
+            site=1))).test.iia)
     assert chosen.test_iia.item() == orthogonal.iia.item()
     assert (parts["maps"].k_V1 <= 8).all()
 

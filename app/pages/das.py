@@ -22,8 +22,8 @@ CONTROL_ROWS = (  # (name, kind, how to read it)
 
 
 def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
-    d, hyp = cfg.site_dim(cfg.das.layer), HYPOTHESES[cfg.das.hypothesis]
-    st.markdown(f"Learn a rotation of site **{cfg.das.layer}** ({d} dims) so that swapping "
+    d, hyp = cfg.site_dim(cfg.das.site), HYPOTHESES[cfg.das.hypothesis]
+    st.markdown(f"Learn a rotation of site **{cfg.das.site}** ({d} dims) so that swapping "
                 f"its first **{cfg.das.k}** rotated coordinates per variable "
                 f"({', '.join(hyp.variables)}) reproduces **{hyp.title}**'s counterfactual "
                 f"labels · {cfg.das.map} map · {cfg.das.restarts} restarts · settings in "

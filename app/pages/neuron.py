@@ -10,8 +10,8 @@ from explorer.core.config import RunConfig
 
 
 def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
-    d = cfg.site_dim(cfg.das.layer)
-    st.markdown(f"Which **{cfg.das.k}** individual units of site **{cfg.das.layer}** "
+    d = cfg.site_dim(cfg.das.site)
+    st.markdown(f"Which **{cfg.das.k}** individual units of site **{cfg.das.site}** "
                 f"({d} units) carry each variable? Interchange interventions swap those "
                 "units from a source input into the base; the score is IIA on held-out pairs. "
                 "Site and k are in the sidebar.")

@@ -30,7 +30,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
         return
     run = state.find_alignment(cfg)
     report = exports.results(cfg, entry, run)
-    stem = f"explorer-seed{cfg.seed}-site{cfg.das.layer}-k{cfg.das.k}"
+    stem = f"explorer-seed{cfg.seed}-site{cfg.das.site}-k{cfg.das.k}"
     cols = st.columns(3)
     cols[0].download_button("Results (JSON)", exports.results_json(report), f"{stem}.json",
                             "application/json", key="download_json")

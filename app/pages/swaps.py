@@ -17,7 +17,7 @@ RANDOM = "random"
 
 def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     st.markdown("Draw a **base** input and one **source** per variable; swap the aligned part "
-                f"of site {cfg.das.layer}'s state from each source into the base, finish the "
+                f"of site {cfg.das.site}'s state from each source into the base, finish the "
                 "forward pass, and compare with the high-level model's **counterfactual "
                 "label**.")
     if not common.require_model(cfg, entry):

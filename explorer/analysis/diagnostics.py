@@ -63,7 +63,7 @@ def das_success(model: MLP, cfg: RunConfig, pairs: PairSet, lrs: tuple[float, ..
                                       restarts=cfg.das.restarts if init == "random" else 1)
             das = run_das(model, run_cfg, pairs, neuron=neuron)
             for r in das.restarts.itertuples():
-                rows.append({"layer": cfg.das.layer, "k": cfg.das.k, "lr": lr, "init": init,
+                rows.append({"site": cfg.das.site, "k": cfg.das.k, "lr": lr, "init": init,
                              "restart": r.restart, "val_iia": r.val_iia,
                              "test_iia": r.test_iia, "success": r.test_iia >= threshold,
                              "chosen": r.restart == das.best_restart})

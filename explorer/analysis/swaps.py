@@ -177,4 +177,4 @@ def _show(value: torch.Tensor, vectors: dict[str, list[float]]) -> object:
 
 def site_pairs(model: MLP, cfg: RunConfig, pairs: Pairs) -> SiteData:
     """Cached states of the pairs at the config's site, labelled by its hypothesis."""
-    return site_data(model, cfg.das.layer, pairs, cfg.das.hypothesis)
+    return site_data(model, cfg.das.site, pairs, cfg.das.hypothesis)

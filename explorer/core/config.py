@@ -21,6 +21,10 @@ MAPS = ("orthogonal", "linear")
 INITS = ("random", "identity", "neuron")
 
 
+SCHEMA_VERSION = 2  # of the flat names; version 1 called the site `layer`
+RENAMED = {"layer": "site"}  # old flat name -> current name (old links, flags, CSVs, files)
+
+
 class ConfigError(ValueError):
     """An invalid setting: `field` is the flat field name, `message` says what is allowed."""
 
@@ -54,7 +58,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class DASConfig:
-    layer: int = 1  # site: 0 = input, 1.. = hidden layer outputs
+    site: int = 1  # where to intervene: 0 = input, 1.. = the output of hidden layer 1..
     k: int = 8  # rotated dims per high-level variable
     hypothesis: str = "both"
     map: str = "orthogonal"  # orthogonal rotation, or a general invertible linear map
@@ -87,8 +91,8 @@ class RunConfig:
     def input_dim(self) -> int:
         return 4 * self.task.entity_dim
 
-    def site_dim(self, layer: int) -> int:
-        return self.input_dim if layer == 0 else self.model.width
+    def site_dim(self, site: int) -> int:
+        return self.input_dim if site == 0 else self.model.width
 
     def to_flat(self) -> dict[str, Any]:
         flat: dict[str, Any] = {}
@@ -99,8 +103,9 @@ class RunConfig:
 
     @classmethod
     def from_flat(cls, values: dict[str, Any]) -> "RunConfig":
-        """Build from flat names (unknown names rejected); strings are coerced to field types."""
-        types = flat_field_types()
+        """Build from flat names (old names upgraded, unknown ones rejected); strings are
+        coerced to field types."""
+        values, types = upgrade(values), flat_field_types()
         unknown = sorted(set(values) - set(types))
         if unknown:
             raise ConfigError(unknown[0], f"unknown setting; known: {', '.join(types)}")
@@ -108,8 +113,8 @@ class RunConfig:
         return cls().with_values(**coerced)
 
     def with_values(self, **values: Any) -> "RunConfig":
-        """A copy with some flat fields changed."""
-        out = self
+        """A copy with some flat fields changed (old names upgraded)."""
+        values, out = upgrade(values), self
         for group in GROUPS:
             sub = getattr(self, group)
             mine = {k: v for k, v in values.items() if k in {f.name for f in fields(sub)}}
@@ -145,6 +150,17 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
         raise ConfigError(name, f"expected {kind.__name__}, got {value!r}") from None
 
 
+def upgrade(flat: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `flat` with old names replaced by current ones; both at once is an error."""
+    out = dict(flat)
+    for old, new in RENAMED.items():
+        if old in out:
+            if new in out and out[new] != out[old]:
+                raise ConfigError(new, f"given twice, as {new!r} and by its old name {old!r}")
+            out[new] = out.pop(old)
+    return out
+
+
 def n_variables(hypothesis: str) -> int:
     return 2 if hypothesis == "both" else 1
 
@@ -173,10 +189,10 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check_range("train_lr", tr.train_lr, 0.0, 1.0)
     _check_range("train_batch_size", tr.train_batch_size, 8, 65_536)
     _check_range("eval_size", tr.eval_size, 64, 1_000_000)
-    _check_range("layer", d.layer, 0, m.layers)
+    _check_range("site", d.site, 0, m.layers)
     _check_choice("hypothesis", d.hypothesis, HYPOTHESES)
     _check_choice("map", d.map, MAPS)
-    max_k = cfg.site_dim(d.layer) // n_variables(d.hypothesis)
+    max_k = cfg.site_dim(d.site) // n_variables(d.hypothesis)
     _check_range("k", d.k, 1, max_k)
     _check_range("restarts", d.restarts, 1, 32)
     _check_choice("das_init", d.das_init, INITS)

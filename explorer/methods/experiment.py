@@ -36,17 +36,17 @@ class PairSet:
     search: list[SiteData]
 
 
-def pair_set(model: MLP, cfg: RunConfig, layer: int | None = None,
+def pair_set(model: MLP, cfg: RunConfig, site: int | None = None,
              hypothesis: str | None = None) -> PairSet:
     """Pairs depend on the seed and hypothesis only, so any network sees the same pairs."""
-    layer = cfg.das.layer if layer is None else layer
+    site = cfg.das.site if site is None else site
     hyp = hypothesis or cfg.das.hypothesis
     n_vars, ent, d = len(HYPOTHESES[hyp].variables), entities_for(cfg), cfg.das
 
     def make(n, split, name, only=None):
         gen = generator(cfg.seed, "pairs", hyp, name)
         pairs = sample_pairs(n, n_vars, ent, split, gen, only, identity=hyp == "identity")
-        return site_data(model, layer, pairs, hyp)
+        return site_data(model, site, pairs, hyp)
 
     types = ("V1", "V2")[:n_vars]
     return PairSet(make(d.n_train_pairs, "train", "train"), make(d.n_val_pairs, "train", "val"),

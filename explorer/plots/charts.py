@@ -153,13 +153,13 @@ def swap_outcome_bars(summary: pd.DataFrame) -> alt.LayerChart:
 
 
 def site_profile_bars(profile: pd.DataFrame, title: str) -> alt.LayerChart:
-    """profile: layer (site), method ('DAS' / 'neuron-wise'), iia. IIA per site, one bar per
+    """profile: site, method ('DAS' / 'neuron-wise'), iia. IIA per site, one bar per
     method, beside chance."""
     methods = list(dict.fromkeys(profile.method))
     bars = alt.Chart(profile, title=title).mark_bar().encode(
-        x=alt.X("layer:O", title="site (0 = input)", axis=FLAT_LABELS),
+        x=alt.X("site:O", title="site (0 = input)", axis=FLAT_LABELS),
         xOffset=alt.XOffset("method:N", sort=methods),
         y=alt.Y("iia:Q", title="IIA", scale=UNIT_SCALE),
         color=alt.Color("method:N", sort=methods, scale=CATEGORIES, title=None),
-        tooltip=["layer", "method", alt.Tooltip("iia:Q", format=".3f")])
+        tooltip=["site", "method", alt.Tooltip("iia:Q", format=".3f")])
     return _svg((bars + _chance_rule()).properties(height=180))

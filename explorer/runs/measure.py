@@ -6,25 +6,19 @@ explorer.analysis.geometry. Each returns a flat dict of numbers for the long-for
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import torch
 
 from explorer.store import checkpoints
 from explorer.core.config import RunConfig
+from explorer.core.identity import model_file_name, model_key
 from explorer.core.iia import IIA
 from explorer.core.models import MLP
 from explorer.methods.experiment import pair_set, run_controls, run_das, run_neuron
 from explorer.core.train import heldout_examples, task_accuracy, train_model
 
 METHODS = ("das", "neuron")
-
-
-def model_key(cfg: RunConfig) -> str:
-    """Configs with equal keys train the same model (task, model, training and seed)."""
-    parts = (cfg.task, cfg.model, cfg.train, cfg.seed)
-    return hashlib.blake2b(repr(parts).encode(), digest_size=8).hexdigest()
 
 
 class ModelCache:
@@ -36,12 +30,11 @@ class ModelCache:
     def path(self, cfg: RunConfig) -> Path | None:
         if self.folder is None:
             return None
-        m = cfg.model
-        return self.folder / f"{m.activation}-w{m.width}-l{m.layers}-s{cfg.seed}-{model_key(cfg)}.safetensors"
+        return self.folder / model_file_name(cfg)
 
     def get(self, cfg: RunConfig) -> tuple[MLP, float]:
         path = self.path(cfg)
-        key = str(path) if path else repr((cfg.task, cfg.model, cfg.train, cfg.seed))
+        key = model_key(cfg)
         if key not in self.models:
             self.models[key] = self._load_or_train(cfg, path)
         return self.models[key]

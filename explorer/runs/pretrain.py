@@ -59,8 +59,8 @@ def points(grid: PretrainGrid, base: RunConfig) -> list[tuple[RunConfig, str]]:
 def _settings(model: RunConfig, grid: PretrainGrid, detail: bool) -> list[RunConfig]:
     if not detail:
         return [model]
-    return [model.with_values(layer=layer, k=k, hypothesis=hyp)
-            for layer in range(model.model.layers + 1) for hyp in HYPOTHESES
+    return [model.with_values(site=site, k=k, hypothesis=hyp)
+            for site in range(model.model.layers + 1) for hyp in HYPOTHESES
             for k in (grid.ks if hyp == DEFAULT_HYPOTHESIS else grid.control_ks)]
 
 

@@ -9,9 +9,7 @@ sweep resumes where it stopped and loses nothing it recorded.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import os
 import time
 from pathlib import Path
@@ -20,7 +18,8 @@ from typing import Any, Callable, Iterable
 import pandas as pd
 
 from explorer.core.config import RunConfig, validate
-from explorer.runs.measure import METHODS, ModelCache, measure, model_key
+from explorer.core.identity import model_key, point_key
+from explorer.runs.measure import METHODS, ModelCache, measure
 
 Progress = Callable[[float, str], None]
 
@@ -29,12 +28,6 @@ def expand_grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """Every combination of the grid's values, in a stable order."""
     names = list(grid)
     return [dict(zip(names, combo)) for combo in itertools.product(*(grid[n] for n in names))]
-
-
-def point_key(flat: dict[str, Any], method: str) -> str:
-    """A stable id for one measurement (its full config and method)."""
-    text = json.dumps({**flat, "method": method}, sort_keys=True, default=str)
-    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
 def plan(grid: dict[str, list[Any]], base: RunConfig) -> list[tuple[RunConfig, str]]:
@@ -70,8 +63,9 @@ def run_chunk(chunk: list[tuple[dict, str]], model_dir: str, rotation_dir: str |
     rows = []
     for flat, method in chunk:
         start = time.perf_counter()
-        row, rotation = measure(cache, RunConfig.from_flat(flat), method)
-        key = point_key(flat, method)
+        cfg = RunConfig.from_flat(flat)
+        row, rotation = measure(cache, cfg, method)
+        key = point_key(cfg, method)
         if rotation_dir and rotation is not None:
             save_file({"rotation": rotation.contiguous()}, f"{rotation_dir}/{key}.safetensors")
         rows.append({"key": key, "method": method, **flat, **row,
@@ -110,7 +104,7 @@ def sweep(grid: dict[str, list[Any]], out: str | Path, base: RunConfig | None = 
     model_dir.mkdir(parents=True, exist_ok=True)
     points = plan(grid, base or RunConfig()) if isinstance(grid, dict) else list(grid)
     done = done_keys(out)
-    todo = [(c, m) for c, m in points if point_key(c.to_flat(), m) not in done]
+    todo = [(c, m) for c, m in points if point_key(c, m) not in done]
     work = chunks(todo, chunk_size)
     total, finished = len(points), len(points) - len(todo)
     if progress:

@@ -3,7 +3,7 @@ app can draw a precomputed chart before the heavy imports of a cold start.
 
     results_for(cfg)     the rows (das, then neuron) for exactly this config
     seed_spread(cfg)     the same config at every seed the table has
-    site_profile(cfg)    the same config at every site (layer)
+    site_profile(cfg)    the same config at every site
     spread_summary(rows) per method: seeds, mean, min, max IIA
     controls_frame(rows) DAS, neuron-wise, controls and baseline in the DAS page's shape
 
@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from explorer.core.config import RunConfig
+from explorer.core.config import RENAMED, RunConfig
+from explorer.store.paths import PRETRAINED
 
-FOLDER = Path(__file__).resolve().parents[2] / "pretrained"
+FOLDER = PRETRAINED
 METHODS = ("das", "neuron")
 CONTROL_COLUMNS = {"untrained_das_iia": "untrained network (same DAS)",
                    "random_rotation_iia": "random rotation",
@@ -43,7 +44,7 @@ def results_table(folder: Path = FOLDER) -> pd.DataFrame:
 def _read(path: Path, stamp: float) -> pd.DataFrame:
     """The table; empty when absent or unreadable (e.g. caught mid-append by a sweep)."""
     try:
-        return pd.read_csv(path)
+        return pd.read_csv(path).rename(columns=RENAMED)  # a table of older names upgraded
     except (OSError, ValueError, UnicodeDecodeError):  # ParserError is a ValueError
         return pd.DataFrame(columns=["key", "method", *RunConfig().to_flat()])
 
@@ -76,7 +77,7 @@ def seed_spread(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
 
 
 def site_profile(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
-    return _ordered(matching(cfg, ("layer",), folder), "layer")
+    return _ordered(matching(cfg, ("site",), folder), "site")
 
 
 def spread_summary(rows: pd.DataFrame) -> pd.DataFrame:

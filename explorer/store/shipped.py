@@ -5,13 +5,13 @@
     rotation_for(cfg)    the stored DAS rotation for this config (default k only), or None
 
 A shipped model is identified by its model fields (task, model, training, seed: what
-training depends on); a rotation by its result's key (`sweep.point_key`: full config and
-method). Everything here tolerates a missing or partial folder: lookups return None / ().
+training depends on: `core.identity.model_fields`); a rotation by its result's key
+(`core.identity.point_key`: full config and method). Everything here tolerates a missing or partial folder: lookups return None / ().
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,15 +19,10 @@ import torch
 
 from explorer.store import checkpoints
 from explorer.core.config import RunConfig, n_variables
+from explorer.core.identity import model_fields, point_key
 from explorer.core.interventions import block_mask
 from explorer.core.models import MLP
 from explorer.store.precomputed import FOLDER, mtime
-from explorer.runs.sweep import point_key
-
-
-def model_fields(cfg: RunConfig) -> dict:
-    """The fields a trained model depends on (task, model, training, seed)."""
-    return {**asdict(cfg.task), **asdict(cfg.model), **asdict(cfg.train), "seed": cfg.seed}
 
 
 @dataclass(frozen=True)
@@ -99,7 +94,7 @@ def rotation_for(cfg: RunConfig, folder: Path = FOLDER) -> tuple[torch.Tensor,
     folder has no rotation for it (only the default k is stored)."""
     from safetensors import safe_open
 
-    key = point_key(cfg.to_flat(), "das")
+    key = point_key(cfg, "das")
     try:
         path = Path(folder) / "rotations.safetensors"
         if key not in _rotation_names(path, mtime(path)):

@@ -26,7 +26,7 @@ def das_frame(results: pd.DataFrame, hypothesis: str = "both") -> pd.DataFrame:
     """DAS rows of the detail-width models: activation, site, k, seed, iia and controls."""
     keep = ((results.method == "das") & (results.hypothesis == hypothesis)
             & (results.width == DETAIL_WIDTH))
-    return results[keep].rename(columns={"layer": "site"}).reset_index(drop=True)
+    return results[keep].reset_index(drop=True)
 
 
 def _scores(frame: pd.DataFrame, column: str, method: str) -> pd.DataFrame:
@@ -43,7 +43,7 @@ def method_frame(results: pd.DataFrame, probes: pd.DataFrame | None, k: int = 8)
                      & (results.width == DETAIL_WIDTH) & (results.k == k)]
     identity = das_frame(results, "identity")
     parts = [_scores(das, "iia", "DAS"),
-             _scores(neuron.rename(columns={"layer": "site"}), "iia", "neuron-wise"),
+             _scores(neuron, "iia", "neuron-wise"),
              _scores(das, "untrained_das_iia", "untrained-network DAS"),
              _scores(das, "random_rotation_iia", "random rotation"),
              _scores(identity[identity.k == k], "iia", "identity-hypothesis DAS")]

@@ -193,7 +193,7 @@ def map_rows(model: MLP, cfg: RunConfig, pairs: PairSet, orthogonal: DASResult |
              grid: StudyGrid) -> tuple[list[dict], list[dict]]:
     """Orthogonal vs general linear vs Boundless DAS at cfg's site, and the linear map's
     V1 vs V2 angles (an orthogonal map's are 90 degrees by construction)."""
-    site, k = cfg.das.layer, cfg.das.k
+    site, k = cfg.das.site, cfg.das.k
     orthogonal = orthogonal or run_das(model, cfg, pairs)
     linear = run_das(model, cfg.with_values(map="linear"), pairs)
     boundless = train_boundless(model, pairs.train, pairs.val, pairs.test, cfg.das,
@@ -223,7 +223,7 @@ def measure_site(model: MLP, cfg: RunConfig, grid: StudyGrid, site: int, parts: 
                  spaces: dict) -> tuple[dict[int, DASResult], PairSet]:
     """Search, oracles, basin, restart angles and ranges at one site; returns the reported
     random-init DAS (first lr) per k, and the site's pairs (the same for every k)."""
-    pairs = pair_set(model, cfg, layer=site)
+    pairs = pair_set(model, cfg, site=site)
     oracles = input_oracles(cfg.task.entity_dim) if site == 0 else ()
     if site == 0:
         table = oracle_table(model, pairs.test, cfg.task.entity_dim)
@@ -231,7 +231,7 @@ def measure_site(model: MLP, cfg: RunConfig, grid: StudyGrid, site: int, parts: 
         parts["basin"] += basin_rows(model, cfg, grid)
     chosen = {}
     for k in grid.ks:
-        runs = das_runs(model, cfg.with_values(layer=site, k=k), pairs, grid)
+        runs = das_runs(model, cfg.with_values(site=site, k=k), pairs, grid)
         if site == 0:
             target, kind = float(table.iia.max()), "input oracle"
         else:
@@ -266,14 +266,14 @@ def measure_model(model: MLP, cfg: RunConfig, accuracy: float,
     for site in grid.search_sites:
         chosen[site], site_pairs[site] = measure_site(model, cfg, grid, site, parts, spaces)
     for site in grid.map_sites:
-        c = cfg.with_values(layer=site, das_lr=grid.lrs[0], das_init="random",
+        c = cfg.with_values(site=site, das_lr=grid.lrs[0], das_init="random",
                             k=min(grid.map_k, cfg.site_dim(site) // 2))
         pairs = site_pairs.get(site) or pair_set(model, c)
         rows, angles = map_rows(model, c, pairs, chosen.get(site, {}).get(c.das.k), grid)
         parts["maps"] += rows
         parts["angles"] += angles
     for site in (s for s in grid.illusion_sites if s <= cfg.model.layers):
-        c = cfg.with_values(layer=site, das_lr=grid.lrs[0], das_init="random",
+        c = cfg.with_values(site=site, das_lr=grid.lrs[0], das_init="random",
                             k=min(grid.map_k, cfg.site_dim(site) // 2))
         pairs = site_pairs.get(site) or pair_set(model, c)
         das = chosen.get(site, {}).get(c.das.k) or run_das(model, c, pairs)

@@ -1,0 +1,17 @@
+"""Where shipped data lives, and the one command that regenerates each part. Paths are
+absolute (from the package's location), so every command works from any directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PRETRAINED = ROOT / "pretrained"
+MODELS = PRETRAINED / "models"
+RESULTS = PRETRAINED / "results.csv"
+ROTATIONS = PRETRAINED / "rotations.safetensors"
+STUDY = PRETRAINED / "study"
+
+PRETRAIN_COMMAND = "python -m explorer pretrain"
+STUDY_COMMAND = "python -m explorer study --out pretrained/study --workers 2"
+REGENERATE = {"results": PRETRAIN_COMMAND, "study": STUDY_COMMAND}
