@@ -15,7 +15,8 @@ import common  # noqa: F401
 from common import table
 
 from explorer.core.config import RunConfig
-from explorer.methods.experiment import pair_set, run, run_das
+from explorer.core.pairs import pair_set
+from explorer.methods.experiment import run, run_das
 
 
 def main() -> None:

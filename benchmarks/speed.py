@@ -13,7 +13,8 @@ import common  # noqa: F401  (fixes threads, sets the path)
 from common import peak_rss_mb
 
 from explorer.core.config import RunConfig
-from explorer.methods.experiment import pair_set, run, run_das
+from explorer.core.pairs import pair_set
+from explorer.methods.experiment import run, run_das
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ import torch
 
 from explorer.core.iia import evaluate
 from explorer.methods.boundless import BoundlessConfig, interval_masks, temperatures, train_boundless
-from explorer.methods.experiment import pair_set
+from explorer.core.pairs import pair_set
 from explorer.core.rng import generator
 from explorer.analysis.subspaces import difference_subspaces, principal_angles
 

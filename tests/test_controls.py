@@ -2,7 +2,7 @@ import torch
 
 from explorer.methods.controls import (closest_signed_permutation, full_layer_iia, permutation_units)
 from explorer.core.interventions import block_mask, random_rotation
-from explorer.methods.experiment import pair_set
+from explorer.core.pairs import pair_set
 from explorer.core.rng import generator
 
 

@@ -2,7 +2,8 @@ import torch
 
 from explorer.methods.das import LearnedMap, units_permutation
 from explorer.core.iia import evaluate
-from explorer.methods.experiment import pair_set, run_das
+from explorer.core.pairs import pair_set
+from explorer.methods.experiment import run_das
 from explorer.core.rng import generator
 
 

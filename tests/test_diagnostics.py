@@ -10,7 +10,7 @@ from explorer.analysis.diagnostics import (das_success, illusion_check, interven
                                   out_of_range, row_null_split)
 from explorer.core.handbuilt import equality_network
 from explorer.core.interventions import block_mask, random_rotation
-from explorer.methods.experiment import pair_set
+from explorer.core.pairs import pair_set
 from explorer.core.rng import generator
 from explorer.analysis.subspaces import (complete_basis, difference_subspaces, named_subspaces,
                                 pairwise_angles, principal_angles)

@@ -6,7 +6,7 @@ import torch
 from explorer.core.handbuilt import equality_network
 from explorer.core.iia import evaluate
 from explorer.core.config import RunConfig
-from explorer.methods.experiment import pair_set
+from explorer.core.pairs import pair_set
 from explorer.methods.search import (_pick_disjoint, neuron_search, rank_exhaustive, score_masks,
                              single_unit_scores)
 from explorer.core.train import new_model

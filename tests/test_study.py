@@ -13,7 +13,8 @@ from explorer.study import run as study_module
 from explorer.analysis.geometry import probe_frame
 from explorer.core.config import tiny
 from explorer.analysis.diagnostics import oracle_table
-from explorer.methods.experiment import pair_set, run_das
+from explorer.core.pairs import pair_set
+from explorer.methods.experiment import run_das
 from explorer.study.run import load_study, study
 from explorer.study.measure import StudyGrid
 from explorer.analysis.subspaces import coordinate_blocks, principal_angles, subspace

@@ -2,7 +2,8 @@ import pandas as pd
 import pytest
 
 from explorer.core.config import tiny
-from explorer.methods.experiment import pair_set, run_das
+from explorer.core.pairs import pair_set
+from explorer.methods.experiment import run_das
 from explorer.runs.sweep import expand_grid, parse_grid, plan, sweep
 from explorer.runs.measure import ModelCache
 

@@ -26,7 +26,8 @@ from explorer.core.config import RunConfig
 from explorer.core.iia import IIA, SiteData, evaluate
 from explorer.core.interventions import interchange, pair_mask
 from explorer.core.models import MLP
-from explorer.methods.experiment import PairSet, run_das, run_neuron
+from explorer.core.pairs import PairSet
+from explorer.methods.experiment import run_das, run_neuron
 from explorer.methods.search import NeuronResult
 from explorer.analysis.subspaces import basis_alignment, input_oracles, orthonormalize, subspace
 

@@ -9,7 +9,6 @@ training-half entities).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import pandas as pd
 import torch
@@ -20,8 +19,7 @@ from explorer.core.config import RunConfig
 from explorer.core.models import MLP
 from explorer.core.rng import generator
 from explorer.core.task import PATTERNS, Entities, Examples, sample_examples
-
-Progress = Callable[[float, str], None]
+from explorer.core.progress import Progress
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ the restart with the best validation IIA (hard mask) is reported on the test pai
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import pandas as pd
 import torch
@@ -32,8 +31,7 @@ from explorer.core.config import DASConfig
 from explorer.methods.das import LearnedMap
 from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits
 from explorer.core.models import MLP
-
-Progress = Callable[[float, str], None]
+from explorer.core.progress import Progress
 
 
 @dataclass(frozen=True)

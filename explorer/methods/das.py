@@ -11,7 +11,6 @@ reported on the test pairs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import pandas as pd
 import torch
@@ -22,8 +21,7 @@ from explorer.core.config import DASConfig
 from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits
 from explorer.core.interventions import block_mask
 from explorer.core.models import MLP
-
-Progress = Callable[[float, str], None]
+from explorer.core.progress import Progress
 
 
 class LearnedMap(nn.Module):

@@ -7,51 +7,20 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pandas as pd
 import torch
 
-from explorer.core.causal import HYPOTHESES
 from explorer.core.config import RunConfig, validate
 from explorer.methods.controls import full_layer_iia, permutation_iia, permutation_units, random_rotation_iia
 from explorer.methods.das import DASResult, train_das, units_permutation
-from explorer.core.iia import IIA, SiteData, site_data
+from explorer.core.iia import IIA
 from explorer.core.models import MLP
 from explorer.core.rng import generator
 from explorer.methods.search import NeuronResult, neuron_search
-from explorer.core.task import sample_pairs
-from explorer.core.train import accuracy_table, entities_for, heldout_examples, new_model, train_model
-
-Progress = Callable[[float, str], None]
-
-
-@dataclass(frozen=True)
-class PairSet:
-    """DAS train/val/test pairs and per-variable neuron-search pairs at one site."""
-
-    train: SiteData
-    val: SiteData
-    test: SiteData
-    search: list[SiteData]
-
-
-def pair_set(model: MLP, cfg: RunConfig, site: int | None = None,
-             hypothesis: str | None = None) -> PairSet:
-    """Pairs depend on the seed and hypothesis only, so any network sees the same pairs."""
-    site = cfg.das.site if site is None else site
-    hyp = hypothesis or cfg.das.hypothesis
-    n_vars, ent, d = len(HYPOTHESES[hyp].variables), entities_for(cfg), cfg.das
-
-    def make(n, split, name, only=None):
-        gen = generator(cfg.seed, "pairs", hyp, name)
-        pairs = sample_pairs(n, n_vars, ent, split, gen, only, identity=hyp == "identity")
-        return site_data(model, site, pairs, hyp)
-
-    types = ("V1", "V2")[:n_vars]
-    return PairSet(make(d.n_train_pairs, "train", "train"), make(d.n_val_pairs, "train", "val"),
-                   make(d.n_test_pairs, "test", "test"),
-                   [make(cfg.neuron.n_search_pairs, "train", f"search-{v}", v) for v in types])
+from explorer.core.train import accuracy_table, heldout_examples, new_model, train_model
+from explorer.core.pairs import PairSet, pair_set
+from explorer.core.progress import Progress, scaled_progress
 
 
 def das_start(model: MLP, cfg: RunConfig, pairs: PairSet,
@@ -194,13 +163,6 @@ class RunResult:
             },
             "timings": dict(self.timings),
         }
-
-
-def scaled_progress(progress: Progress | None, lo: float, hi: float) -> Progress | None:
-    """A progress callback mapping [0, 1] onto [lo, hi] of the caller's bar."""
-    if progress is None:
-        return None
-    return lambda frac, msg: progress(lo + (hi - lo) * frac, msg)
 
 
 def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:

@@ -15,7 +15,8 @@ from explorer.core.config import RunConfig
 from explorer.core.identity import model_file_name, model_key
 from explorer.core.iia import IIA
 from explorer.core.models import MLP
-from explorer.methods.experiment import pair_set, run_controls, run_das, run_neuron
+from explorer.core.pairs import pair_set
+from explorer.methods.experiment import run_controls, run_das, run_neuron
 from explorer.core.train import heldout_examples, task_accuracy, train_model
 
 METHODS = ("das", "neuron")

@@ -13,15 +13,14 @@ import itertools
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import pandas as pd
 
 from explorer.core.config import RunConfig, validate
 from explorer.core.identity import model_key, point_key
 from explorer.runs.measure import METHODS, ModelCache, measure
-
-Progress = Callable[[float, str], None]
+from explorer.core.progress import Progress
 
 
 def expand_grid(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:

@@ -32,7 +32,8 @@ from explorer.methods.das import DASResult
 from explorer.analysis.diagnostics import illusion_check, oracle_table, out_of_range
 from explorer.core.iia import evaluate, site_data
 from explorer.core.models import MLP
-from explorer.methods.experiment import PairSet, pair_set, run_das, run_neuron, untrained_model
+from explorer.core.pairs import PairSet, pair_set
+from explorer.methods.experiment import run_das, run_neuron, untrained_model
 from explorer.core.rng import generator
 from explorer.analysis.subspaces import (basis_alignment, difference_subspaces, input_oracles, principal_angles,
                         subspace)

@@ -20,7 +20,7 @@ import json
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import pandas as pd
 import torch
@@ -31,14 +31,13 @@ from explorer.analysis.subspaces import principal_angles
 from explorer.runs.sweep import append_rows
 from explorer.runs.measure import ModelCache
 from explorer.study.measure import PARTS, StudyGrid, measure_model
+from explorer.core.progress import Progress
 
 COMMAND = "python -m explorer study --out pretrained/study --workers 2"
 QUICK = StudyGrid(activations=("relu", "sigmoid"), seeds=(0, 1), ks=(8,), lrs=(0.01,),
                   restarts=2, das_steps=150, n_train_pairs=1024, n_val_pairs=256,
                   n_test_pairs=512, probe_examples=1000, n_shuffles=1, basin_draws=1)
 SPACES = "subspaces.safetensors"
-Progress = Callable[[float, str], None]
-
 
 def run_unit(base_flat: dict, activation: str, seed: int, grid: StudyGrid,
              model_dir: str | None) -> tuple[dict, dict, float]:
