@@ -122,7 +122,7 @@ def _execute(work: list, args: tuple, workers: int, backend: str,
     if backend == "ray":
         from explorer.runs.ray_backend import execute_ray
 
-        yield from execute_ray(work, args, address)
+        yield from execute_ray(run_chunk, work, args, address)
     elif workers <= 1:
         for chunk in work:
             yield run_chunk(chunk, *args)
