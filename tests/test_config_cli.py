@@ -32,7 +32,9 @@ def test_cli_rejects_bad_config_with_exit_2_and_one_line(capsys):
     assert err == ["error: --k: must be between 1 and 8 (got 12)"]
     assert main(["run", "--activation", "swish"]) == 2
     assert "--activation" in capsys.readouterr().err
-    assert main(["run", "--bogus-flag", "1"]) == 2 if False else True  # argparse exits itself
+    with pytest.raises(SystemExit) as unknown:  # argparse rejects unknown flags itself
+        main(["run", "--bogus-flag", "1"])
+    assert unknown.value.code == 2 and "--bogus-flag" in capsys.readouterr().err
 
 
 def test_cli_json_report_is_complete_and_reproducible(tmp_path):

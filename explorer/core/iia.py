@@ -57,10 +57,20 @@ class IIA:
     baseline: float  # "intervention does nothing": base prediction vs counterfactual label
     n: int
 
+    def row(self, prefix: str = "") -> dict[str, float]:
+        """The flat columns of every table and CSV: iia, iia_label_changed, iia_<type> per
+        intervention type, no_intervention_baseline (each name after `prefix`)."""
+        cols = {"iia": self.iia, "iia_label_changed": self.changed,
+                **{f"iia_{name}": value for name, value in self.by_type.items()},
+                "no_intervention_baseline": self.baseline}
+        return {prefix + name: value for name, value in cols.items()}
+
     def as_dict(self) -> dict:
+        """The JSON report: the same names as `row`, per-type IIAs nested, and the count."""
+        row = self.row()
         return {"iia": self.iia, "iia_by_type": dict(self.by_type),
-                "iia_label_changed": self.changed, "no_intervention_baseline": self.baseline,
-                "n_pairs": self.n}
+                "iia_label_changed": row["iia_label_changed"],
+                "no_intervention_baseline": row["no_intervention_baseline"], "n_pairs": self.n}
 
 
 def _mean(x: torch.Tensor) -> float:

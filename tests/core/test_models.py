@@ -1,0 +1,45 @@
+"""core.models: sites compose to the forward pass, which equals plain torch arithmetic."""
+
+import math
+
+import pytest
+import torch
+
+from explorer.core.config import ModelConfig
+from explorer.core.models import ACTIVATIONS, MLP
+from explorer.core.rng import generator
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "gelu"])
+def test_forward_equals_plain_torch(activation):
+    model = MLP(8, ModelConfig(activation, width=5, layers=3), generator(0, "m"))
+    x = torch.randn(7, 8, generator=generator(0, "x"))
+    act = ACTIVATIONS[activation]()
+    h = x
+    for layer in model.hidden_layers:
+        h = act(h @ layer.weight.T + layer.bias)
+    expected = (h @ model.readout.weight.T + model.readout.bias).squeeze(-1)
+    assert torch.allclose(model(x), expected, atol=1e-6)
+
+
+def test_every_site_splits_the_forward_pass():
+    model = MLP(8, ModelConfig("relu", width=6, layers=3), generator(1, "m"))
+    x = torch.randn(11, 8, generator=generator(1, "x"))
+    states = model.hidden_states(x)
+    assert len(states) == model.n_sites == 4
+    for site in range(model.n_sites):
+        h = model.hidden(x, site)
+        assert h.shape[-1] == model.site_dim(site)
+        assert torch.equal(h, states[site])
+        assert torch.allclose(model.forward_from(site, h), model(x), atol=1e-6)
+
+
+def test_init_is_torch_default_range_and_reproducible():
+    cfg = ModelConfig("relu", width=16, layers=2)
+    a, b = MLP(16, cfg, generator(5, "init")), MLP(16, cfg, generator(5, "init"))
+    c = MLP(16, cfg, generator(6, "init"))
+    for (name, p), q, r in zip(a.named_parameters(), b.parameters(), c.parameters()):
+        assert torch.equal(p, q) and not torch.equal(p, r), name
+    for layer in [*a.hidden_layers, a.readout]:
+        bound = 1 / math.sqrt(layer.in_features)
+        assert 0.8 * bound < layer.weight.abs().max() <= bound
