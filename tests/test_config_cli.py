@@ -1,6 +1,4 @@
-import ast
 import json
-import pathlib
 
 import pytest
 
@@ -57,11 +55,3 @@ def test_cli_json_report_is_complete_and_reproducible(tmp_path):
         r.pop("timings")
     assert reports[0] == reports[1]
 
-
-def test_explorer_never_imports_streamlit():
-    for path in pathlib.Path(__file__).resolve().parents[1].joinpath("explorer").rglob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            assert not any(n.split(".")[0] == "streamlit" for n in names), path

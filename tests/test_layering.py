@@ -34,8 +34,9 @@ def module_name(path: Path, package: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imports(path: Path, package: Path) -> set[str]:
-    """The package modules `path` imports (absolute or relative, at any depth)."""
+def imports(path: Path, package: Path, root: str | None = None) -> set[str]:
+    """The modules of package `root` (default: this package) that `path` imports (absolute
+    or relative, at any depth)."""
     name, found = module_name(path, package), set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
@@ -47,7 +48,7 @@ def imports(path: Path, package: Path) -> set[str]:
                     else name.split(".")[: len(name.split(".")) - node.level + 1]
                 base = ".".join([*here, base] if base else here)
             found |= {f"{base}.{a.name}" for a in node.names}  # a module, or a name in one
-    return {m for m in found if m.split(".")[0] == package.name}
+    return {m for m in found if m.split(".")[0] == (root or package.name)}
 
 
 def graph(package: Path) -> dict[str, set[str]]:
@@ -110,6 +111,14 @@ def test_every_layer_imports_only_the_layers_below_it():
 
 def test_no_module_imports_itself_through_others():
     assert cycles(ROOT / "explorer") == []
+
+
+def test_the_library_never_imports_streamlit_or_the_app():
+    modules = list((ROOT / "explorer").rglob("*.py"))
+    assert len(modules) > 30 and ROOT / "explorer" / "core" / "config.py" in modules
+    for path in modules:
+        for ui in ("streamlit", "app"):
+            assert not imports(path, ROOT / "explorer", ui), (path, ui)
 
 
 def test_every_layer_folder_is_known():

@@ -109,13 +109,3 @@ def test_controls_and_swap_bars():
     bars = plots.swap_outcome_bars(summary).to_dict()
     assert marks(bars) == ["bar", "rule"] and encodings(bars)["xOffset"]["field"] == "method"
 
-
-def test_the_library_never_imports_streamlit():
-    import ast
-    from pathlib import Path
-
-    for path in (Path(__file__).resolve().parents[1] / "explorer").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            assert not any(n.split(".")[0] == "streamlit" for n in names), path.name
