@@ -22,7 +22,7 @@ from typing import Any
 import streamlit as st
 
 from explorer.core.config import (ACTIVATIONS, DISTRIBUTIONS, HYPOTHESES, INITS, MAPS, ConfigError,
-                             RunConfig, echo, n_variables, validate)
+                             RunConfig, cut, echo, n_variables, validate)
 
 SEEDED, PROBLEMS, VIEW, LAST_VALID = "_seeded", "_url_problems", "_view", "_last_valid"
 NOTES = "_notes"  # this run's adjustments (k lowered after the site shrank, ...)
@@ -132,12 +132,8 @@ def seed_from_url() -> None:
             except ValueError as err:
                 problems.append(f"**{name}**: {err}; using {view.default!r}")
     unknown = sorted(set(params) - set(DEFAULTS) - set(VIEWS))
-    problems += [f"**{_cut(name)}**: unknown link parameter, ignored" for name in unknown]
+    problems += [f"**{cut(name)}**: unknown link parameter, ignored" for name in unknown]
     ss[PROBLEMS], ss[SEEDED] = problems, "this run"
-
-
-def _cut(name: str) -> str:
-    return name if len(name) <= 40 else f"{name[:40]}… ({len(name)} characters)"
 
 
 def coerce_view(view: View, text: str):

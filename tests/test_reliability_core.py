@@ -85,6 +85,39 @@ def test_estimate_bounds_the_tensors_actually_built():
     assert terms["n_test_pairs"] >= test.base_h.nbytes + test.source_h.nbytes
 
 
+MEASURED = [  # peak RSS increase of experiment.run (20 training steps, 5-20 DAS steps), MiB
+    (dict(restarts=16, n_val_pairs=10_000, n_test_pairs=10_000, entity_dim=32, width=128, k=4,
+          max_exhaustive=1), 10_672),  # the rotation copied per pair: 16 x 10,000 x 128^2
+    (dict(restarts=16, das_batch_size=4096, entity_dim=32, width=128, k=4, max_exhaustive=1),
+     4533),
+    (dict(eval_size=200_000, entity_dim=32, width=128, k=4, max_exhaustive=1), 825),
+    (dict(width=128), 563),
+    (dict(restarts=8, n_val_pairs=1000, n_test_pairs=1000, width=128, entity_dim=32, k=4,
+          max_exhaustive=1), 717),
+    (dict(), 177),
+]
+
+
+@pytest.mark.parametrize("values, mib", MEASURED)
+def test_the_estimate_bounds_the_peaks_measured_on_this_host(values, mib):
+    assert memory_estimate(RunConfig().with_values(**values)) >= mib * 2**20
+
+
+@pytest.mark.slow
+def test_the_estimate_bounds_a_peak_measured_now():
+    values = dict(train_steps=20, das_steps=20, restarts=8, n_val_pairs=1000,
+                  n_test_pairs=1000, width=128, entity_dim=32, k=4, max_exhaustive=1)
+    code = ("import json, resource, sys\nfrom explorer.core.config import RunConfig\n"
+            "from explorer.core.rng import fix_threads\nfrom explorer.methods.experiment import run\n"
+            "fix_threads()\nbefore = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "run(RunConfig().with_values(**json.loads(sys.argv[1])))\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n")
+    import json
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(values)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600, check=True)
+    assert memory_estimate(RunConfig().with_values(**values)) >= int(out.stdout.split()[-1]) * 1024
+
+
 def test_distinct_indices_are_distinct_and_uniform():
     gen = torch.Generator().manual_seed(0)
     idx = distinct_indices(168_000, 4, 8, gen)

@@ -105,8 +105,7 @@ class RunConfig:
         types = flat_field_types()
         unknown = sorted(set(values) - set(types))
         if unknown:
-            raise ConfigError(echo(unknown[0]).strip("'"),
-                              f"unknown setting; known: {', '.join(types)}")
+            raise ConfigError(cut(unknown[0]), f"unknown setting; known: {', '.join(types)}")
         coerced = {name: _coerce(name, value, types[name]) for name, value in values.items()}
         return cls().with_values(**coerced)
 
@@ -139,15 +138,17 @@ _FLOAT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,4})?")
 ECHO_CHARS = 40  # an echoed bad value is cut to this many characters
 
 
+def cut(text: str) -> str:
+    """Text cut to a readable length, saying how long it was."""
+    return text if len(text) <= ECHO_CHARS else f"{text[:ECHO_CHARS]}… ({len(text)} characters)"
+
+
 def echo(value: Any) -> str:
     """repr(value), cut to a readable length (a 100,000-digit seed is not echoed whole)."""
     try:
-        text = repr(value)
+        return cut(repr(value))
     except ValueError:  # an int too long to print (Python's digit limit)
         return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
-    if len(text) <= ECHO_CHARS:
-        return text
-    return f"{text[:ECHO_CHARS]}… ({len(text)} characters)"
 
 
 def _coerce(name: str, value: Any, kind: type) -> Any:
@@ -236,28 +237,34 @@ MEMORY_BUDGET = 2 * 2**30  # bytes: the most a run's estimated tensors may take 
 FLOAT = 4  # bytes
 
 
-def memory_terms(cfg: RunConfig) -> list[tuple[str, str, float]]:
-    """(phase, the count field that scales it, bytes): an upper estimate of the tensors each
-    phase of a run holds (`explorer.methods.experiment.run`, the app's pages, a sweep point).
-    Summed over phases although some never overlap, so the total over-estimates the peak.
-    Site dims are taken at the larger of input and hidden width, whatever the site."""
-    t, m, tr, d, n = cfg.task, cfg.model, cfg.train, cfg.das, cfg.neuron
+RUNTIME = 256 * 2**20  # bytes torch and the pipeline take whatever the config (measured ~180)
+
+
+def memory_terms(cfg: RunConfig) -> list[tuple[str, str | None, float]]:
+    """(phase, the count field that scales it, bytes): an upper estimate of what each phase
+    of a run holds (`explorer.methods.experiment.run`, the app's pages, a sweep point),
+    summed over phases although some never overlap. Site dims are taken at the larger of
+    input and hidden width, whatever the site. A rotation applied to n pairs' sources
+    costs n x d x d floats per restart: torch's matmul broadcasting copies the rotation
+    per pair (interventions.interchange), which dominates wide DAS runs."""
+    m, tr, d, n = cfg.model, cfg.train, cfg.das, cfg.neuron
     d0, w, depth = cfg.input_dim, m.width, m.layers
     site, v = max(d0, w), n_variables(d.hypothesis)
     states = 1 + v  # base and one source per variable
     pairs = states * (site + 2 * d0 + 2 * w)  # per pair: stored states, transient inputs
-    das_eval = d.restarts * (3 * states * site + 2 * w)  # per pair, all restarts at once
-    subsets = _exhaustive_subsets(cfg)
+    rotated = site * site + 3 * states * site + 2 * w  # per pair and rotation evaluated
     terms = [
+        ("torch runtime", None, RUNTIME / FLOAT),
         ("held-out examples", "eval_size", tr.eval_size * (4 * d0 + 3 * w + 16)),
         ("training batch", "train_batch_size", tr.train_batch_size * (4 * d0 + 4 * depth * w)),
         ("DAS training pairs", "n_train_pairs", d.n_train_pairs * pairs),
-        ("DAS validation pairs", "n_val_pairs", d.n_val_pairs * (pairs + das_eval)),
-        ("DAS test pairs", "n_test_pairs", d.n_test_pairs * (pairs + das_eval)),
+        ("DAS validation pairs", "n_val_pairs", d.n_val_pairs * (pairs + d.restarts * rotated)),
+        ("DAS test pairs", "n_test_pairs", d.n_test_pairs * (pairs + (d.restarts + 1) * rotated)),
         ("DAS batch", "das_batch_size",
-         d.das_batch_size * d.restarts * (6 * states * site + 4 * depth * w)),
+         d.das_batch_size * d.restarts * 2 * (rotated + 2 * depth * w)),
         ("neuron-search pairs", "n_search_pairs", n.n_search_pairs * (v * pairs + 8 * site + 2 * w)),
-        ("exhaustive subsets", "max_exhaustive", subsets * (site + (v + 1) * (30 + 4 * d.k))),
+        ("exhaustive subsets", "max_exhaustive",
+         _exhaustive_subsets(cfg) * (site + (v + 1) * (30 + 4 * d.k))),
     ]
     return [(phase, name, FLOAT * floats) for phase, name, floats in terms]
 
@@ -281,7 +288,7 @@ def check_memory(cfg: RunConfig, *, budget: int = MEMORY_BUDGET) -> None:
     total = sum(size for _, _, size in terms)
     if total <= budget:
         return
-    phase, name, _ = max(terms, key=lambda term: term[2])
+    phase, name, _ = max((term for term in terms if term[1]), key=lambda term: term[2])
     mine = sum(size for _, field_name, size in terms if field_name == name)
     value = cfg.to_flat()[name]
     room = budget - (total - mine)
