@@ -112,8 +112,8 @@ def test_exotic_dtypes_raise_checkpoint_error(dtype):
     lambda h, m: h["readout.bias"].update(shape=[2]),
     lambda h, m: h["readout.bias"].update(data_offsets=[0, 10**12]),
     lambda h, m: h["readout.bias"].update(data_offsets="x"),
-    lambda h, m: h["__metadata__"].update(explorer=json.dumps(
-        {**m, "config": {**m["config"], "width": 0}}).replace('"width": 0', '"width": ' + "9" * 5000)),
+    lambda h, m: h["__metadata__"].update(explorer=json.dumps(  # a 5,000-digit width
+        {**m, "config": {**m["config"], "width": 123454321}}).replace("123454321", "9" * 5000)),
 ])
 def test_malformed_headers_raise_only_checkpoint_error(change):
     header, body = split(valid())

@@ -15,7 +15,8 @@ from explorer.core.train import lr_schedule, train_model
 from tests.app_driver import ROOT
 
 
-@pytest.mark.parametrize("text", ["1_6", "١٦", "16.0", "①", "²", "--5", "0x10", "1e1", "", " "])
+@pytest.mark.parametrize("text", ["1_6", "١٦", "16.0", "①", "²", "--5", "0x10", "1e1", "",
+                                  " "])
 def test_int_fields_take_plain_decimal_integers_only(text):
     with pytest.raises(ConfigError, match="plain decimal integer") as err:
         RunConfig.from_flat({"width": text})
@@ -108,7 +109,8 @@ def test_the_estimate_bounds_a_peak_measured_now():
     values = dict(train_steps=20, das_steps=20, restarts=8, n_val_pairs=1000,
                   n_test_pairs=1000, width=128, entity_dim=32, k=4, max_exhaustive=1)
     code = ("import json, resource, sys\nfrom explorer.core.config import RunConfig\n"
-            "from explorer.core.rng import fix_threads\nfrom explorer.methods.experiment import run\n"
+            "from explorer.core.rng import fix_threads\n"
+            "from explorer.methods.experiment import run\n"
             "fix_threads()\nbefore = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
             "run(RunConfig().with_values(**json.loads(sys.argv[1])))\n"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n")

@@ -20,7 +20,8 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from explorer.core.config import ConfigError, RunConfig, echo, flat_field_types, n_variables, validate
+from explorer.core.config import (ConfigError, RunConfig, echo, flat_field_types, n_variables,
+                                  validate)
 from explorer.core.task import INTERVENTION_TYPES
 from explorer.runs.executors import run_local
 from explorer.runs.measure import METHODS, ModelCache, measure, model_key
@@ -59,7 +60,8 @@ def _point(base: RunConfig, values: dict[str, Any]) -> RunConfig:
         return validate(RunConfig.from_flat({**base.to_flat(), **values}))
     except ConfigError as err:
         where = ", ".join(f"{k}={v}" for k, v in values.items())
-        name = f"--grid {err.field}" if err.field in values else "--" + err.field.replace("_", "-")
+        name = (f"--grid {err.field}" if err.field in values
+                else "--" + err.field.replace("_", "-"))
         raise ValueError(f"{name}: {err.message} (at the grid point {where or 'base'})") from None
 
 
