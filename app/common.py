@@ -34,8 +34,11 @@ def require_model(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
     """True when a model matches the config; otherwise say why not and what to do."""
     if entry is not None:
         return True
+    dropped = state.dropped_message(cfg)
     last = st.session_state.get(LAST_MODEL)
-    if last and last != state.model_flat(cfg):
+    if dropped:
+        st.warning(dropped)
+    elif last and last != state.model_flat(cfg):
         st.warning("The configuration changed since you trained "
                    f"({params.changed_fields(last, state.model_flat(cfg))}); the earlier "
                    "model's results are not shown. Press **Train** in the sidebar to train "

@@ -6,7 +6,8 @@ from the URL (values coerced by `RunConfig.from_flat`; bad ones reported and rep
 after every run the URL is rewritten from the widgets, so a copied link reopens the same
 configuration. Out-of-range values are clamped into the widget's range *before* it is drawn
 (Streamlit would raise otherwise) and the clamp is reported, naming the field and range.
-View settings (the page, colouring, the swap draw) ride along in `VIEW_DEFAULTS`.
+View settings (the page, colouring, the swap draw) ride along (`VIEWS`): a bad value in
+the link is reported and replaced just like a bad config field.
 
 Budget ranges are tighter than `explorer.core.config.validate` allows, so that one session on a
 shared 2-core host stays within seconds to a minute and the stores stay small in memory.
@@ -14,19 +15,47 @@ shared 2-core host stays within seconds to a minute and the stores stay small in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
 from explorer.core.config import (ACTIVATIONS, DISTRIBUTIONS, HYPOTHESES, INITS, MAPS, RENAMED,
-                                  ConfigError, RunConfig, n_variables, validate)
+                                  ConfigError, RunConfig, cut, echo, n_variables, validate)
 
 SEEDED, PROBLEMS, VIEW, LAST_VALID = "_seeded", "_url_problems", "_view", "_last_valid"
 NOTES = "_notes"  # this run's adjustments (k lowered after the site shrank, ...)
-VIEW_DEFAULTS = {"page": "train", "geo_color": "V1", "das_color": "V1", "swap_base": "random",
-                 "swap_source": "random", "swap_type": "random", "swap_draw": 0,
-                 "swap_changed": False}
 DEFAULTS = RunConfig().to_flat()
+
+
+@dataclass(frozen=True)
+class View:
+    """A view setting in the link: one of `options`, a whole number in [low, high], or a
+    yes/no flag (a bool default)."""
+
+    default: Any
+    options: tuple = ()
+    low: int | None = None
+    high: int | None = None
+
+
+PAGE_NAMES = ("train", "geometry", "neuron", "das", "swaps", "share", "findings")
+COLOURS = ("V1", "V2", "label", "pattern")
+PATTERN_CHOICES = ("random", "ABCD", "AABB", "AACD", "ABCC")  # explorer.core.task.PATTERNS
+VIEWS = {
+    "page": View("train", PAGE_NAMES),
+    "geo_color": View("V1", COLOURS),
+    "das_color": View("V1", COLOURS),
+    "swap_base": View("random", PATTERN_CHOICES),
+    "swap_source": View("random", PATTERN_CHOICES),
+    "swap_type": View("random", ("random", "V1", "V2", "both")),
+    "swap_draw": View(0, low=0, high=1_000_000),
+    "swap_changed": View(False),
+}
+VIEW_DEFAULTS = {name: view.default for name, view in VIEWS.items()}
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+WHOLE = re.compile(r"-?[0-9]{1,30}")  # ASCII digits only: not ², ①, --5
 
 
 @dataclass(frozen=True)
@@ -99,20 +128,32 @@ def seed_from_url() -> None:
             except ConfigError as err:
                 problems.append(f"**{err.field}**: {err.message}; using {default!r}")
     ss[VIEW] = dict(VIEW_DEFAULTS)
-    for name, default in VIEW_DEFAULTS.items():
+    for name, view in VIEWS.items():
         if name in params:
-            ss[VIEW][name] = _coerce_view(params[name], default)
-    unknown = sorted(set(params) - set(DEFAULTS) - set(VIEW_DEFAULTS))
-    problems += [f"**{name}**: unknown link parameter, ignored" for name in unknown]
+            try:
+                ss[VIEW][name] = coerce_view(view, params[name])
+            except ValueError as err:
+                problems.append(f"**{name}**: {err}; using {view.default!r}")
+    unknown = sorted(set(params) - set(DEFAULTS) - set(VIEWS))
+    problems += [f"**{cut(name)}**: unknown link parameter, ignored" for name in unknown]
     ss[PROBLEMS], ss[SEEDED] = problems, "this run"
 
 
-def _coerce_view(text: str, default):
-    if isinstance(default, bool):
-        return text.lower() in ("1", "true", "yes")
-    if isinstance(default, int):
-        return int(text) if text.lstrip("-").isdigit() else default
-    return text
+def coerce_view(view: View, text: str):
+    """The view setting a link's text gives, or ValueError saying what is allowed."""
+    text = str(text).strip()
+    if isinstance(view.default, bool):
+        if text.lower() in TRUE + FALSE:
+            return text.lower() in TRUE
+        raise ValueError(f"must be true or false (got {echo(text)})")
+    if isinstance(view.default, int):
+        if WHOLE.fullmatch(text) and view.low <= int(text) <= view.high:
+            return int(text)
+        raise ValueError(f"must be a whole number (digits 0-9) between {view.low} and "
+                         f"{view.high} (got {echo(text)})")
+    if text in view.options:
+        return text
+    raise ValueError(f"must be one of {', '.join(view.options)} (got {echo(text)})")
 
 
 def _clamp(field: Field, high) -> str | None:
@@ -130,7 +171,7 @@ def _clamp(field: Field, high) -> str | None:
     if field.low <= value <= high:
         return None
     st.session_state[field.name] = type(value)(min(max(value, field.low), high))
-    return (f"**{field.name}**: must be between {field.low} and {high} (got {value}); "
+    return (f"**{field.name}**: must be between {field.low} and {high} (got {echo(value)}); "
             f"set to {st.session_state[field.name]}")
 
 
@@ -182,6 +223,9 @@ def view_ui(widget, key: str, label: str, options=None, **kwargs):
     value = ss[key] if key in ss else ss[VIEW].get(key, VIEW_DEFAULTS.get(key))
     if options is not None and value not in list(options):
         value = list(options)[0]
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    if low is not None and high is not None and isinstance(value, (int, float)):
+        value = min(max(value, low), high)  # a number widget raises outside its range
     ss[key] = value  # written back every run (see _clamp)
     args = (label,) if options is None else (label, options)
     value = widget(*args, key=key, **kwargs)

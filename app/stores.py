@@ -5,6 +5,13 @@ Models, neuron-wise searches and alignment runs live in small LRU stores held by
 `run_neuron`, `run_alignment`), never as a side effect of drawing a page. Looking a config
 up (`find_model`, ...) never computes. Tables derived from them are `st.cache_data`.
 
+Trained models are held per session (`ModelStore`): a model a session trained or is using
+(its `SESSION_MODELS` most recent) is never evicted while that session lives; only models
+no live session holds are forgotten, least recently used first, beyond `MODELS`. So the
+store holds at most MODELS + SESSION_MODELS x live sessions models (each under 1 MB at
+the app's largest width). A model this session had to let go of (it used more than
+SESSION_MODELS since) and that was then evicted is reported (`dropped_message`).
+
 Model sources, in the order `find_model` (the one place that looks them up) tries them:
 a checkpoint uploaded in this session (kept in that session only: uploaded weights are not
 the recipe's, so they never answer another session's lookup and their results are keyed
@@ -18,6 +25,7 @@ import hashlib
 import json
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -38,6 +46,8 @@ from explorer.core.train import accuracy_table, heldout_examples, train_model
 
 MODELS, NEURON, ALIGNMENT = 8, 16, 8  # entries per store; an alignment run is < 40 MB even
 # at the app's largest budget (20,000 test pairs x 3 states x 128 units)
+SESSION_MODELS = 4  # models each live session keeps from eviction (its most recent)
+HELD = "_models_held"  # session key: this session's SessionModels
 TRAINED_HERE, SHIPPED, UPLOADED = "trained in this app", "shipped checkpoint", "uploaded"
 UPLOADS, MAX_UPLOADS = "_uploaded_models", 2  # per session: recipe key -> TrainedModel
 
@@ -62,10 +72,85 @@ class LRUStore:
                 self._items.popitem(last=False)
 
 
+class SessionModels:
+    """One session's hold on shared models: the keys it trained or used (most recent last)
+    and the keys it let go of. Lives in the session's state: when the session ends, the
+    store's weak references to it vanish, and so do its holds."""
+
+    __slots__ = ("keys", "released", "__weakref__")
+
+    def __init__(self):
+        self.keys: OrderedDict[str, None] = OrderedDict()
+        self.released: set[str] = set()
+
+
+class ModelStore:
+    """A thread-safe store of models shared by all sessions. Entries some live session holds
+    are never evicted; the others go least recently used first beyond `max_entries`."""
+
+    def __init__(self, max_entries: int, per_session: int):
+        self.max_entries, self.per_session = max_entries, per_session
+        self._items: OrderedDict[str, object] = OrderedDict()
+        self._holders: dict[str, weakref.WeakSet] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: str, session: SessionModels | None = None):
+        """The entry (None when absent); a session that finds it holds it from now on."""
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            if session is not None:
+                self._hold(key, session)
+            return self._items[key]
+
+    def put(self, key: str, value, session: SessionModels | None = None) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            if session is not None:
+                self._hold(key, session)
+            self._evict()
+
+    def lost(self, key: str, session: SessionModels) -> bool:
+        """Whether this session once held `key` and it has been evicted since."""
+        with self._lock:
+            return key in session.released and key not in self._items
+
+    def _hold(self, key: str, session: SessionModels) -> None:
+        session.keys[key] = None
+        session.keys.move_to_end(key)
+        session.released.discard(key)
+        self._holders.setdefault(key, weakref.WeakSet()).add(session)
+        while len(session.keys) > self.per_session:
+            old, _ = session.keys.popitem(last=False)
+            self._holders.get(old, weakref.WeakSet()).discard(session)
+            session.released.add(old)
+        self._evict()
+
+    def _evict(self) -> None:
+        for key in list(self._items):  # least recently used first
+            if len(self._items) <= self.max_entries:
+                return
+            if not self._holders.get(key):
+                del self._items[key]
+                self._holders.pop(key, None)
+
+
 @st.cache_resource
-def stores() -> dict[str, LRUStore]:
-    return {"models": LRUStore(MODELS), "neuron": LRUStore(NEURON),
+def stores() -> dict:
+    return {"models": ModelStore(MODELS, SESSION_MODELS), "neuron": LRUStore(NEURON),
             "alignment": LRUStore(ALIGNMENT)}
+
+
+def _session() -> SessionModels:
+    """This session's hold on shared models (created on first use)."""
+    if HELD not in st.session_state:
+        st.session_state[HELD] = SessionModels()
+    return st.session_state[HELD]
 
 
 @dataclass(frozen=True)
@@ -121,7 +206,18 @@ def run_key(cfg: RunConfig) -> str:
 
 
 def find_model(cfg: RunConfig) -> TrainedModel | None:
-    return _upload(cfg) or stores()["models"].get(recipe_key(cfg)) or shipped_model(cfg)
+    return (_upload(cfg) or stores()["models"].get(recipe_key(cfg), _session())
+            or shipped_model(cfg))
+
+
+def dropped_message(cfg: RunConfig) -> str | None:
+    """What to tell a session whose model for cfg had to go (None when it did not)."""
+    if not stores()["models"].lost(recipe_key(cfg), _session()):
+        return None
+    return ("The model trained for this configuration earlier in this session is no longer "
+            f"in memory: a session keeps its {SESSION_MODELS} most recently used models, "
+            "and this one was older while the shared store was full. Press **Train** in "
+            "the sidebar to train it again (the same seed gives the same model).")
 
 
 def shipped_model(cfg: RunConfig) -> TrainedModel | None:
@@ -176,7 +272,7 @@ def train(cfg: RunConfig, progress=None) -> TrainedModel:
     accuracy = accuracy_table(model, heldout_examples(cfg))
     entry = TrainedModel(cfg, model, history, accuracy, TRAINED_HERE,
                          round(time.perf_counter() - start, 2))
-    stores()["models"].put(recipe_key(cfg), entry)
+    stores()["models"].put(recipe_key(cfg), entry, _session())
     return entry
 
 

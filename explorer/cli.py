@@ -1,8 +1,8 @@
 """Command line: `python -m explorer run [--flag value ...] [--json PATH]`.
 
-Every config field is a kebab-case flag (`--entity-dim 4 --site 1 --k 8 ...`; the old `--layer` is
-accepted for `--site`). An invalid
-config exits with code 2 and one line naming the field and its allowed values.
+Every config field is a kebab-case flag (`--entity-dim 4 --site 1 --k 8 ...`; the old
+`--layer` is accepted for `--site`). An invalid config, a bad argument or an output path that
+cannot be written exits with code 2 and one line naming the flag, before any work starts.
 """
 
 from __future__ import annotations
@@ -14,14 +14,50 @@ import time
 from pathlib import Path
 
 from explorer.store import checkpoints
-from explorer.core.config import RENAMED, ConfigError, RunConfig, flat_field_types, validate
+from explorer.core.config import RENAMED, ConfigError, RunConfig, echo, flat_field_types, validate
 from explorer.methods.experiment import RunResult, run
 from explorer.core.rng import fix_threads
 from explorer.core.train import heldout_examples, recipe_for, task_accuracy, train_model
 
 
+MAX_WORKERS = 64
+
+
+class ArgError(ValueError):
+    """A bad command-line argument; the message starts with the flag."""
+
+
 def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
+
+
+def output_path(text: str | None, name: str) -> Path | None:
+    """The path a flag names for output, checked before any work: not empty, not a folder,
+    in an existing folder, and writable (tried: opened for appending, and removed again
+    when it did not exist). Raises ArgError naming the flag."""
+    if text is None:
+        return None
+    if not text.strip():
+        raise ArgError(f"{name}: the path is empty")
+    path = Path(text)
+    if path.is_dir():
+        raise ArgError(f"{name}: {echo(text)} is a folder; give a file path")
+    if not path.parent.is_dir():
+        raise ArgError(f"{name}: the folder {echo(str(path.parent))} does not exist")
+    existed = path.exists()
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as err:
+        raise ArgError(f"{name}: cannot write {echo(text)} ({err.strerror})") from None
+    if not existed:
+        path.unlink()
+    return path
+
+
+def check_workers(workers: int, name: str = "--workers") -> None:
+    if not 1 <= workers <= MAX_WORKERS:
+        raise ArgError(f"{name}: must be between 1 and {MAX_WORKERS} (got {workers})")
 
 
 class ProgressBar:
@@ -85,6 +121,8 @@ def report(result: RunResult) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
+    output_path(args.json, "--json")
+    output_path(args.checkpoint, "--checkpoint")
     result = run(cfg, ProgressBar(not args.quiet))
     print(report(result))
     if args.json:
@@ -96,6 +134,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
+    output_path(args.out, "--out")
     model, _ = train_model(cfg, ProgressBar(not args.quiet))
     acc = task_accuracy(model, heldout_examples(cfg))
     recipe = recipe_for(cfg)
@@ -106,25 +145,28 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from explorer.runs.sweep import parse_grid, sweep
+    from explorer.runs.sweep import parse_grid, plan, sweep
 
     base = config_from_args(args)
+    check_workers(args.workers)
+    out = output_path(args.out, "--out")
+    models = out.with_name(out.stem + "-models")
+    if models.exists() and not models.is_dir():
+        raise ArgError(f"--out: the model folder {echo(str(models))} is a file")
     try:
-        grid = parse_grid(args.grid)
-        table = sweep(grid, args.out, base, workers=args.workers, backend=args.backend,
-                      address=args.address, progress=ProgressBar(not args.quiet))
+        points = plan(parse_grid(args.grid), base)
     except ValueError as err:
-        if isinstance(err, ConfigError):
-            raise
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    print(f"{len(table)} rows in {args.out}")
+        raise ArgError(str(err)) from None
+    table = sweep(points, out, workers=args.workers, backend=args.backend,
+                  address=args.address, progress=ProgressBar(not args.quiet))
+    print(f"{len(table)} rows in {out}")
     return 0
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
     from explorer.runs.pretrain import QUICK, PretrainGrid, pretrain
 
+    check_workers(args.workers)
     grid = QUICK if args.quick else PretrainGrid()
     results = pretrain(args.out, grid, workers=args.workers, progress=ProgressBar(not args.quiet))
     print(f"{len(results)} result rows and {len(list(Path(args.out, 'models').glob('*.safetensors')))}"
@@ -238,4 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as err:
         print(f"error: {flag(err.field)}: {err.message}", file=sys.stderr)
+        return 2
+    except ArgError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2

@@ -13,7 +13,7 @@ GRID = {"k": [1, 2], "seed": [0, 1], "method": ["das", "neuron"]}
 
 
 def test_grid_parsing_and_expansion():
-    assert parse_grid(["k=1,2", "--layer=0,1"]) == {"k": ["1", "2"], "layer": ["0", "1"]}
+    assert parse_grid(["k=1,2", "--layer=0,1"]) == {"k": ["1", "2"], "site": ["0", "1"]}
     assert len(expand_grid({"a": [1, 2], "b": [3, 4, 5]})) == 6
     with pytest.raises(ValueError, match="method"):
         plan({"method": ["telepathy"]}, BASE)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, get_type_hints
 
@@ -108,7 +110,7 @@ class RunConfig:
         values, types = upgrade(values), flat_field_types()
         unknown = sorted(set(values) - set(types))
         if unknown:
-            raise ConfigError(unknown[0], f"unknown setting; known: {', '.join(types)}")
+            raise ConfigError(cut(unknown[0]), f"unknown setting; known: {', '.join(types)}")
         coerced = {name: _coerce(name, value, types[name]) for name, value in values.items()}
         return cls().with_values(**coerced)
 
@@ -136,18 +138,55 @@ def flat_field_types() -> dict[str, type]:
     return types
 
 
-def _coerce(name: str, value: Any, kind: type) -> Any:
-    if isinstance(value, kind) and not isinstance(value, bool):
-        return value
+_INT = re.compile(r"-?[0-9]{1,30}")  # plain decimal: ASCII digits, an optional minus sign
+_FLOAT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,4})?")
+ECHO_CHARS = 40  # an echoed bad value is cut to this many characters
+
+
+def cut(text: str) -> str:
+    """Text cut to a readable length, saying how long it was."""
+    return text if len(text) <= ECHO_CHARS else f"{text[:ECHO_CHARS]}… ({len(text)} characters)"
+
+
+def echo(value: Any) -> str:
+    """repr(value), cut to a readable length (a 100,000-digit seed is not echoed whole)."""
     try:
-        if kind is int:
-            number = float(value)
-            if not number.is_integer():
-                raise ValueError
-            return int(number)
-        return kind(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, f"expected {kind.__name__}, got {value!r}") from None
+        return cut(repr(value))
+    except ValueError:  # an int too long to print (Python's digit limit)
+        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
+
+
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    """Field values: ints as ints or plain decimal text, floats as finite numbers or decimal
+    text, choices as text. Nothing lenient: no 16.0, 1_6, Arabic-Indic digits, nan or inf."""
+    if kind is int:
+        return _coerce_int(name, value)
+    if kind is float:
+        return _coerce_float(name, value)
+    if isinstance(value, str):
+        return value
+    raise ConfigError(name, f"expected text, got {echo(value)}")
+
+
+def _coerce_int(name: str, value: Any) -> int:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and _INT.fullmatch(value.strip()):
+        return int(value.strip())
+    raise ConfigError(name, f"expected a plain decimal integer (digits 0-9, e.g. 16), "
+                            f"got {echo(value)}")
+
+
+def _coerce_float(name: str, value: Any) -> float:
+    number = None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
+        number = float(value.strip())
+    if number is None or not math.isfinite(number):
+        raise ConfigError(name, f"expected a finite decimal number (e.g. 0.01), "
+                                f"got {echo(value)}")
+    return number
 
 
 def upgrade(flat: dict[str, Any]) -> dict[str, Any]:
@@ -167,16 +206,17 @@ def n_variables(hypothesis: str) -> int:
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
-        raise ConfigError(name, f"must be between {low} and {high} (got {value})")
+        raise ConfigError(name, f"must be between {low} and {high} (got {echo(value)})")
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ConfigError(name, f"must be one of {', '.join(choices)} (got {value!r})")
+        raise ConfigError(name, f"must be one of {', '.join(choices)} (got {echo(value)})")
 
 
-def validate(cfg: RunConfig) -> RunConfig:
-    """Return cfg unchanged, or raise ConfigError for the first bad field."""
+def validate(cfg: RunConfig, *, budget: int | None = None) -> RunConfig:
+    """Return cfg unchanged, or raise ConfigError for the first bad field; last, the run's
+    estimated memory must fit `budget` bytes (MEMORY_BUDGET by default; `check_memory`)."""
     t, m, tr, d, n = cfg.task, cfg.model, cfg.train, cfg.das, cfg.neuron
     _check_range("entity_dim", t.entity_dim, 1, 32)
     _check_choice("distribution", t.distribution, DISTRIBUTIONS)
@@ -205,7 +245,83 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check_range("max_exhaustive", n.max_exhaustive, 1, 1_000_000)
     _check_range("n_search_pairs", n.n_search_pairs, 64, 100_000)
     _check_range("seed", cfg.seed, 0, 2**31 - 1)
+    check_memory(cfg, budget=MEMORY_BUDGET if budget is None else budget)
     return cfg
+
+
+MEMORY_BUDGET = 2 * 2**30  # bytes: the most a run's estimated tensors may take (README)
+FLOAT = 4  # bytes
+
+
+RUNTIME = 256 * 2**20  # bytes torch and the pipeline take whatever the config (measured ~180)
+
+
+def memory_terms(cfg: RunConfig) -> list[tuple[str, str | None, float]]:
+    """(phase, the count field that scales it, bytes): an upper estimate of what each phase
+    of a run holds (`explorer.methods.experiment.run`, the app's pages, a sweep point),
+    summed over phases although some never overlap. Site dims are taken at the larger of
+    input and hidden width, whatever the site. A rotation applied to n pairs' sources
+    costs n x d x d floats per restart: torch's matmul broadcasting copies the rotation
+    per pair (interventions.interchange), which dominates wide DAS runs."""
+    m, tr, d, n = cfg.model, cfg.train, cfg.das, cfg.neuron
+    d0, w, depth = cfg.input_dim, m.width, m.layers
+    site, v = max(d0, w), n_variables(d.hypothesis)
+    states = 1 + v  # base and one source per variable
+    pairs = states * (site + 2 * d0 + 2 * w)  # per pair: stored states, transient inputs
+    rotated = site * site + 3 * states * site + 2 * w  # per pair and rotation evaluated
+    terms = [
+        ("torch runtime", None, RUNTIME / FLOAT),
+        ("held-out examples", "eval_size", tr.eval_size * (4 * d0 + 3 * w + 16)),
+        ("training batch", "train_batch_size", tr.train_batch_size * (4 * d0 + 4 * depth * w)),
+        ("DAS training pairs", "n_train_pairs", d.n_train_pairs * pairs),
+        ("DAS validation pairs", "n_val_pairs", d.n_val_pairs * (pairs + d.restarts * rotated)),
+        ("DAS test pairs", "n_test_pairs", d.n_test_pairs * (pairs + (d.restarts + 1) * rotated)),
+        ("DAS batch", "das_batch_size",
+         d.das_batch_size * d.restarts * 2 * (rotated + 2 * depth * w)),
+        ("neuron-search pairs", "n_search_pairs",
+         n.n_search_pairs * (v * pairs + 8 * site + 2 * w)),
+        ("exhaustive subsets", "max_exhaustive",
+         _exhaustive_subsets(cfg) * (site + (v + 1) * (30 + 4 * d.k))),
+    ]
+    return [(phase, name, FLOAT * floats) for phase, name, floats in terms]
+
+
+def _exhaustive_subsets(cfg: RunConfig) -> int:
+    """The most unit subsets an exhaustive neuron-wise search enumerates, at either kind of
+    site (input or hidden): C(d, k) where that is at most max_exhaustive, else 0 (greedy)."""
+    counts = [math.comb(dim, cfg.das.k) for dim in (cfg.input_dim, cfg.model.width)]
+    return max([c for c in counts if c <= cfg.neuron.max_exhaustive], default=0)
+
+
+def memory_estimate(cfg: RunConfig) -> float:
+    """Estimated bytes of a run's tensors (the sum of `memory_terms`)."""
+    return sum(size for _, _, size in memory_terms(cfg))
+
+
+def check_memory(cfg: RunConfig, *, budget: int = MEMORY_BUDGET) -> None:
+    """ConfigError naming the field behind the largest part when the estimate is over budget,
+    with the value that field could have here (when lowering it alone can help)."""
+    terms = memory_terms(cfg)
+    total = sum(size for _, _, size in terms)
+    if total <= budget:
+        return
+    phase, name, _ = max((term for term in terms if term[1]), key=lambda term: term[2])
+    mine = sum(size for _, field_name, size in terms if field_name == name)
+    value = cfg.to_flat()[name]
+    room = budget - (total - mine)
+    if name == "max_exhaustive":  # below C(d, k) the search turns greedy and enumerates none
+        hint = f"below {_exhaustive_subsets(cfg):,} the search is greedy and needs far less"
+    elif room > 0:
+        hint = f"at most about {int(value * room / mine):,} with the other settings as they are"
+    else:
+        hint = "lower it together with width, entity_dim or restarts"
+    raise ConfigError(name, f"with these settings a run needs about {_gib(total)} of memory, "
+                            f"over the {_gib(budget)} budget ({phase}: {_gib(mine)}); "
+                            f"{name} = {value:,}: {hint}")
+
+
+def _gib(size: float) -> str:
+    return f"{size / 2**30:.2f} GiB" if size < 2**30 * 10 else f"{size / 2**30:,.0f} GiB"
 
 
 def tiny(**values: Any) -> RunConfig:

@@ -38,8 +38,22 @@ class Entities:
             return _draw(self.task, n * count, gen).view(n, count, -1)
         half = self.vocab.shape[0] // 2
         pool = self.vocab[:half] if split == "train" else self.vocab[half:]
-        idx = torch.rand(n, pool.shape[0], generator=gen).topk(count, dim=1).indices
-        return pool[idx]
+        return pool[distinct_indices(n, count, pool.shape[0], gen)]
+
+
+def distinct_indices(n: int, count: int, size: int, gen: torch.Generator) -> torch.Tensor:
+    """For each of n rows, `count` distinct indices into range(size), uniform over ordered
+    draws without replacement: (n, count) int64, in O(n * count) memory.
+
+    Draw i picks the j-th of the size - i indices not taken yet: j is uniform, then raised
+    past every taken index at or below it (taken in increasing order)."""
+    taken = torch.empty(n, 0, dtype=torch.long)
+    for i in range(count):
+        j = torch.randint(size - i, (n,), generator=gen)
+        for t in taken.sort(dim=1).values.unbind(1):
+            j = j + (j >= t)
+        taken = torch.cat([taken, j[:, None]], dim=1)
+    return taken
 
 
 def _draw(task: TaskConfig, n: int, gen: torch.Generator) -> torch.Tensor:

@@ -59,6 +59,22 @@ def predict(model: MLP, x: torch.Tensor) -> torch.Tensor:
     return model(x) > 0
 
 
+WARMUP = 0.1  # of the steps: OneCycle's rise to the peak learning rate
+
+
+def lr_schedule(opt: torch.optim.Optimizer, *, max_lr: float,
+                steps: int) -> torch.optim.lr_scheduler.LRScheduler:
+    """OneCycle (10% warmup, cosine decay) when the warmup spans at least one step (20 steps
+    or more); shorter runs have no room for one and decay from the peak (cosine). OneCycle's
+    own phase arithmetic divides by zero at 10 steps and starts below 1e-5 at one step."""
+    if WARMUP * steps - 1 >= 1:
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=steps,
+                                                   pct_start=WARMUP)
+    for group in opt.param_groups:
+        group["lr"] = max_lr
+    return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+
+
 def train_model(cfg: RunConfig, progress: Progress | None = None,
                 log_every: int = 100) -> tuple[MLP, pd.DataFrame]:
     """Train from the config's seed; returns the model and a history (step, loss, accuracy)."""
@@ -66,8 +82,7 @@ def train_model(cfg: RunConfig, progress: Progress | None = None,
     entities, gen = entities_for(cfg), generator(cfg.seed, "train")
     model = new_model(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, foreach=True)  # same numbers, faster
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe.lr, total_steps=recipe.steps,
-                                                pct_start=0.1)
+    sched = lr_schedule(opt, max_lr=recipe.lr, steps=recipe.steps)
     loss_fn = nn.BCEWithLogitsLoss()
     rows, loss_sum, correct, seen = [], 0.0, 0, 0
     for step in range(1, recipe.steps + 1):

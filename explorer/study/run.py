@@ -11,12 +11,15 @@ One unit of work is one trained model (`explorer.study.measure.measure_model`); 
 from a checkpoint folder (`pretrained/models`, trained there if missing). Units run in
 worker processes; the main process appends each finished unit's rows to every part and then
 records the unit, so a killed study resumes where it stopped (rows of unrecorded units are
-dropped first). Deterministic given the seeds: every random stream derives from the seed.
+dropped first; appends and rewrites are those of `explorer.store.tables`, safe against a
+torn last line). Workers exit when the main process dies (`explorer.runs.executors`).
+Deterministic given the seeds: every random stream derives from the seed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -28,8 +31,9 @@ from safetensors.torch import load_file, save_file
 
 from explorer.core.config import RunConfig
 from explorer.analysis.subspaces import principal_angles
-from explorer.runs.sweep import append_rows
+from explorer.runs.executors import run_local
 from explorer.runs.measure import ModelCache
+from explorer.store.tables import append_rows, read_table, write_table
 from explorer.study.measure import PARTS, StudyGrid, measure_model
 from explorer.core.progress import Progress
 
@@ -54,14 +58,13 @@ def run_unit(base_flat: dict, activation: str, seed: int, grid: StudyGrid,
 
 def read_part(path: Path) -> pd.DataFrame:
     """A part CSV; only empty cells are missing (the illusion part 'null' is a name)."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return read_table(path)
 
 
 def done_units(out: Path) -> set[tuple[str, int]]:
-    path = out / "units.csv"
-    if not path.exists():
+    units = read_table(out / "units.csv")
+    if units.empty:
         return set()
-    units = pd.read_csv(path)
     return set(zip(units.activation, units.seed.astype(int)))
 
 
@@ -69,11 +72,11 @@ def drop_unrecorded(out: Path, done: set[tuple[str, int]]) -> None:
     """Remove rows a killed run appended for units it never recorded as finished."""
     for part in PARTS:
         path = out / f"{part}.csv"
-        if path.exists() and path.stat().st_size > 0:
-            frame = read_part(path)
+        frame = read_part(path)
+        if not frame.empty:
             keep = [(a, int(s)) in done for a, s in zip(frame.activation, frame.seed)]
             if not all(keep):
-                frame[keep].to_csv(path, index=False)
+                write_table(path, frame[keep])
 
 
 def record(out: Path, activation: str, seed: int, parts: dict, spaces: dict,
@@ -84,8 +87,10 @@ def record(out: Path, activation: str, seed: int, parts: dict, spaces: dict,
     packed = out / SPACES
     tensors = load_file(packed) if packed.exists() else {}
     tensors.update({f"{activation}/s{seed}/{name}": t for name, t in spaces.items()})
-    if tensors:
-        save_file(tensors, packed)
+    if tensors:  # write then rename: a kill leaves the old file or the new one
+        tmp = packed.with_name(f".{packed.name}.tmp-{os.getpid()}")
+        save_file(tensors, tmp)
+        os.replace(tmp, packed)
     append_rows(out / "units.csv", [{"activation": activation, "seed": seed, "seconds": seconds}])
 
 
@@ -145,17 +150,9 @@ def _report(progress: Progress | None, finished: int, total: int, message: str) 
 
 
 def _execute(todo: list, args: tuple, workers: int) -> Iterable[tuple[tuple, tuple]]:
-    if workers <= 1:
-        for unit in todo:
-            yield unit, run_unit(args[0], *unit, *args[1:])
-        return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = {pool.submit(run_unit, args[0], *unit, *args[1:]): unit for unit in todo}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    tasks = [(args[0], *unit, *args[1:]) for unit in todo]
+    for i, result in run_local(run_unit, tasks, workers=workers):
+        yield todo[i], result
 
 
 def load_study(folder: str | Path) -> dict[str, pd.DataFrame]:
