@@ -60,16 +60,21 @@ def written_subspace(alignment, var_mask: torch.Tensor, var: int, *,
         return orthonormalize(inv[owned].T)
     if states is None:
         raise ValueError("a non-linear map needs sample states to linearize it at")
-    coords = alignment.forward(states).detach()  # (m, d)
-    columns = []
-    for j in owned.nonzero().flatten().tolist():
-        tangent = torch.zeros_like(coords)
-        tangent[:, j] = 1.0
-        _, col = torch.func.jvp(alignment.inverse, (coords,), (tangent,))
-        columns.append(col)  # (m, d): d h / d r_j at every state
-    stacked = torch.cat(columns, dim=0).T.double()  # (d, m * k)
+    jac = _inverse_jacobian(alignment, states)  # (m, d, d): d h_i / d r_j
+    stacked = jac[:, :, owned].permute(1, 0, 2).reshape(d, -1).double()  # (d, m * k)
     u, _, _ = torch.linalg.svd(stacked, full_matrices=False)
-    return u[:, :len(columns)]
+    return u[:, :int(owned.sum())]
+
+
+def _inverse_jacobian(fmap, states: torch.Tensor) -> torch.Tensor:
+    """Jacobian of fmap.inverse at fmap.forward(state), per state, by reverse mode (one
+    backward pass per output dim; rows are independent): (m, d, d)."""
+    with torch.enable_grad():
+        coords = fmap.forward(states.detach()).detach().requires_grad_(True)
+        h = fmap.inverse(coords)
+        rows = [torch.autograd.grad(h[:, i].sum(), coords, retain_graph=True)[0]
+                for i in range(h.shape[-1])]
+    return torch.stack(rows, dim=1)
 
 
 def max_angle_deg(found: torch.Tensor, planted: torch.Tensor) -> float:

@@ -9,12 +9,12 @@ live: a site, k dims each, and a form.
                V1 = span of R's first k columns, V2 = the next k
     none       plain training (`core.train.train_model`), for contrast: nothing planted
 
-Each IIT step adds to the task loss (BCE on y, a fresh batch) an interchange loss: a batch of
-counterfactual pairs for the 'both' hypothesis (V1-only, V2-only and both swaps, a third
-each), swapped at the site through the planted (map, block mask) by the one interchange
-primitive, scored by BCE against the causal model's counterfactual label. Gradients flow
-into the network only; the planted map is fixed. Same init, recipe and schedule as
-`train_model`; the interchange pairs come from their own stream.
+Each IIT step draws a fresh batch of counterfactual pairs for the 'both' hypothesis (V1-only,
+V2-only and both swaps, a third each; bases balanced over patterns) and adds to the task
+loss (BCE on the bases' y) an interchange loss: the pairs swapped at the site through the
+planted (map, block mask) by the one interchange primitive, scored by BCE against the causal
+model's counterfactual label. Gradients flow into the network only; the planted map is
+fixed. Same init, per-activation recipe shape and schedule as `train_model`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from explorer.core.interventions import block_mask, interchange, pair_mask, rand
 from explorer.core.models import MLP
 from explorer.core.progress import Progress
 from explorer.core.rng import generator
-from explorer.core.task import sample_examples, sample_pairs
+from explorer.core.task import sample_pairs
 from explorer.core.train import entities_for, new_model, recipe_for, train_model
 
 FORMS = ("localist", "rotated", "none")
@@ -133,44 +133,44 @@ def unit_permutation(units: tuple[tuple[int, ...], ...], d: int) -> torch.Tensor
     return torch.eye(d)[:, order]
 
 
-def iit_loss(model: MLP, plant: Plant, pairs) -> torch.Tensor:
-    """BCE of the network's output after the planted interchange against the counterfactual
-    labels of the 'both' model: pairs is a `core.task.Pairs` with two variables."""
-    base_h = model.hidden(pairs.base.x, plant.site)
-    source_h = model.hidden(pairs.sources, plant.site)
-    h = interchange(base_h, source_h, pair_mask(plant.var_mask, pairs.intervened),
-                    plant.rotation)
-    target = counterfactual_labels("both", pairs).float()
-    return nn.functional.binary_cross_entropy_with_logits(model.forward_from(plant.site, h),
-                                                          target)
+def iit_losses(model: MLP, plant: Plant, pairs) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(task loss, interchange loss, task logits) on a batch of 'both' pairs: the task BCE on
+    the bases' labels y, and the BCE of the output after the planted interchange against the
+    causal model's counterfactual labels. The bases' forward pass serves both."""
+    base_h = model.hidden(pairs.base.x, plant.site)  # (n, d)
+    source_h = model.hidden(pairs.sources, plant.site)  # (n, V, d)
+    swapped = interchange(base_h, source_h, pair_mask(plant.var_mask, pairs.intervened),
+                          plant.rotation)
+    logits = model.forward_from(plant.site, torch.stack([base_h, swapped]))  # (2, n)
+    bce = nn.functional.binary_cross_entropy_with_logits
+    task = bce(logits[0], pairs.base.y.float())
+    return task, bce(logits[1], counterfactual_labels("both", pairs).float()), logits[0]
 
 
 def train_planted(cfg: RunConfig, plant: Plant, *, iit_weight: float = 1.0,
                   progress: Progress | None = None,
                   log_every: int = 100) -> tuple[MLP, pd.DataFrame]:
-    """Train with task + iit_weight * interchange loss; history has step, loss, task_loss,
-    iit_loss, train_accuracy. Form 'none' is exactly `train_model`."""
+    """Train with task + iit_weight * interchange loss, each step on a fresh batch of pairs
+    (train_batch_size bases, their sources); history has step, loss, task_loss, iit_loss,
+    train_accuracy. Form 'none' is exactly `train_model`."""
     if plant.form == "none":
         return train_model(cfg, progress, log_every)
-    recipe = recipe_for(cfg)
-    entities, gen, pair_gen = entities_for(cfg), generator(cfg.seed, "train"), \
-        generator(cfg.seed, "iit", plant.form)
+    recipe, entities = recipe_for(cfg), entities_for(cfg)
+    gen = generator(cfg.seed, "iit", plant.form)
     model = new_model(cfg)
     opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, foreach=True)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe.lr, total_steps=recipe.steps,
                                                 pct_start=0.1)
-    rows, sums, batch_size = [], torch.zeros(3), cfg.train.train_batch_size
+    rows, sums = [], torch.zeros(3)
     for step in range(1, recipe.steps + 1):
-        batch = sample_examples(batch_size, entities, "train", gen)
-        logits = model(batch.x)
-        task = nn.functional.binary_cross_entropy_with_logits(logits, batch.y.float())
-        iit = iit_loss(model, plant, sample_pairs(batch_size, N_VARS, entities, "train", pair_gen))
-        loss = task + iit_weight * iit
+        pairs = sample_pairs(cfg.train.train_batch_size, N_VARS, entities, "train", gen)
+        task, iit, logits = iit_losses(model, plant, pairs)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        (task + iit_weight * iit).backward()
         opt.step()
         sched.step()
-        sums += torch.tensor([task.item(), iit.item(), ((logits > 0) == batch.y).float().mean()])
+        sums += torch.stack([task.detach(), iit.detach(),
+                             ((logits.detach() > 0) == pairs.base.y).float().mean()])
         if step % log_every == 0 or step == recipe.steps:
             n = step - (rows[-1]["step"] if rows else 0)
             task_l, iit_l, acc = (sums / n).tolist()
