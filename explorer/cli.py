@@ -108,40 +108,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def plant_report(result) -> str:
-    """The plant command's text report (explorer.runs.planting.PlantResult)."""
-    s, c = result.summary(), result.config
-    p, planted = s["plant"], s["planted"]
-    lines = [f"planted network | {c.model.activation} MLP {c.model.layers}x{c.model.width} | "
-             f"form {p['form']} at site {p['site']}, k={p['k']} (plant seed {p['seed']}"
-             + (f", units {p['units']}" if p["units"] else "") + f") | seed {c.seed}",
-             f"task accuracy (held-out entities): {s['task_accuracy']:.4f}"]
-    if planted["iia"] is None:
-        lines.append("nothing planted (plain training, for contrast)")
-    else:
-        lines.append(f"planted alignment IIA: {planted['iia']:.4f}" + (
-            f"  PLANTING FAILED: task accuracy and planted IIA must both be >= "
-            f"{planted['threshold']}" if planted["failed"] else "  (plant took)"))
-    t = s["thresholds"]
-    lines.append(f"recovery (found: IIA >= planted - {t['iia_tolerance']} and angle to the "
-                 f"plant's read directions <= {t['angle_deg']} deg; strict: also the largest "
-                 f"principal angle)")
-    lines.append(f"  {'method':<11}{'IIA':>7}{'max angle':>11}{'used angle':>12}  found  strict"
-                 f"  | {'  '.join(f'{h} IIA' for h in s['wrong_hypotheses'])}")
-    for m, r in s["recovery"].items():
-        wrong = "  ".join(f"{s['wrong_hypotheses'][h][m]['iia']:>{len(h) + 4}.3f}"
-                          for h in s["wrong_hypotheses"])
-        lines.append(f"  {m:<11}{r['iia']:>7.3f}{r['max_angle_deg']:>11.1f}"
-                     f"{r['used_angle_deg']:>12.1f}  {str(r['found']):<6} "
-                     f"{str(r['found_strict']):<6}  | {wrong}")
-    lines.append("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in s["timings"].items()
-                                            if k in ("train", "recover", "total")))
-    return "\n".join(lines)
-
-
 def cmd_plant(args: argparse.Namespace) -> int:
-    from explorer.runs.planting import METHODS, WRONG, PlantSettings, plant_and_recover, save_planted
+    from explorer.runs.planting import (METHODS, PLANT_DEFAULTS, WRONG, PlantSettings,
+                                        plant_and_recover, plant_report, save_planted)
 
+    for name, value in PLANT_DEFAULTS.items():  # where plant's defaults differ from run's
+        if getattr(args, name) is None:
+            setattr(args, name, value)
     cfg = config_from_args(args)
     try:
         methods = _parse_list(args.methods, "methods", str, METHODS) or METHODS
@@ -256,7 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--quiet", action="store_true")
     p_train.set_defaults(func=cmd_train)
     p_plant = sub.add_parser("plant", help="train a network with V1, V2 planted at --site in "
-                             "--k dims each (IIT), then recover the plant with every method")
+                             "--k dims each (IIT), then recover the plant with every method",
+                             description="Defaults as for run, except --site 1 and --das-steps "
+                             "300; the planting recipe (steps, lr) is per activation unless "
+                             "--train-steps / --train-lr are given.")
     add_config_flags(p_plant)
     p_plant.add_argument("--form", choices=("localist", "rotated", "none"), default="rotated")
     p_plant.add_argument("--iit-weight", type=float, default=2.0,

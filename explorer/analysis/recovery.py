@@ -1,17 +1,16 @@
-"""Did a method recover a planted alignment? Its IIA, and the largest principal angle
-between the subspace it swaps and the planted one, per variable.
+"""Did a method recover a planted alignment? Its IIA, and the angles between the subspace
+it swaps and the planted one, per variable.
 
-Where an alignment writes: the swap of variable v changes h only along the directions in
-which moving v's coordinates moves the mapped-back state, i.e. the columns of the Jacobian
-of the inverse map at v's coordinates.
+The subspace an alignment swaps is the one whose coordinates it copies from the source:
+the read directions of the coordinates variable v owns (as `analysis.subspaces.subspace`).
 
-    matrix R with inverse R^-1     rows of R^-1 at v's coordinates (R's columns if orthogonal;
-                                   unit vectors for the neuron-wise search, R = I)
-    non-linear map F (forward/inverse)   the Jacobian varies with the state: its columns at
-                                   v's coordinates are stacked over sample states and the
-                                   top-k left singular vectors (k = v's size) taken, the
-                                   subspace that best holds every state's tangent directions;
-                                   for a map at the identity coupling this is the matrix case.
+    matrix R (h -> h @ R)          R's columns at v's coordinates (orthonormalized; unit
+                                   vectors for the neuron-wise search, R = I)
+    non-linear map F (forward/inverse)   the gradients of F's coordinates j in v with respect
+                                   to h vary with the state: they are stacked over sample
+                                   states and the top-k left singular vectors taken (k = v's
+                                   size), the subspace that best holds every state's read
+                                   directions; for a map at the identity coupling this is R's.
 
 Two angles per variable, each in degrees:
 
@@ -45,36 +44,27 @@ IIA_TOLERANCE = 0.02
 ANGLE_TOLERANCE_DEG = 10.0
 
 
-def written_subspace(alignment, var_mask: torch.Tensor, var: int, *,
-                     inverse: torch.Tensor | None = None,
-                     states: torch.Tensor | None = None) -> torch.Tensor:
-    """An orthonormal basis (d, k_v) of where variable `var`'s swap writes. alignment: a
-    matrix (d, d) (inverse defaults to its transpose), a map with forward/inverse (needs
-    `states` (m, d)), or None for the identity (neuron-wise)."""
+def read_subspace(alignment, var_mask: torch.Tensor, var: int, *,
+                  states: torch.Tensor | None = None) -> torch.Tensor:
+    """An orthonormal basis (d, k_v) of what variable `var`'s swap reads. alignment: a
+    matrix (d, d), a map with forward/inverse (needs `states` (m, d)), or None for the
+    identity (neuron-wise)."""
     owned = var_mask[var] > 0.5
     d = var_mask.shape[-1]
     if alignment is None:
         return torch.eye(d, dtype=torch.float64)[:, owned]
     if isinstance(alignment, torch.Tensor):
-        inv = alignment.transpose(-1, -2) if inverse is None else inverse
-        return orthonormalize(inv[owned].T)
+        return orthonormalize(alignment[:, owned])
     if states is None:
         raise ValueError("a non-linear map needs sample states to linearize it at")
-    jac = _inverse_jacobian(alignment, states)  # (m, d, d): d h_i / d r_j
-    stacked = jac[:, :, owned].permute(1, 0, 2).reshape(d, -1).double()  # (d, m * k)
-    u, _, _ = torch.linalg.svd(stacked, full_matrices=False)
-    return u[:, :int(owned.sum())]
-
-
-def _inverse_jacobian(fmap, states: torch.Tensor) -> torch.Tensor:
-    """Jacobian of fmap.inverse at fmap.forward(state), per state, by reverse mode (one
-    backward pass per output dim; rows are independent): (m, d, d)."""
     with torch.enable_grad():
-        coords = fmap.forward(states.detach()).detach().requires_grad_(True)
-        h = fmap.inverse(coords)
-        rows = [torch.autograd.grad(h[:, i].sum(), coords, retain_graph=True)[0]
-                for i in range(h.shape[-1])]
-    return torch.stack(rows, dim=1)
+        h = states.detach().clone().requires_grad_(True)
+        coords = alignment.forward(h)  # (m, d)
+        rows = [torch.autograd.grad(coords[:, j].sum(), h, retain_graph=True)[0]
+                for j in owned.nonzero().flatten().tolist()]  # each (m, d): d r_j / d h
+    stacked = torch.cat(rows, dim=0).T.double()  # (d, m * k)
+    u, _, _ = torch.linalg.svd(stacked, full_matrices=False)
+    return u[:, :len(rows)]
 
 
 def max_angle_deg(found: torch.Tensor, planted: torch.Tensor) -> float:
@@ -114,12 +104,12 @@ class Recovery:
     details: dict = field(default_factory=dict)  # method-specific (units, sizes, ...)
 
     @property
-    def max_angle_deg(self) -> float:
-        return max(self.angles_deg) if self.angles_deg else float("nan")
+    def max_angle_deg(self) -> float | None:
+        return max(self.angles_deg) if self.angles_deg else None
 
     @property
-    def used_angle_deg(self) -> float:
-        return max(self.used_deg) if self.used_deg else float("nan")
+    def used_angle_deg(self) -> float | None:
+        return max(self.used_deg) if self.used_deg else None
 
     def as_dict(self) -> dict:
         return {"iia": self.iia, "max_angle_deg": self.max_angle_deg,

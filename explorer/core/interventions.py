@@ -40,9 +40,14 @@ def interchange(base_h: torch.Tensor, source_h: torch.Tensor, mask: torch.Tensor
 
 def _interchange_map(base_h: torch.Tensor, source_h: torch.Tensor, mask: torch.Tensor,
                      fmap) -> torch.Tensor:
-    r_base = fmap.forward(base_h)  # (..., n, d)
-    n_src = source_h.shape[-3:-1]
-    r_source = fmap.forward(source_h.flatten(-3, -2)).unflatten(-2, n_src)  # (..., n, V, d)
+    n, n_src = base_h.shape[-2], source_h.shape[-3:-1]
+    flat_src = source_h.flatten(-3, -2)  # (..., n * V, d)
+    if base_h.shape[:-2] == flat_src.shape[:-2]:  # one pass through the map for both
+        coords = fmap.forward(torch.cat([base_h, flat_src], dim=-2))
+        r_base, r_flat = coords[..., :n, :], coords[..., n:, :]
+    else:
+        r_base, r_flat = fmap.forward(base_h), fmap.forward(flat_src)
+    r_source = r_flat.unflatten(-2, n_src)  # (..., n, V, d)
     r_new = r_base + (mask * (r_source - r_base.unsqueeze(-2))).sum(-2)
     return fmap.inverse(r_new)
 

@@ -27,7 +27,12 @@ from torch import nn
 
 from explorer.core.causal import counterfactual_labels
 from explorer.core.config import RunConfig
-from explorer.core.interventions import block_mask, interchange, pair_mask, random_rotation
+from explorer.core.interventions import (
+    block_mask,
+    interchange,
+    pair_mask,
+    random_rotation,
+)
 from explorer.core.models import MLP
 from explorer.core.progress import Progress
 from explorer.core.rng import generator
@@ -65,7 +70,7 @@ class Plant:
                 "rotation": None if self.rotation is None else self.rotation.tolist()}
 
     @classmethod
-    def from_json(cls, meta: dict, cfg: RunConfig) -> "Plant":
+    def from_json(cls, meta: dict, cfg: RunConfig) -> Plant:
         """The plant of a checkpoint's metadata for cfg's network; ValueError names what is
         wrong (the metadata is read from a file: nothing is trusted)."""
         try:

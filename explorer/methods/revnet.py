@@ -75,7 +75,7 @@ class CouplingMap:
             z = _place(z, cond, moved, (z[..., moved] - t) * torch.exp(-s))
         return z @ self.rotation.transpose(-1, -2)
 
-    def take(self, restart: int) -> "CouplingMap":
+    def take(self, restart: int) -> CouplingMap:
         """One restart's map, detached: tensors without the restart dim."""
         return CouplingMap(self.rotation[restart].detach(),
                            tuple(tuple(p[restart].detach() for p in blk) for blk in self.blocks))

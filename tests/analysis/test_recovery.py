@@ -1,12 +1,17 @@
-"""analysis.recovery: written subspaces, the two angles and the verdict, by hand."""
+"""analysis.recovery: read subspaces, the two angles and the verdict, by hand."""
 
 import math
 
 import pytest
 import torch
 
-from explorer.analysis.recovery import (max_angle_deg, readout_gradients, recovery,
-                                        used_angle_deg, written_subspace)
+from explorer.analysis.recovery import (
+    max_angle_deg,
+    read_subspace,
+    readout_gradients,
+    recovery,
+    used_angle_deg,
+)
 from explorer.core.config import ModelConfig
 from explorer.core.interventions import block_mask
 from explorer.core.models import MLP
@@ -15,22 +20,21 @@ from explorer.core.rng import generator
 E = torch.eye(4, dtype=torch.float64)
 
 
-def test_written_subspace_of_units_rotations_and_linear_maps():
+def test_read_subspace_of_units_rotations_and_linear_maps():
     mask = block_mask(2, 2, 4)
-    assert torch.equal(written_subspace(None, mask, 1), E[:, 2:4])
+    assert torch.equal(read_subspace(None, mask, 1), E[:, 2:4])
     c, s = math.cos(0.3), math.sin(0.3)
     rot = torch.tensor([[c, -s, 0, 0], [s, c, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1.0]])
-    assert max_angle_deg(written_subspace(rot, mask, 0), E[:, :2]) < 1e-4  # a plane in itself
+    assert max_angle_deg(read_subspace(rot, mask, 0), E[:, :2]) < 1e-4  # a plane in itself
     one = block_mask(1, 2, 4)
-    assert max_angle_deg(written_subspace(rot, one, 0), rot[:, :1].double()) < 1e-4
-    # a general linear map writes along the rows of its inverse: here (1, 1, 0, 0) / sqrt 2
-    inv = torch.eye(4)
-    inv[0, 1] = 1.0
-    w = torch.linalg.inv(inv)
-    got = written_subspace(w, one, 0, inverse=inv)
+    assert max_angle_deg(read_subspace(rot, one, 0), rot[:, :1].double()) < 1e-4
+    # a general linear map reads coordinate 0 along its first column: (1, 1, 0, 0) / sqrt 2
+    w = torch.eye(4)
+    w[1, 0] = 1.0
+    got = read_subspace(w, one, 0)
     assert max_angle_deg(got, torch.tensor([[1.0], [1.0], [0.0], [0.0]])) < 1e-4
     with pytest.raises(ValueError):
-        written_subspace(object(), one, 0)  # a non-linear map needs states
+        read_subspace(object(), one, 0)  # a non-linear map needs states
 
 
 def test_angles_and_the_verdict_by_hand():

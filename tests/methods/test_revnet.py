@@ -1,17 +1,17 @@
 """methods.revnet: the inverse is exact, the identity initialisation is orthogonal DAS (in
-the interchange, in the written subspace, and along a whole training run), and the map
+the interchange, in its read subspace, and at the first training step), and the map
 goes through the one interchange primitive like a matrix."""
 
 import numpy as np
 import pytest
 import torch
 
-from explorer.analysis.recovery import max_angle_deg, written_subspace
+from explorer.analysis.recovery import max_angle_deg, read_subspace
 from explorer.core.config import tiny
+from explorer.core.handbuilt import equality_network
 from explorer.core.interventions import block_mask, interchange, pair_mask
 from explorer.core.pairs import pair_set
 from explorer.core.rng import generator
-from explorer.core.handbuilt import equality_network
 from explorer.methods.das import train_das
 from explorer.methods.revnet import RevNet, train_revnet
 
@@ -51,7 +51,7 @@ def test_identity_initialisation_is_the_rotation_in_the_interchange_and_its_subs
                                rtol=0, atol=2e-6)
     one = net.map().take(0)
     for var in range(2):
-        via_jacobian = written_subspace(one, block_mask(2, 2, 8), var, states=base)
+        via_jacobian = read_subspace(one, block_mask(2, 2, 8), var, states=base)
         assert max_angle_deg(via_jacobian, rotation[0][:, 2 * var:2 * var + 2]) < 1e-3
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from explorer.analysis.recovery import readout_gradients, recovery, written_subspace
+from explorer.analysis.recovery import read_subspace, readout_gradients, recovery
 from explorer.cli import main
 from explorer.core.config import RunConfig
 from explorer.core.iia import evaluate
@@ -18,7 +18,12 @@ from explorer.core.train import heldout_examples, task_accuracy
 from explorer.methods.experiment import run_das, run_neuron
 from explorer.methods.iit import make_plant
 from explorer.methods.revnet import train_revnet
-from explorer.runs.planting import PlantSettings, load_planted, plant_config, plant_network
+from explorer.runs.planting import (
+    PlantSettings,
+    load_planted,
+    plant_config,
+    plant_network,
+)
 
 # localist, 2 units per variable at layer 2 of a ReLU 3x16; half the planting recipe's steps
 CFG = plant_config(RunConfig().with_values(site=2, k=2, train_steps=400, train_lr=0.01,
@@ -50,7 +55,7 @@ def test_the_neuron_wise_search_recovers_a_localist_plant_exactly(planted):
     planted_iia = evaluate(model, pairs.test, plant.var_mask, plant.rotation).iia
     assert found.test.iia == planted_iia  # the same swap, so the same predictions
     grads = readout_gradients(model, plant.site, pairs.test.base_h)
-    subspaces = [written_subspace(None, found.var_mask, v) for v in range(2)]
+    subspaces = [read_subspace(None, found.var_mask, v) for v in range(2)]
     verdict = recovery("neuron", found.test.iia, subspaces,
                        [plant.subspace(v) for v in range(2)], planted_iia, grads)
     assert verdict.found and verdict.found_strict and verdict.max_angle_deg < 1e-6
@@ -81,7 +86,7 @@ def test_the_plant_command_writes_the_report_and_a_loadable_checkpoint(tmp_path)
         row = report["recovery"][method]
         assert {"iia", "max_angle_deg", "found"} <= set(row) and row["found"] is False
     assert set(report["wrong_hypotheses"]) == {"identity"}
-    model, cfg, plant, meta = load_planted(ckpt)
+    _, cfg, plant, meta = load_planted(ckpt)
     assert plant.form == "rotated" and cfg.das.k == 2 and meta["planted"]["iia"] is not None
     assert torch.equal(plant.rotation, make_plant("rotated", 16, 1, 2, seed=0).rotation)
     assert main(["plant", "--site", "0", *small, "--quiet"]) == 2  # the input cannot be planted
