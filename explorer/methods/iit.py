@@ -27,12 +27,7 @@ from torch import nn
 
 from explorer.core.causal import counterfactual_labels
 from explorer.core.config import RunConfig
-from explorer.core.interventions import (
-    block_mask,
-    interchange,
-    pair_mask,
-    random_rotation,
-)
+from explorer.core.interventions import block_mask, interchange, pair_mask, random_rotation
 from explorer.core.models import MLP
 from explorer.core.progress import Progress
 from explorer.core.rng import generator

@@ -23,13 +23,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from explorer.analysis.recovery import (
-    ANGLE_TOLERANCE_DEG,
-    IIA_TOLERANCE,
-    Recovery,
-    readout_gradients,
-    recovery,
-)
+from explorer.analysis.recovery import (ANGLE_TOLERANCE_DEG, IIA_TOLERANCE, Recovery,
+                                        readout_gradients, recovery)
 from explorer.core.config import RunConfig, validate
 from explorer.core.iia import IIA, evaluate
 from explorer.core.models import MLP

@@ -5,13 +5,8 @@ import math
 import pytest
 import torch
 
-from explorer.analysis.recovery import (
-    max_angle_deg,
-    read_subspace,
-    readout_gradients,
-    recovery,
-    used_angle_deg,
-)
+from explorer.analysis.recovery import (max_angle_deg, read_subspace, readout_gradients,
+                                        recovery, used_angle_deg)
 from explorer.core.config import ModelConfig
 from explorer.core.interventions import block_mask
 from explorer.core.models import MLP

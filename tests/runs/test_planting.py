@@ -18,12 +18,7 @@ from explorer.core.train import heldout_examples, task_accuracy
 from explorer.methods.experiment import run_das, run_neuron
 from explorer.methods.iit import make_plant
 from explorer.methods.revnet import train_revnet
-from explorer.runs.planting import (
-    PlantSettings,
-    load_planted,
-    plant_config,
-    plant_network,
-)
+from explorer.runs.planting import PlantSettings, load_planted, plant_config, plant_network
 
 # localist, 2 units per variable at layer 2 of a ReLU 3x16; half the planting recipe's steps
 CFG = plant_config(RunConfig().with_values(site=2, k=2, train_steps=400, train_lr=0.01,
