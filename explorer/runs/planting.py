@@ -209,7 +209,9 @@ def plant_report(result: PlantResult) -> str:
              + (f", units {p['units']}" if p["units"] else "") + f") | seed {c.seed}",
              f"task accuracy (held-out entities): {s['task_accuracy']:.4f}"]
     if planted["iia"] is None:
-        lines.append("nothing planted (plain training, for contrast)")
+        lines.append("nothing planted (plain training, for contrast)" + (
+            "" if s["task_accuracy"] >= PLANT_THRESHOLD else
+            f"  WARNING: task accuracy below {PLANT_THRESHOLD}: IIA below is not meaningful"))
     else:
         lines.append(f"planted alignment IIA: {planted['iia']:.4f}" + (
             f"  PLANTING FAILED: task accuracy and planted IIA must both be >= "
