@@ -13,7 +13,7 @@ from explorer.core.interventions import block_mask, interchange, pair_mask
 from explorer.core.pairs import pair_set
 from explorer.core.rng import generator
 from explorer.methods.das import train_das
-from explorer.methods.revnet import RevNet, train_revnet
+from explorer.methods.revnet import WIDTHS, RevNet, train_revnet
 
 
 def _moved(net: RevNet, std: float, seed: int = 0) -> RevNet:
@@ -36,6 +36,9 @@ def test_the_inverse_is_exact_for_a_map_far_from_the_identity():
     one = fmap.take(2)
     torch.testing.assert_close(one.forward(x), y[2].detach(), rtol=0, atol=0)
     assert (one.inverse(one.forward(x)) - x).abs().max() <= 1e-5
+    for width in WIDTHS:  # every setting of the complexity dial inverts exactly
+        wide = _moved(RevNet(16, 2, g, width=width), std=0.3, seed=width).map()
+        assert (wide.inverse(wide.forward(x)) - x).abs().max() <= 1e-5
     with pytest.raises(ValueError):
         RevNet(16, 1, g, width=0)
 
