@@ -1,5 +1,8 @@
 """Command line: `python -m explorer run [--flag value ...] [--json PATH]`.
 
+`python -m explorer plant --site S --k K --form {localist,rotated,none}` plants V1 and V2
+(IIT) and reports every method's recovery of them (`explorer.runs.planting`).
+
 Every config field is a kebab-case flag (`--entity-dim 4 --site 1 --k 8 ...`; the old
 `--layer` is accepted for `--site`). An invalid config, a bad argument or an output path that
 cannot be written exits with code 2 and one line naming the flag, before any work starts.
@@ -144,6 +147,38 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plant(args: argparse.Namespace) -> int:
+    from explorer.runs.planting import (METHODS, PLANT_DEFAULTS, WRONG, PlantSettings,
+                                        plant_and_recover, plant_report, save_planted)
+
+    for name, value in PLANT_DEFAULTS.items():  # where plant's defaults differ from run's
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    cfg = config_from_args(args)
+    output_path(args.json, "--json")
+    output_path(args.checkpoint, "--checkpoint")
+    try:
+        methods = _parse_list(args.methods, "methods", str, METHODS) or METHODS
+        wrong = () if args.wrong == "none" else _parse_list(args.wrong, "wrong", str, WRONG)
+        settings = PlantSettings(form=args.form, iit_weight=args.iit_weight,
+                                 plant_seed=args.plant_seed, map_width=args.map_width,
+                                 methods=methods, wrong=wrong or WRONG).check()
+        if args.workers < 1:
+            raise ValueError(f"--workers: must be at least 1 (got {args.workers})")
+        result = plant_and_recover(cfg, settings, ProgressBar(not args.quiet), args.workers)
+    except ValueError as err:
+        if isinstance(err, ConfigError):
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(plant_report(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.summary(), indent=2, sort_keys=True))
+    if args.checkpoint:
+        save_planted(args.checkpoint, result)
+    return 0
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from explorer.runs.sweep import parse_grid, plan, sweep
 
@@ -237,6 +272,29 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--out", required=True, metavar="PATH")
     p_train.add_argument("--quiet", action="store_true")
     p_train.set_defaults(func=cmd_train)
+    p_plant = sub.add_parser("plant", help="train a network with V1, V2 planted at --site in "
+                             "--k dims each (IIT), then recover the plant with every method",
+                             description="Defaults as for run, except --site 1 and --das-steps "
+                             "300; the planting recipe (steps, lr) is per activation unless "
+                             "--train-steps / --train-lr are given.")
+    add_config_flags(p_plant)
+    p_plant.add_argument("--form", choices=("localist", "rotated", "none"), default="rotated")
+    p_plant.add_argument("--iit-weight", type=float, default=2.0,
+                         help="weight of the interchange loss beside the task loss [2.0]")
+    p_plant.add_argument("--plant-seed", type=int, default=None,
+                         help="seed of the planted units or rotation [the config's seed]")
+    p_plant.add_argument("--map-width", type=int, default=8,
+                         help="hidden width h of the RevNet map (the complexity dial) [8]")
+    p_plant.add_argument("--methods", default=None, metavar="M1,M2",
+                         help="neuron,orthogonal,linear,boundless,revnet [all]")
+    p_plant.add_argument("--wrong", default="left,identity", metavar="H1,H2",
+                         help="other hypotheses scored on the planted net, or 'none'")
+    p_plant.add_argument("--workers", type=int, default=2, help="methods run at once (threads)")
+    p_plant.add_argument("--json", metavar="PATH", help="write the report as JSON")
+    p_plant.add_argument("--checkpoint", metavar="PATH",
+                         help="save the planted network and its plant (safetensors + JSON)")
+    p_plant.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_plant.set_defaults(func=cmd_plant)
     p_sweep = sub.add_parser("sweep", help="measure methods over a grid; resumable CSV")
     add_config_flags(p_sweep)
     p_sweep.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
