@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from explorer.core.config import RENAMED, RunConfig
+from explorer.core.identity import ADDED
 from explorer.store.paths import PRETRAINED
 
 FOLDER = PRETRAINED
@@ -50,9 +51,13 @@ def _read(path: Path, stamp: float) -> pd.DataFrame:
 
 
 def matching(cfg: RunConfig, ignore: tuple[str, ...] = (), folder: Path = FOLDER) -> pd.DataFrame:
-    """Rows whose config columns equal cfg's, except the `ignore`d fields."""
-    table = results_table(folder)
+    """Rows whose config columns equal cfg's, except the `ignore`d fields. A field added
+    after the table was written (`identity.ADDED`, no column) matches at its default."""
+    table, defaults = results_table(folder), RunConfig().to_flat()
     flat = {k: v for k, v in cfg.to_flat().items() if k not in ignore}
+    for name in set(flat) - set(table.columns):
+        if name in ADDED and flat[name] == defaults[name]:
+            del flat[name]
     if table.empty or not set(flat) <= set(table.columns):
         return table.iloc[0:0]
     keep = pd.Series(True, index=table.index)
