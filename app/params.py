@@ -66,7 +66,12 @@ ALIGNMENT = (
 )
 SEARCH_BUDGET = (
     Field("das_init", "Restart 0 starts at", options=INITS),
-    Field("das_steps", "DAS steps", 1, 20_000, step=50),
+    Field("das_steps", "DAS steps (cap)", 1, 20_000, step=50,
+          help="the most steps DAS trains; it stops earlier after das_patience steps "
+               "without a gain in validation IIA"),
+    Field("das_patience", "DAS patience (steps)", 1, 20_000, step=50,
+          help="steps without a gain in any restart's validation IIA after which DAS stops "
+               "(and counts as converged)"),
     Field("das_lr", "DAS learning rate", 0.0001, 1.0, step=0.001),
     Field("das_batch_size", "DAS batch size", 8, 8192, step=64),
     Field("n_train_pairs", "Train pairs", 64, 50_000, step=256),

@@ -221,7 +221,7 @@ def rotated_points(key: str, _entry: TrainedModel, _run: AlignmentRun,
                    variables: tuple[str, ...]) -> pd.DataFrame:
     das, cfg = _run.das, _entry.config
     return analysis.rotated_pca_frame(_entry.model, heldout_examples(cfg, 600), _run.test.site,
-                                      das.rotation, das.var_mask, variables)
+                                      das.map, das.var_mask, variables)
 
 
 @st.cache_data(max_entries=16)

@@ -70,10 +70,10 @@ def rotation_ui(cfg, entry, run: state.AlignmentRun, variables) -> None:
                "as R (controls below), the alignment is localist.")
     left, right = st.columns(2)
     with left:
-        frame = analysis.matrix_frame(das.rotation, das.var_mask, variables)
+        frame = analysis.matrix_frame(das.map, das.var_mask, variables)
         common.chart(plots.rotation_heatmap(frame, "learned R"), stretch=False)
     with right:
-        snapped = closest_signed_permutation(das.rotation)
+        snapped = closest_signed_permutation(das.map)
         frame = analysis.matrix_frame(snapped, das.var_mask, variables)
         common.chart(plots.rotation_heatmap(frame, "closest signed permutation"), stretch=False)
     st.subheader("PCA of the rotated coordinates, per block")

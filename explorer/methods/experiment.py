@@ -38,7 +38,7 @@ def run_das(model: MLP, cfg: RunConfig, pairs: PairSet, stream: str = "das",
             progress: Progress | None = None, neuron: NeuronResult | None = None) -> DASResult:
     return train_das(model, pairs.train, pairs.val, pairs.test, cfg.das.k, cfg.das,
                      generator(cfg.seed, stream), progress,
-                     first=das_start(model, cfg, pairs, neuron))
+                     first=das_start(model, cfg, pairs, neuron), first_name=cfg.das.das_init)
 
 
 def run_neuron(model: MLP, cfg: RunConfig, pairs: PairSet) -> NeuronResult:
@@ -65,7 +65,7 @@ def run_controls(model: MLP, cfg: RunConfig, pairs: PairSet, das: DASResult,
         "untrained_das": untrained or untrained_das(cfg, progress),
         "random_rotation": random_rotation_iia(model, pairs.test, das.var_mask,
                                                generator(cfg.seed, "random-rotation")),
-        "closest_permutation": permutation_iia(model, pairs.test, das.var_mask, das.rotation),
+        "closest_permutation": permutation_iia(model, pairs.test, das.var_mask, das.map),
         "full_layer": full_layer_iia(model, pairs.test),
     }
 
@@ -156,7 +156,7 @@ class RunResult:
                 "untrained_das_iia": self.controls["untrained_das"].iia,
                 "random_rotation_iia": self.controls["random_rotation"].iia,
                 "closest_permutation_iia": self.controls["closest_permutation"].iia,
-                "closest_permutation_units": permutation_units(self.das.rotation,
+                "closest_permutation_units": permutation_units(self.das.map,
                                                                self.das.var_mask),
                 "full_layer_iia": self.controls["full_layer"].iia,
                 "no_intervention_baseline": self.das.test.baseline,

@@ -78,4 +78,4 @@ def measure(cache: ModelCache, cfg: RunConfig,
     row.update({f"{name}_iia": iia.iia for name, iia in controls.items()})
     row["restart_iia_min"] = float(das.restarts.test_iia.min())
     row["restart_iia_max"] = float(das.restarts.test_iia.max())
-    return row, das.rotation
+    return row, das.map
