@@ -31,7 +31,8 @@ from explorer.store import checkpoints, shipped
 from explorer.methods import experiment as pipeline, search
 from explorer.core.config import RunConfig
 from explorer.methods.das import DASResult
-from explorer.core.iia import IIA, SiteData
+from explorer.core.iia import SiteData
+from explorer.methods.controls import Controls
 from explorer.core.models import MLP
 from explorer.methods.search import NeuronResult
 from explorer.core.train import accuracy_table, heldout_examples, train_model
@@ -87,7 +88,7 @@ class TrainedModel:
 class AlignmentRun:
     das: DASResult
     neuron: NeuronResult
-    controls: dict[str, IIA]
+    controls: Controls
     test: SiteData  # the held-out pairs every IIA above was scored on
     seconds: float
 

@@ -14,7 +14,7 @@ from explorer.core.config import RunConfig
 from explorer.core.identity import ADDED
 
 FOLDER = Path(__file__).resolve().parents[1] / "pretrained"
-PREVIOUS_DEFAULTS = {"das_init": "random"}  # before DAS's default neuron-wise start (issue 9)
+PREVIOUS_DEFAULTS = {"das_init": "random", "das_steps": 600}  # before issue 9 (DAS budget)
 
 
 def oracle_rows(table: pd.DataFrame, cfg: RunConfig, ignore: tuple[str, ...] = ()) -> pd.DataFrame:

@@ -63,9 +63,9 @@ class DASConfig:
     hypothesis: str = "both"
     map: str = "orthogonal"  # orthogonal rotation, or a general invertible linear map
     restarts: int = 3
-    das_init: str = "random"  # restart 0 starts random, at the identity, or at the neuron-wise answer
-    das_steps: int = 600  # the cap: training stops earlier once das_patience steps bring no gain
-    das_patience: int = 300  # steps without a gain in any restart's validation IIA: converged
+    das_init: str = "neuron"  # restart 0 starts at the neuron-wise answer, the identity, or random
+    das_steps: int = 1000  # the cap: training stops earlier once das_patience steps bring no gain
+    das_patience: int = 200  # steps without a gain in any restart's validation IIA: converged
     das_lr: float = 0.01
     das_batch_size: int = 256
     n_train_pairs: int = 4096

@@ -5,7 +5,8 @@ app can draw a precomputed chart before the heavy imports of a cold start.
     seed_spread(cfg)     the same config at every seed the table has
     site_profile(cfg)    the same config at every site
     spread_summary(rows) per method: seeds, mean, min, max IIA
-    controls_frame(rows) DAS, neuron-wise, controls and baseline in the DAS page's shape
+    controls_frame(rows) DAS, neuron-wise, controls (`core.vocabulary.CONTROLS`) and
+                         baseline in the DAS page's shape
 
 A row matches when every config column equals the config's field (the CSV holds every flat
 field). A missing or partial table gives empty frames.
@@ -20,14 +21,11 @@ import pandas as pd
 
 from explorer.core.config import RENAMED, RunConfig
 from explorer.core.identity import ADDED
+from explorer.core.vocabulary import CONTROLS
 from explorer.store.paths import PRETRAINED
 
 FOLDER = PRETRAINED
 METHODS = ("das", "neuron")
-CONTROL_COLUMNS = {"untrained_das_iia": "untrained network (same DAS)",
-                   "random_rotation_iia": "random rotation",
-                   "closest_permutation_iia": "closest signed permutation",
-                   "full_layer_iia": "full-layer patch"}
 
 
 def mtime(path: Path) -> float:
@@ -106,7 +104,8 @@ def controls_frame(rows: pd.DataFrame) -> pd.DataFrame:
     if len(neuron):
         n = neuron.iloc[0]
         out.append(("best neuron-wise subsets", "alignment", n.iia, n.iia_label_changed))
-    if len(das):
-        out += [(name, "control", d[col], None) for col, name in CONTROL_COLUMNS.items()]
+    if len(das):  # every control the table has a column for (older tables have fewer)
+        out += [(c.label, "control", d[c.column], None) for c in CONTROLS
+                if c.column in d.index and not pd.isna(d[c.column])]
         out.append(("no intervention", "baseline", d.no_intervention_baseline, None))
     return pd.DataFrame(out, columns=["name", "kind", "iia", "label-changing"])
