@@ -2,6 +2,7 @@
 kept (so a search started at an exact alignment never ends below it), the adaptive budget
 stops on patience and records the steps used, and progress never goes backwards."""
 
+import pytest
 import torch
 
 from explorer.core.handbuilt import equality_network, exact_units
@@ -9,8 +10,10 @@ from explorer.core.iia import evaluate
 from explorer.core.interventions import block_mask
 from explorer.core.pairs import pair_set
 from explorer.core.rng import generator
+from explorer.methods import fit as fit_module
 from explorer.methods.das import train_das, units_permutation
 from explorer.methods.experiment import run_das, run_neuron
+from explorer.methods.fit import MapState
 
 
 def _das(model, cfg, first=None, progress=None):
@@ -88,3 +91,52 @@ def test_the_kept_state_is_the_best_validation_step_and_progress_only_rises(trai
         assert das.restarts.best_step[r] == rows[rows.val_iia == best].step.max()  # later tie
         kept = evaluate(model, pairs.val, das.var_mask, das.maps[r]).iia
         assert kept == best  # the kept map is the one that scored it
+
+
+class _Scripted:
+    """A one-parameter family whose validation IIA is scripted (fit.iia_per_restart patched):
+    the loop's bookkeeping on its own."""
+
+    logged = ()
+
+    def __init__(self):
+        self.p = torch.nn.Parameter(torch.zeros(1))
+        self.calls = 0
+
+    def param_groups(self):
+        return [{"params": [self.p], "lr": 0.1}]
+
+    def loss(self, batch, step):
+        return (self.p ** 2).expand(1) + 0.0, {}
+
+    def state(self):
+        self.calls += 1  # which evaluation this state belongs to
+        return MapState(torch.eye(2).expand(1, 2, 2), torch.eye(2).expand(1, 2, 2),
+                        torch.ones(1, 1, 2) * self.calls)
+
+    def columns(self, step, state):
+        return {}
+
+    def score(self, val_iia, state):
+        return val_iia
+
+
+def test_patience_counts_a_gain_only_beyond_noise_and_the_kept_state_follows_every_record(
+        trained, monkeypatch):
+    """Validation IIA on 1000 pairs creeps up one pair per evaluation (noise-sized records):
+    patience (100 steps = 2 evaluations) ends training although every record is kept; a
+    jump of 10 pairs counts as a gain and resets it."""
+    model, cfg, _ = trained
+    val = pair_set(model, cfg).val.take(torch.arange(1000))
+    script = {0: 0.5, 50: 0.501, 100: 0.502, 150: 0.503}
+    def scripted(_, data, state):  # the state's mask holds its evaluation's number
+        return torch.tensor([script[50 * (int(state.mask[0, 0, 0]) - 1)]])
+    monkeypatch.setattr(fit_module, "iia_per_restart", scripted)
+    fitted = fit_module.fit(model, _Scripted(), val, val, fit_module.Budget(1000, 8, 100),
+                            generator(0, "s"))
+    assert fitted.steps_used == 100 and fitted.converged
+    assert fitted.best_val.item() == pytest.approx(0.502) and fitted.best_step.item() == 100
+    script.update({100: 0.512, 150: 0.513, 200: 0.514, 250: 0.515})  # a real gain at step 100
+    fitted = fit_module.fit(model, _Scripted(), val, val, fit_module.Budget(1000, 8, 100),
+                            generator(0, "s"))
+    assert fitted.steps_used == 200 and fitted.best_val.item() == pytest.approx(0.514)

@@ -64,7 +64,7 @@ class DASConfig:
     map: str = "orthogonal"  # orthogonal rotation, or a general invertible linear map
     restarts: int = 3
     das_init: str = "neuron"  # restart 0 starts at the neuron-wise answer, the identity, or random
-    das_steps: int = 1000  # the cap: training stops earlier once das_patience steps bring no gain
+    das_steps: int = 2000  # the cap: training stops earlier once das_patience steps bring no gain
     das_patience: int = 200  # steps without a gain in any restart's validation IIA: converged
     das_lr: float = 0.01
     das_batch_size: int = 256

@@ -8,8 +8,11 @@ from the passed generator, and every `eval_every` steps each restart's validatio
 its reported form (hard masks). Each restart keeps the state with the best validation IIA
 seen, step 0 included (on a tie the later state), so a search started at a good solution
 never ends below it on validation. The budget is adaptive: training stops once no restart
-has improved its best validation IIA for `patience` steps, or at the cap `steps`; the result
+has gained on its best validation IIA for `patience` steps, or at the cap `steps`; the result
 records the steps used and whether it converged (the last `patience` steps brought no gain).
+A gain is a new best by at least `min_gain_pairs` more validation pairs right: a plateau's
+noise keeps setting tiny records, and a real jump is far larger (the kept state follows
+every record, however small).
 
 A map family gives the loop: `param_groups()` for Adam, `loss(batch, step)` (a per-restart
 loss (r,) and named per-restart values to log), `state()`, the detached reported form of
@@ -73,8 +76,9 @@ class Family(Protocol):
 class Budget:
     steps: int  # the cap
     batch_size: int
-    patience: int  # stop once no restart improved for this many steps
+    patience: int  # stop once no restart gained for this many steps
     eval_every: int = EVAL_EVERY
+    min_gain_pairs: int = 4  # a gain: this many more validation pairs right (kept state: any)
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ class Fitted:
     best_score: torch.Tensor  # (r,) their score (= best_val for DAS)
     best_step: torch.Tensor  # (r,) the step each restart's kept state is from
     steps_used: int
-    converged: bool  # no restart improved over the last `patience` steps
+    converged: bool  # no restart gained over the last `patience` steps
     history: pd.DataFrame  # step, restart, loss, <logged>, <columns>, val_iia
 
 
@@ -116,6 +120,7 @@ def fit(model: MLP, family: Family, train: SiteData, val: SiteData, budget: Budg
     best_score = family.score(best_val, best)
     best_step = torch.zeros(len(best_val), dtype=torch.long)
     rows, improved_at, step = _rows(family, 0, best, best_val, None, {}), 0, 0
+    gain = budget.min_gain_pairs / len(val)
     for step in range(1, budget.steps + 1):
         idx = torch.randint(len(train), (budget.batch_size,), generator=gen)
         loss, logged = family.loss(train.take(idx), step)
@@ -127,7 +132,7 @@ def fit(model: MLP, family: Family, train: SiteData, val: SiteData, budget: Budg
         state = family.state()
         val_iia = iia_per_restart(model, val, state)
         score = family.score(val_iia, state)
-        if (score > best_score).any():
+        if (score >= best_score + gain - 1e-9).any():  # a new best by a real margin
             improved_at = step
         keep = score >= best_score
         best, best_val = state.where(keep, best), torch.where(keep, val_iia, best_val)
