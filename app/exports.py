@@ -44,7 +44,7 @@ def results_csv(report: dict) -> str:
 
 def rotation_csv(run: AlignmentRun) -> str:
     """R (d, d): row = unit, column = rotated coordinate (r = h @ R)."""
-    frame = pd.DataFrame(run.das.rotation.numpy())
+    frame = pd.DataFrame(run.das.map.numpy())
     frame.index.name = "unit"
     buffer = io.StringIO()
     frame.to_csv(buffer)
@@ -52,7 +52,7 @@ def rotation_csv(run: AlignmentRun) -> str:
 
 
 def rotation_safetensors(cfg: RunConfig, run: AlignmentRun) -> bytes:
-    tensors = {"rotation": run.das.rotation.contiguous(), "inverse": run.das.inverse.contiguous(),
+    tensors = {"rotation": run.das.map.contiguous(), "inverse": run.das.inverse.contiguous(),
                "var_mask": run.das.var_mask.contiguous()}
     meta = {"config": json.dumps(cfg.to_flat(), sort_keys=True),
             "test_iia": json.dumps(run.das.test.as_dict())}

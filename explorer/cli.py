@@ -18,6 +18,7 @@ from pathlib import Path
 
 from explorer.store import checkpoints
 from explorer.core.config import RENAMED, ConfigError, RunConfig, echo, flat_field_types, validate
+from explorer.core.vocabulary import CONTROLS
 from explorer.methods.experiment import RunResult, run
 from explorer.core.rng import fix_threads
 from explorer.core.train import heldout_examples, recipe_for, task_accuracy, train_model
@@ -97,7 +98,6 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def report(result: RunResult) -> str:
     s, c = result.summary(), result.config
-    ctl = s["controls"]
     lines = [
         f"hierarchical equality | {c.model.activation} MLP {c.model.layers}x{c.model.width} | "
         f"entity dim {c.task.entity_dim} | seed {c.seed}",
@@ -107,19 +107,29 @@ def report(result: RunResult) -> str:
         f"DAS  site {c.das.site}, k={c.das.k}, hypothesis {c.das.hypothesis}, {c.das.map}: "
         f"IIA {s['das']['iia']:.3f}  (label-changing pairs {s['das']['iia_label_changed']:.3f})",
         "  by type: " + ", ".join(f"{k} {v:.3f}" for k, v in s["das"]["iia_by_type"].items()),
-        "  restarts (val/test): " + ", ".join(
-            f"{r['val_iia']:.3f}/{r['test_iia']:.3f}" for r in s["das"]["restarts"]),
+        f"  {s['das']['steps_used']} steps, "
+        + ("converged" if s["das"]["converged"] else "NOT converged")
+        + "; restarts (start val/test): " + ", ".join(
+            f"{r['start']} {r['val_iia']:.3f}/{r['test_iia']:.3f}" for r in s["das"]["restarts"]),
         f"neuron-wise ({'exhaustive' if s['neuron']['exhaustive'] else 'greedy'}): "
         f"IIA {s['neuron']['iia']:.3f}  units {s['neuron']['neurons']}",
-        "controls:",
-        f"  no intervention          {ctl['no_intervention_baseline']:.3f}",
-        f"  untrained network DAS    {ctl['untrained_das_iia']:.3f}",
-        f"  random rotation          {ctl['random_rotation_iia']:.3f}",
-        f"  closest signed perm.     {ctl['closest_permutation_iia']:.3f}",
-        f"  full-layer patch         {ctl['full_layer_iia']:.3f}",
+        *controls_lines(s["controls"]),
+        *(["notes:"] + [f"  - {note}" for note in s["notes"]] if s["notes"] else []),
         "timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in s["timings"].items()),
     ]
     return "\n".join(line for line in lines if line)
+
+
+def controls_lines(ctl: dict) -> list[str]:
+    """One line per control (vocabulary.CONTROLS): score, verdict, the numbers that go with it."""
+    lines = ["controls (verdict; what a pass and a fail look like: the JSON's "
+             "controls.expectations):",
+             f"  {'no intervention':<34} {ctl['no_intervention_baseline']:.3f}"]
+    for c in CONTROLS:
+        details = ", ".join(f"{name} {ctl[name]:.3f}" for name in c.details)
+        lines.append((f"  {c.label:<34} {ctl[c.column]:.3f}  {ctl['verdicts'][c.key]:<11}"
+                      + (f" ({details})" if details else "")).rstrip())
+    return lines
 
 
 def cmd_run(args: argparse.Namespace) -> int:

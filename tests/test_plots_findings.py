@@ -90,7 +90,7 @@ def test_method_comparison_aggregates_seeds_per_method_activation_and_site():
     assert means[("DAS", "relu", 1)] == pytest.approx(0.92)
     assert means[("neuron-wise", "relu", 1)] == pytest.approx(0.82)
     assert means[("identity-hypothesis DAS", "relu", 0)] == pytest.approx(0.62)
-    assert means[("untrained-network DAS", "relu", 1)] == pytest.approx(0.55)
+    assert means[(findings.UNTRAINED.label, "relu", 1)] == pytest.approx(0.55)
     lows = aggregate(spec, rule).set_index(["method", "activation", "site"])["min(score)"]
     assert lows[("DAS", "relu", 1)] == pytest.approx(0.90)
 

@@ -28,7 +28,10 @@ def interchange(base_h: torch.Tensor, source_h: torch.Tensor, mask: torch.Tensor
     None for the identity; inverse defaults to rotation^T.
     Returns the intervened state (..., n, d)."""
     if rotation is None:
-        return base_h + (mask * (source_h - base_h.unsqueeze(-2))).sum(-2)
+        diff = source_h - base_h.unsqueeze(-2)  # (n, V, d)
+        if diff.shape[-2] == 1 and mask.shape[-2] == 1:  # one variable: a fused multiply-add
+            return torch.addcmul(base_h, mask.squeeze(-2), diff.squeeze(-2))
+        return base_h + (mask * diff).sum(-2)
     if not isinstance(rotation, torch.Tensor):  # an invertible map object
         return _interchange_map(base_h, source_h, mask, rotation)
     inverse = rotation.transpose(-1, -2) if inverse is None else inverse

@@ -13,13 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from explorer.core.vocabulary import BY_KEY
+
 RESULTS = Path("pretrained/results.csv")
 STUDY = Path("pretrained/study")
 REGENERATE = {"results": "python -m explorer pretrain",
               "study": "python -m explorer study --out pretrained/study --workers 2"}
 DETAIL_WIDTH = 16
+UNTRAINED, ROTATION = BY_KEY["untrained_das"], BY_KEY["random_rotation"]  # controls' names
 METHODS = ["DAS", "neuron-wise", "probe (true labels)", "probe (shuffled labels)",
-           "untrained-network DAS", "random rotation", "identity-hypothesis DAS"]
+           UNTRAINED.label, ROTATION.label, "identity-hypothesis DAS"]
 
 
 def das_frame(results: pd.DataFrame, hypothesis: str = "both") -> pd.DataFrame:
@@ -44,8 +47,8 @@ def method_frame(results: pd.DataFrame, probes: pd.DataFrame | None, k: int = 8)
     identity = das_frame(results, "identity")
     parts = [_scores(das, "iia", "DAS"),
              _scores(neuron, "iia", "neuron-wise"),
-             _scores(das, "untrained_das_iia", "untrained-network DAS"),
-             _scores(das, "random_rotation_iia", "random rotation"),
+             _scores(das, UNTRAINED.column, UNTRAINED.label),
+             _scores(das, "random_rotation_iia", ROTATION.label),  # the mean (one draw before)
              _scores(identity[identity.k == k], "iia", "identity-hypothesis DAS")]
     if probes is not None:
         trained = probes[probes.network == "trained"]

@@ -124,7 +124,7 @@ def search_rows(runs: list[Run], site: int, k: int, target: float, target_kind: 
                    "chosen": r.restart == run.das.best_restart, "target": target,
                    "target_kind": target_kind, "success": r.test_iia >= target - grid.tolerance}
             if site == 0:
-                row.update(oracle_angles(run.das.rotations[r.restart], run.das.var_mask,
+                row.update(oracle_angles(run.das.maps[r.restart], run.das.var_mask,
                                          entity_dim))
             rows.append(row)
     return rows
@@ -141,7 +141,7 @@ def angle_summary(comparison: str, site: int, k: int, a: str, b: str,
 def restart_angle_rows(das: DASResult, site: int, k: int) -> list[dict]:
     """Between restarts of one random-init run: V1 vs V1, V2 vs V2, and V1 vs other V2."""
     rows, mask = [], das.var_mask
-    spaces = [[subspace(r, mask, v) for v in range(mask.shape[0])] for r in das.rotations]
+    spaces = [[subspace(r, mask, v) for v in range(mask.shape[0])] for r in das.maps]
     for i, j in itertools.permutations(range(len(spaces)), 2):
         if i < j:
             for v, name in enumerate(("V1", "V2")[:mask.shape[0]]):
@@ -209,14 +209,14 @@ def map_rows(model: MLP, cfg: RunConfig, pairs: PairSet, orthogonal: DASResult |
                      "iia_label_changed": result.test.changed, "baseline": result.test.baseline,
                      "restart_iia_min": float(restarts.min()),
                      "restart_iia_max": float(restarts.max())})
-    v1, v2 = (subspace(linear.rotation, linear.var_mask, v) for v in (0, 1))
+    v1, v2 = (subspace(linear.map, linear.var_mask, v) for v in (0, 1))
     angles = [angle_summary("V1 vs V2 (linear map)", site, k, "V1", "V2",
                             principal_angles(v1, v2))]
     return rows, angles
 
 
 def illusion_rows(model: MLP, pairs: PairSet, das: DASResult, site: int, k: int) -> list[dict]:
-    table = illusion_check(model, pairs.test, das.rotation, das.var_mask)
+    table = illusion_check(model, pairs.test, das.map, das.var_mask)
     return table.assign(site=site, k=k, das_iia=das.test.iia).to_dict("records")
 
 
@@ -241,14 +241,14 @@ def measure_site(model: MLP, cfg: RunConfig, grid: StudyGrid, site: int, parts: 
         first = [r for r in runs if r.lr == grid.lrs[0]]
         reported = next((r for r in first if r.init == "random"), first[0]).das
         parts["angles"] += restart_angle_rows(reported, site, k)
-        aligns = {f"DAS ({r.init} init)": (r.das.rotation, r.das.var_mask) for r in first}
+        aligns = {f"DAS ({r.init} init)": (r.das.map, r.das.var_mask) for r in first}
         aligns.update({f"oracle: {o.name}": (o.rotation, o.var_mask) for o in oracles})
         parts["range"] += range_rows(pairs, site, k, aligns)
         chosen[k] = reported
         if site == 0:
             for r in first:
                 for v in range(r.das.var_mask.shape[0]):
-                    spaces[f"k{k}/{r.init}/V{v + 1}"] = subspace(r.das.rotation,
+                    spaces[f"k{k}/{r.init}/V{v + 1}"] = subspace(r.das.map,
                                                                  r.das.var_mask, v).contiguous()
     return chosen, pairs
 

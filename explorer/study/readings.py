@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from explorer.study.findings import fmt, random_subspace_angle, spread
+from explorer.study.findings import ROTATION, UNTRAINED, fmt, random_subspace_angle, spread
 
 
 def iia_vs_k(das: pd.DataFrame) -> str:
@@ -36,8 +36,8 @@ def methods(frame: pd.DataFrame, activation: str = "relu") -> str:
     das1, neuron1 = med("DAS", 1), med("neuron-wise", 1)
     return (f"At site 1 ({activation}, k = 8) DAS scores {fmt(das1)} against "
             f"{neuron1[0]:.3f} for the best neuron-wise subsets, "
-            f"{med('untrained-network DAS', 1)[0]:.3f} for the same search on an untrained "
-            f"network, {med('random rotation', 1)[0]:.3f} for a random rotation and "
+            f"{med(UNTRAINED.label, 1)[0]:.3f} for the same search on an untrained "
+            f"network, {med(ROTATION.label, 1)[0]:.3f} for a random rotation and "
             f"{med('identity-hypothesis DAS', 1)[0]:.3f} for the Identity-of-First-Argument "
             f"control, while probes read V1/V2 at {med('probe (true labels)', 1)[0]:.3f} "
             f"(shuffled labels {med('probe (shuffled labels)', 1)[0]:.3f}). At the input a "
