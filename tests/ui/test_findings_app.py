@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.findings import RESULTS_ENV, STUDY_ENV
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
 SHIPPED_RESULTS, SHIPPED_STUDY = ROOT / "pretrained/results.csv", ROOT / "pretrained/study"
 

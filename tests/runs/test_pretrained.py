@@ -15,7 +15,7 @@ from tests.shipped_support import BASE
 from explorer.runs.sweep import run_chunk
 from explorer.core.train import heldout_examples, task_accuracy
 
-FOLDER = Path(__file__).resolve().parents[1] / "pretrained"
+FOLDER = Path(__file__).resolve().parents[2] / "pretrained"
 pytestmark = pytest.mark.skipif(not (FOLDER / "results.csv").exists(),
                                 reason="pretrained/ not generated")
 
