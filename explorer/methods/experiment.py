@@ -20,7 +20,7 @@ from explorer.core.rng import generator
 from explorer.methods.search import NeuronResult, neuron_search
 from explorer.core.train import accuracy_table, heldout_examples, new_model, train_model
 from explorer.core.pairs import PairSet, pair_set
-from explorer.core.progress import Progress, scaled_progress
+from explorer.core.progress import Progress, labelled, scaled_progress
 
 
 def das_start(model: MLP, cfg: RunConfig, pairs: PairSet,
@@ -62,7 +62,8 @@ def run_controls(model: MLP, cfg: RunConfig, pairs: PairSet, das: DASResult,
     """Every control of a DAS result (see explorer.methods.controls), on the same test pairs;
     pass `untrained` when the untrained-network DAS is already done."""
     return {
-        "untrained_das": untrained or untrained_das(cfg, progress),
+        "untrained_das": untrained or untrained_das(cfg, labelled(progress,
+                                                                  "untrained control")),
         "random_rotation": random_rotation_iia(model, pairs.test, das.var_mask,
                                                generator(cfg.seed, "random-rotation")),
         "closest_permutation": permutation_iia(model, pairs.test, das.var_mask, das.rotation),

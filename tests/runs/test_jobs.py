@@ -182,3 +182,22 @@ def test_training_in_a_worker_thread_gives_the_same_numbers():
         assert torch.equal(a, b)
     assert job.snapshot().phase == "training" and job.snapshot().total == 30
     assert job.frames() == history.to_dict("records")  # on_log's rows, published live
+
+
+def test_the_alignment_reports_never_read_backwards():
+    """align() reports DAS, then the untrained control's DAS into the same bar: each report's
+    (phase, step) moves forward (the control's steps were once read as DAS going back)."""
+    from explorer.methods.experiment import align
+    from explorer.core.train import new_model
+
+    cfg = tiny(k=2, das_steps=100, restarts=1, n_train_pairs=128, n_val_pairs=64,
+               n_test_pairs=64, n_search_pairs=64)
+    reports = []
+    align(new_model(cfg).eval().requires_grad_(False), cfg,
+          lambda frac, message: reports.append((frac, *parse(message))))
+    assert [r[0] for r in reports] == sorted(r[0] for r in reports)
+    last = {}
+    for _, phase, step, _ in reports:
+        assert step is None or step > last.get(phase, -1), (phase, step, reports)
+        last[phase] = step if step is not None else last.get(phase, -1)
+    assert {"DAS", "untrained control · DAS"} <= set(last)
