@@ -29,7 +29,7 @@ import re
 import threading
 import time
 from collections import OrderedDict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
@@ -48,7 +48,8 @@ class Full(RuntimeError):
 @dataclass(frozen=True)
 class Snapshot:
     """Where a job stands: the phase and step of its latest report (parsed from messages
-    like 'training step 300/2500'), the overall fraction, and the estimated seconds left."""
+    like 'training step 300/2500'), the overall fraction, and the estimated seconds left
+    (from the rate so far: elapsed x (1 - frac) / frac at the report, counted down since)."""
 
     phase: str = ""
     frac: float = 0.0
@@ -74,7 +75,7 @@ class Job:
         self.state, self.result, self.error = QUEUED, None, None
         self.submitted, self.started, self.ended = time.time(), None, None
         self._frames: deque = deque(maxlen=max_frames)
-        self._snapshot = Snapshot(phase="queued")
+        self._snapshot, self._reported = Snapshot(), time.time()
         self._stop, self._done = threading.Event(), threading.Event()
         self._lock = threading.Lock()
         self.position: int | None = None  # 1 = next to start; None unless queued
@@ -90,9 +91,10 @@ class Job:
             if frac < old.frac or (frac == old.frac and phase == old.phase
                                    and step is not None and (old.step or 0) > step):
                 return
-            elapsed = time.time() - (self.started or time.time())
+            now = time.time()
+            elapsed = now - (self.started or now)
             eta = elapsed * (1 - frac) / frac if frac > 0 else None
-            self._snapshot = Snapshot(phase, frac, step, total, eta, message)
+            self._snapshot, self._reported = Snapshot(phase, frac, step, total, eta, message), now
 
     def publish(self, frame: Any) -> None:
         """Add a live frame (the oldest go beyond the cap); raise Cancelled if asked."""
@@ -114,8 +116,12 @@ class Job:
         return self._stop.is_set()
 
     def snapshot(self) -> Snapshot:
+        """The latest report; its ETA counts down from the report's estimate since then."""
         with self._lock:
-            return self._snapshot
+            snap, at = self._snapshot, self._reported
+        if snap.eta_s is None or self.finished:
+            return snap
+        return replace(snap, eta_s=max(0.0, snap.eta_s - (time.time() - at)))
 
     def frames(self) -> list:
         with self._lock:
@@ -134,6 +140,8 @@ class Job:
     # --- what the manager calls -------------------------------------------------------
     def _run(self) -> None:
         self.started = time.time()
+        with self._lock:
+            self._snapshot = Snapshot(phase="starting")
         try:
             self.check()
             self.result, state = self._fn(self, *self._args, **self._kwargs), DONE
