@@ -127,17 +127,20 @@ def status_text(job: Job, what: str) -> str:
         return (f"{what}: queued, position {job.position} ({running} running; this server "
                 f"computes at most {jobs.max_running} at once)")
     snap = job.snapshot()
-    parts = [what]
-    step = f"step {snap.step}/{snap.total}" if snap.step is not None else ""
-    phase = "" if snap.phase.lower() == what.lower() else snap.phase
-    if phase or step:
-        parts.append(f"{phase} {step}".strip())
+    parts = [what, _where(snap, what)] if _where(snap, what) else [what]
     parts.append(f"{_seconds(job.elapsed())} so far")
     if snap.eta_s is not None and snap.frac > 0.02:
         parts.append(f"about {_seconds(snap.eta_s)} left")
     if job.cancel_requested:
         parts.append("cancelling…")
     return " · ".join(parts)
+
+
+def _where(snap, what: str) -> str:
+    """'step 300/2500', 'untrained control · DAS step 50/600', or the phase alone."""
+    step = f"step {snap.step}/{snap.total}" if snap.step is not None else ""
+    phase = "" if snap.phase.lower() == what.lower() else snap.phase
+    return f"{phase} {step}".strip()
 
 
 def notice_ui(job: Job | None, what: str) -> None:
@@ -147,9 +150,9 @@ def notice_ui(job: Job | None, what: str) -> None:
     if job.state == FAILED:
         st.error(f"{what} failed: {type(job.error).__name__}: {job.error}")
     elif job.state == CANCELLED:
-        snap = job.snapshot()
-        where = f" at {snap.phase} step {snap.step}/{snap.total}" if snap.step else ""
-        st.info(f"{what} was cancelled{where}. Press the button to start it again.")
+        where = _where(job.snapshot(), what)
+        st.info(f"{what} was cancelled{' at ' + where if where else ''}. Press the button "
+                "to start it again.")
 
 
 def live_ui(key: str, what: str, cancel_key: str | None = None,
