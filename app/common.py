@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import params, stores as state
+from app import jobs, live, params, stores as state
 from explorer.core.config import RunConfig
 
 LEARNED = 0.95  # below this held-out accuracy, IIA says little about the network
@@ -32,8 +32,8 @@ def attempt(what: str, fn, *args, **kwargs):
 
 def require_model(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
     """True when a model matches the config; otherwise say why not and what to do."""
-    if entry is not None:
-        return True
+    if live.training_ui(cfg) or entry is not None:  # the live curves while it trains
+        return entry is not None
     dropped = state.dropped_message(cfg)
     last = st.session_state.get(LAST_MODEL)
     if dropped:
@@ -60,21 +60,23 @@ def accuracy_banner(entry: state.TrainedModel) -> None:
 
 def run_alignment_ui(cfg: RunConfig, entry: state.TrainedModel, key: str,
                      label: str = "Run DAS") -> state.AlignmentRun | None:
-    """The alignment run for this config: looked up, or computed when the button is pressed."""
+    """The alignment run for this config: looked up, or started as a background job when
+    the button is pressed (its live panel shows below the button until it is done)."""
     run = state.find_alignment(cfg)
-    if st.button(label, key=key, type="primary", disabled=run is not None,
-                 help="neuron-wise search, DAS with restarts, and every control "
-                      "(disabled once computed for this configuration)"):
-        bar, update = progress_bar(st, "Running DAS…")
-        run = attempt("DAS", state.run_alignment, entry, cfg, update)
-        bar.empty()
-        if run is not None:
+    running = run is None and jobs.active(jobs.align_key(cfg))
+    if st.button(label, key=key, type="primary", disabled=run is not None or running,
+                 help="neuron-wise search, DAS with restarts, and every control, in the "
+                      "background (disabled once computed for this configuration)"):
+        if jobs.start_alignment(entry, cfg) is not None:
             st.rerun()
+    if run is None:
+        live.alignment_ui(cfg, key)
     if run is not None:
         st.session_state[LAST_RUN] = cfg.to_flat()
         return run
     last = st.session_state.get(LAST_RUN)
-    if last and state.model_flat(RunConfig.from_flat(last)) == state.model_flat(cfg):
+    same_model = last and state.model_flat(RunConfig.from_flat(last)) == state.model_flat(cfg)
+    if not running and same_model:
         st.info(f"Alignment settings changed since the last run "
                 f"({params.changed_fields(last, cfg.to_flat())}): press **{label}** to update.")
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, model_source, params, stores as state
+from app import common, jobs, model_source, params, stores as state
 from app.params import ALIGNMENT, NETWORK, SEARCH_BUDGET, TRAINING
 from explorer.core.config import ConfigError, RunConfig
 from explorer.core.train import recipe_for
@@ -31,30 +31,37 @@ def config_ui():
 
 
 def train_ui(cfg: RunConfig, error: ConfigError | None, bar) -> state.TrainedModel | None:
-    """The Train button and the status of the model for this config (drawn into `bar`)."""
+    """The Train button and the status of the model for this config (drawn into `bar`).
+    Training is a background job (app.jobs): the button starts it, the panel below it shows
+    its progress with Cancel, and the page reruns with the model when it is done."""
     entry = state.find_model(cfg)  # with an error, cfg is the last valid config
     recipe = recipe_for(cfg)
     shipped = entry is not None and entry.source == state.SHIPPED
-    pressed = bar.button("Train your own" if shipped else "Train", key="train_button",
+    key = jobs.train_key(cfg)
+    running = error is None and jobs.active(key)
+    label = "Training…" if running else "Train your own" if shipped else "Train"
+    pressed = bar.button(label, key="train_button",
                          type="secondary" if shipped else "primary", width="stretch",
-                         disabled=error is not None or (entry is not None and not shipped),
-                         help=f"{recipe.steps} steps at lr {recipe.lr:g} "
+                         disabled=error is not None or running
+                         or (entry is not None and not shipped),
+                         help=f"{recipe.steps} steps at lr {recipe.lr:g}, in the background "
                               "(disabled once this configuration is trained; a shipped model "
                               "can be retrained here to watch its curves)")
-    if pressed:
-        progress, update = common.progress_bar(bar, "Training…")
-        entry = common.attempt("Training", state.train, cfg, update)
-        progress.empty()
-        if entry is not None:
-            st.rerun()  # redraw with the stored model (and the button disabled)
+    if pressed and jobs.start_training(cfg) is not None:
+        st.rerun()  # redraw with the button disabled and the live panel
+    if error is None:
+        with bar:
+            jobs.live_ui(key, "Training", cancel_key="train_cancel")
     if entry is not None:
         st.session_state[common.LAST_MODEL] = state.model_flat(cfg)
         bar.success(f"Model ready ({entry.source}) · held-out accuracy "
                     f"{entry.task_accuracy:.3f} · {entry.seconds:.1f} s")
-        if shipped:
+        if shipped and not running:
             bar.caption("Trained by `python -m explorer pretrain` with this recipe. To train "
                         "your own, change any setting above and press **Train**.")
-    elif error is None:
+    elif error is None and not running:
         bar.caption(f"Not trained yet: {recipe.steps} steps of {cfg.train.train_batch_size} "
                     f"at lr {recipe.lr:g}.")
+    if error is None:
+        jobs.elsewhere_ui(bar, {key, jobs.align_key(cfg), jobs.neuron_key(cfg)})
     return entry

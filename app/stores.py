@@ -1,9 +1,12 @@
 """What the app has computed, keyed by configuration, shared by all sessions and bounded.
 
 Models, neuron-wise searches and alignment runs live in small LRU stores held by
-`st.cache_resource`; computing them happens only when a button asks (`train`,
-`run_neuron`, `run_alignment`), never as a side effect of drawing a page. Looking a config
-up (`find_model`, ...) never computes. Tables derived from them are `st.cache_data`.
+`st.cache_resource`; computing them happens only when a button asks, never as a side effect
+of drawing a page. The work (`trainer`, `neuron_searcher`, `aligner`) is built in the script
+run and may run in any thread: `app.jobs` runs it as a background job, and it stores its
+result when it finishes (`train`, `run_neuron`, `run_alignment` run it in the caller's
+thread). Looking a config up (`find_model`, ...) never computes. Tables derived from them
+are `st.cache_data`.
 
 Trained models are held per session (`ModelStore`): a model a session trained or is using
 (its `SESSION_MODELS` most recent) is never evicted while that session lives; only models
@@ -267,31 +270,61 @@ def find_alignment(cfg: RunConfig) -> AlignmentRun | None:
     return stores()["alignment"].get(run_key(cfg))
 
 
+def trainer(cfg: RunConfig):
+    """Training for cfg as work any thread may run (a background job): the store and this
+    session's hold are looked up now, in the script run; the finished model is stored and
+    held for this session. Returns work(progress=None, on_log=None) -> TrainedModel."""
+    models, key, session = stores()["models"], recipe_key(cfg), _session()
+
+    def work(progress=None, on_log=None) -> TrainedModel:
+        start = time.perf_counter()
+        model, history = train_model(cfg, progress, on_log=on_log)
+        accuracy = accuracy_table(model, heldout_examples(cfg))
+        entry = TrainedModel(cfg, model, history, accuracy, TRAINED_HERE,
+                             round(time.perf_counter() - start, 2))
+        models.put(key, entry, session)
+        return entry
+    return work
+
+
 def train(cfg: RunConfig, progress=None) -> TrainedModel:
-    start = time.perf_counter()
-    model, history = train_model(cfg, progress)
-    accuracy = accuracy_table(model, heldout_examples(cfg))
-    entry = TrainedModel(cfg, model, history, accuracy, TRAINED_HERE,
-                         round(time.perf_counter() - start, 2))
-    stores()["models"].put(recipe_key(cfg), entry, _session())
-    return entry
+    return trainer(cfg)(progress)
+
+
+def neuron_searcher(entry: TrainedModel, cfg: RunConfig):
+    """The neuron-wise search for cfg as work any thread may run; stored when it finishes."""
+    found, key = stores()["neuron"], run_key(cfg)
+
+    def work(progress=None) -> NeuronResult:
+        result = pipeline.run_neuron(entry.model, cfg, pipeline.pair_set(entry.model, cfg))
+        found.put(key, result)
+        return result
+    return work
 
 
 def run_neuron(entry: TrainedModel, cfg: RunConfig) -> NeuronResult:
-    result = pipeline.run_neuron(entry.model, cfg, pipeline.pair_set(entry.model, cfg))
-    stores()["neuron"].put(run_key(cfg), result)
-    return result
+    return neuron_searcher(entry, cfg)()
+
+
+def aligner(entry: TrainedModel, cfg: RunConfig):
+    """Neuron-wise search (reused if done), DAS and every control, on the same test pairs,
+    as work any thread may run; both results are stored when it finishes."""
+    neuron_store, runs, key = stores()["neuron"], stores()["alignment"], run_key(cfg)
+    neuron = neuron_store.get(key)
+
+    def work(progress=None) -> AlignmentRun:
+        start = time.perf_counter()
+        found = pipeline.align(entry.model, cfg, progress, neuron=neuron)
+        neuron_store.put(key, found.neuron)
+        run = AlignmentRun(found.das, found.neuron, found.controls, found.pairs.test,
+                           round(time.perf_counter() - start, 2))
+        runs.put(key, run)
+        return run
+    return work
 
 
 def run_alignment(entry: TrainedModel, cfg: RunConfig, progress=None) -> AlignmentRun:
-    """Neuron-wise search (reused if done), DAS and every control, on the same test pairs."""
-    start = time.perf_counter()
-    found = pipeline.align(entry.model, cfg, progress, neuron=find_neuron(cfg))
-    stores()["neuron"].put(run_key(cfg), found.neuron)
-    run = AlignmentRun(found.das, found.neuron, found.controls, found.pairs.test,
-                       round(time.perf_counter() - start, 2))
-    stores()["alignment"].put(run_key(cfg), run)
-    return run
+    return aligner(entry, cfg)(progress)
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing PCA and probes…")

@@ -1,5 +1,6 @@
 """Driving the Streamlit app through `streamlit.testing.v1.AppTest` (imported by the app
-test modules, not a conftest): open it with query parameters, switch pages, read metrics."""
+test modules, not a conftest): open it with query parameters, switch pages, press buttons
+that start background jobs and wait for them, read metrics."""
 
 from pathlib import Path
 
@@ -20,6 +21,21 @@ def open_app(params: dict, timeout: float = 180) -> AppTest:
     """The app's first run for a link with these query parameters."""
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.query_params.update(params)
+    return at.run()
+
+
+def finish_jobs(timeout: float = 180) -> None:
+    """Wait until this process's background jobs (app.jobs) have all finished."""
+    from app.jobs import manager
+    assert manager().wait_idle(timeout), "background jobs still running"
+
+
+def click(at: AppTest, key: str, timeout: float = 180) -> AppTest:
+    """Press a button that starts a background job, wait for the job, and rerun the page
+    (what the live panel does in a browser when the job ends)."""
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    finish_jobs(timeout)
     return at.run()
 
 

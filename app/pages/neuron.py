@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, stores as state
+from app import common, jobs, live, stores as state
 from explorer.plots import charts as plots
 from explorer.core.config import RunConfig
 
@@ -19,13 +19,13 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
         return
     common.accuracy_banner(entry)
     result = state.find_neuron(cfg)
+    running = result is None and jobs.active(jobs.neuron_key(cfg))
     if st.button("Run neuron-wise search", key="neuron_button", type="primary",
-                 disabled=result is not None):
-        with st.spinner("Scoring neuron subsets…"):
-            result = common.attempt("Neuron-wise search", state.run_neuron, entry, cfg)
-        if result is not None:
+                 disabled=result is not None or running):
+        if jobs.start_neuron(entry, cfg) is not None:
             st.rerun()
     if result is None:
+        live.neuron_ui(cfg)
         return
     show_result(result)
     st.subheader("Single units at every site")

@@ -13,3 +13,12 @@ def scaled_progress(progress: Progress | None, lo: float, hi: float) -> Progress
     if progress is None:
         return None
     return lambda frac, msg: progress(lo + (hi - lo) * frac, msg)
+
+
+def labelled(progress: Progress | None, phase: str) -> Progress | None:
+    """A progress callback whose messages name the phase they belong to ('untrained control
+    · DAS step 50/600'), so a second run of the same loop never reads as the first going
+    backwards."""
+    if progress is None:
+        return None
+    return lambda frac, msg: progress(frac, f"{phase} · {msg}")

@@ -9,6 +9,7 @@ training-half entities).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import pandas as pd
 import torch
@@ -75,9 +76,10 @@ def lr_schedule(opt: torch.optim.Optimizer, *, max_lr: float,
     return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
 
 
-def train_model(cfg: RunConfig, progress: Progress | None = None,
-                log_every: int = 100) -> tuple[MLP, pd.DataFrame]:
-    """Train from the config's seed; returns the model and a history (step, loss, accuracy)."""
+def train_model(cfg: RunConfig, progress: Progress | None = None, log_every: int = 100,
+                on_log: Callable[[dict], None] | None = None) -> tuple[MLP, pd.DataFrame]:
+    """Train from the config's seed; returns the model and a history (step, loss,
+    train_accuracy). `on_log`, if given, receives each history row as it is logged."""
     recipe = recipe_for(cfg)
     entities, gen = entities_for(cfg), generator(cfg.seed, "train")
     model = new_model(cfg)
@@ -100,6 +102,8 @@ def train_model(cfg: RunConfig, progress: Progress | None = None,
             rows.append({"step": step, "loss": loss_sum / (seen / len(batch.y)),
                          "train_accuracy": correct / seen})
             loss_sum, correct, seen = 0.0, 0, 0
+            if on_log:
+                on_log(dict(rows[-1]))
             if progress:
                 progress(step / recipe.steps, f"training step {step}/{recipe.steps}")
     model.eval().requires_grad_(False)

@@ -15,7 +15,7 @@ import torch
 from explorer.core.config import RunConfig, validate
 from explorer.core.models import MLP
 from explorer.core.pairs import PairSet, pair_set
-from explorer.core.progress import Progress, scaled_progress
+from explorer.core.progress import Progress, labelled, scaled_progress
 from explorer.core.rng import generator
 from explorer.core.task import sample_examples
 from explorer.core.train import (accuracy_table, entities_for, heldout_examples, new_model,
@@ -80,9 +80,10 @@ def network_controls(cfg: RunConfig,
     """The untrained and random-features controls: they need only the config, so they can
     run beside training."""
     return (control_network(untrained_model(cfg), cfg, "das-untrained",
-                            scaled_progress(progress, 0.0, 0.5)),
+                            labelled(scaled_progress(progress, 0.0, 0.5), "untrained control")),
             control_network(random_features_model(cfg), cfg, "das-random-features",
-                            scaled_progress(progress, 0.5, 1.0)))
+                            labelled(scaled_progress(progress, 0.5, 1.0),
+                                     "random-features control")))
 
 
 def run_controls(model: MLP, cfg: RunConfig, pairs: PairSet, das: DASResult,

@@ -6,7 +6,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_driver import clear_caches, goto, metric, open_app
+from tests.app_driver import click, clear_caches, goto, metric, open_app
 from explorer.methods import experiment as pipeline
 from explorer.core.config import RunConfig
 from explorer.core.vocabulary import CONTROLS
@@ -34,7 +34,7 @@ def trained(**params) -> AppTest:
 def press(at: AppTest, key: str) -> AppTest:
     """Click a compute button unless its result is already there (button disabled)."""
     if not at.button(key=key).disabled:
-        at.button(key=key).click().run()
+        click(at, key)
     assert not at.exception, at.exception
     return at
 
@@ -79,7 +79,7 @@ def test_every_page_renders_at_defaults_without_a_model():
 def test_train_click_shows_curves_and_the_engines_accuracy():
     at = app(seed="11")
     assert not at.get("vega_lite_chart")
-    at.button(key="train_button").click().run()
+    click(at, "train_button")
     assert not at.exception
     assert at.button(key="train_button").disabled  # trained: no retraining on rerun
     marks = chart_marks(at)
@@ -94,7 +94,7 @@ def test_train_click_shows_curves_and_the_engines_accuracy():
 
 def test_das_page_numbers_match_the_engine_and_controls_render():
     at = goto(trained(), "das")
-    at.button(key="das_button").click().run()
+    click(at, "das_button")
     assert not at.exception
     cfg = small_config()
     model, _ = train_model(cfg)

@@ -11,7 +11,7 @@ import torch
 from app import params
 from app.stores import SESSION_MODELS, ModelStore, SessionModels
 from explorer.core.task import PATTERNS
-from tests.app_driver import ROOT, clear_caches, goto, open_app
+from tests.app_driver import click, ROOT, clear_caches, goto, open_app
 
 TINY = dict(train_steps="20", train_batch_size="64", eval_size="64", das_steps="5",
             restarts="1", k="2", n_train_pairs="64", n_val_pairs="64", n_test_pairs="64",
@@ -84,7 +84,7 @@ def test_ten_sessions_training_at_once_all_keep_their_model():
     own thread safety is the test above.)"""
     sessions = [open_app({**TINY, "seed": str(500 + i)}) for i in range(10)]
     for at in sessions:
-        at.button(key="train_button").click().run()
+        click(at, "train_button")
         assert not at.exception and any("Model ready" in s.value for s in at.success)
     for i, at in enumerate(sessions):
         at.run()  # a rerun of every session after all have trained
@@ -164,7 +164,7 @@ def test_view_choices_match_the_app():
 
 def test_ten_training_steps_in_the_app():
     at = open_app({**TINY, "train_steps": "10", "seed": "77"})
-    at.button(key="train_button").click().run()
+    click(at, "train_button")
     assert not at.exception and not at.error
     assert any("Model ready" in s.value for s in at.success)
 
@@ -174,7 +174,7 @@ def test_a_session_is_told_when_its_model_really_had_to_go():
     at = open_app({**TINY, "seed": "600"})
     for seed in range(600, 600 + SESSION_MODELS + 1):  # one model more than a session keeps
         at.number_input(key="seed").set_value(seed).run()
-        at.button(key="train_button").click().run()
+        click(at, "train_button")
         assert any("Model ready" in s.value for s in at.success)
     for i in range(12):  # other sessions' models fill the shared store
         stores()["models"].put(f"filler-{i}", None)
