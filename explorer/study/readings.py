@@ -190,16 +190,20 @@ def budget(frame: pd.DataFrame, early: int = 300) -> str:
             f"same up to {last:,} steps.\n\n" + "\n".join(lines))
 
 
-def budget_iia(frame: pd.DataFrame, early: int = 300, setting: str = "orthogonal k = 4") -> str:
+def budget_iia(frame: pd.DataFrame, early: int = 300) -> str:
+    """frame: `findings.budget_frame`. The seed's best restart, early and last, per setting."""
     last = int(frame.step.max())
 
-    def med(activation, step):
+    def med(activation, setting, step):
         return spread(frame, "best_val_iia", activation=activation, setting=setting, step=step)
 
-    parts = [f"{a} {med(a, early)[0]:.3f} → {fmt(med(a, last))}"
-             for a in frame.activation.unique()]
+    clauses = []
+    for setting, part in frame.groupby("setting", sort=False):
+        clauses.append(f"{setting}: " + ", ".join(
+            f"{a} {med(a, setting, early)[0]:.3f} → {fmt(med(a, setting, last))}"
+            for a in part.activation.unique()))
     oracle = float(frame.target.median())
-    return (f"The seed's best restart so far at {setting}, from {early} to {last:,} steps: "
-            + "; ".join(parts) + f". The exact oracle scores {oracle:.3f} (dashed black) and "
-            "chance is 0.5 (dashed gray): the curves show how far each search got, not only "
-            "whether it arrived.")
+    return (f"The seed's best restart so far, from {early} to {last:,} steps (median across "
+            "seeds), " + "; ".join(clauses) + f". The exact oracle scores {oracle:.3f} (dashed "
+            "black) and chance is 0.5 (dashed gray): the curves show how far each search got, "
+            "not only whether it arrived.")
