@@ -106,6 +106,7 @@ def fmt(stats: tuple[float, float, float], digits: int = 3) -> str:
 
 
 SETTING_ORDER = ["orthogonal k = 8", "orthogonal k = 4", "linear k = 4"]
+ACTIVATION_ORDER = ["relu", "sigmoid", "tanh", "gelu", "leaky_relu"]
 
 
 def budget_frame(budget: pd.DataFrame) -> pd.DataFrame:
@@ -119,9 +120,13 @@ def budget_frame(budget: pd.DataFrame) -> pd.DataFrame:
         best_val_iia=("best_val_iia", "max"), target=("target", "first"),
         restarts=("restart", "nunique"))
     out["any_success"] = out.any_success.astype(float)
-    rank = out.setting.map({s: i for i, s in enumerate(SETTING_ORDER)}).fillna(len(SETTING_ORDER))
-    order = out.assign(rank=rank).sort_values(["rank", "activation", "seed", "step"])
-    return order.drop(columns="rank").reset_index(drop=True)
+    def rank(values: pd.Series, order: list[str]) -> pd.Series:
+        return values.map({v: i for i, v in enumerate(order)}).fillna(len(order))
+
+    order = out.assign(s_rank=rank(out.setting, SETTING_ORDER),
+                       a_rank=rank(out.activation, ACTIVATION_ORDER))
+    order = order.sort_values(["s_rank", "a_rank", "activation", "seed", "step"])
+    return order.drop(columns=["s_rank", "a_rank"]).reset_index(drop=True)
 
 
 def plateau(frame: pd.DataFrame, value: str = "success") -> pd.DataFrame:
