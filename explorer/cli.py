@@ -1,4 +1,6 @@
-"""Command line: `python -m explorer run [--flag value ...] [--json PATH]`.
+"""Command line: `python -m explorer run [--flag value ...] [--json PATH]` (and train, sweep,
+pretrain, study, findings: `python -m explorer -h`). Heavy imports wait for the command that
+needs them, so `findings` runs on pandas alone.
 
 `python -m explorer plant --site S --k K --form {localist,rotated,none}` plants V1 and V2
 (IIT) and reports every method's recovery of them (`explorer.runs.planting`).
@@ -16,12 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-from explorer.store import checkpoints
+from typing import TYPE_CHECKING
+
 from explorer.core.config import RENAMED, ConfigError, RunConfig, echo, flat_field_types, validate
 from explorer.core.vocabulary import CONTROLS
-from explorer.methods.experiment import RunResult, run
-from explorer.core.rng import fix_threads
-from explorer.core.train import heldout_examples, recipe_for, task_accuracy, train_model
+from explorer.store import paths
+
+if TYPE_CHECKING:
+    from explorer.methods.experiment import RunResult
 
 
 MAX_WORKERS = 64
@@ -133,6 +137,9 @@ def controls_lines(ctl: dict) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from explorer.methods.experiment import run
+    from explorer.store import checkpoints
+
     cfg = config_from_args(args)
     output_path(args.json, "--json")
     output_path(args.checkpoint, "--checkpoint")
@@ -146,6 +153,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from explorer.core.train import heldout_examples, recipe_for, task_accuracy, train_model
+    from explorer.store import checkpoints
+
     cfg = config_from_args(args)
     output_path(args.out, "--out")
     model, _ = train_model(cfg, ProgressBar(not args.quiet))
@@ -234,9 +244,13 @@ def _parse_list(text: str | None, name: str, cast, allowed=None) -> tuple | None
     return values
 
 
+STUDY_PARTS = ("main", "budget")  # the per-model parts; search success against budget
+
+
 def cmd_study(args: argparse.Namespace) -> int:
     from explorer.core.config import ACTIVATIONS
-    from explorer.study.run import QUICK, quick_grid, study
+    from explorer.study.run import QUICK, QUICK_BUDGET, budget_study, quick_grid, study
+    from explorer.study.budget import BudgetGrid
     from explorer.study.measure import StudyGrid
 
     try:
@@ -244,27 +258,36 @@ def cmd_study(args: argparse.Namespace) -> int:
             raise ValueError(f"--workers: must be at least 1 (got {args.workers})")
         activations = _parse_list(args.activations, "activations", str, ACTIVATIONS)
         seeds = _parse_list(args.seeds, "seeds", int)
+        parts = _parse_list(args.parts, "parts", str, STUDY_PARTS)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    grid = quick_grid(QUICK if args.quick else StudyGrid(), activations, seeds)
-    parts = study(args.out, grid, model_dir=args.models, workers=args.workers,
-                  progress=ProgressBar(not args.quiet), force=args.force)
-    rows = sum(len(frame) for frame in parts.values())
-    print(f"{rows} rows in {len(parts)} tables in {args.out}/")
+    bar, rows, tables = ProgressBar(not args.quiet), 0, 0
+    if "main" in parts:
+        grid = quick_grid(QUICK if args.quick else StudyGrid(), activations, seeds)
+        found = study(args.out, grid, model_dir=args.models, workers=args.workers,
+                      progress=bar, force=args.force)
+        rows, tables = sum(len(frame) for frame in found.values()), len(found)
+    if "budget" in parts:
+        grid = quick_grid(QUICK_BUDGET if args.quick else BudgetGrid(), activations, seeds)
+        frame = budget_study(args.out, grid, model_dir=args.models, workers=args.workers,
+                             progress=ProgressBar(not args.quiet), force=args.force)
+        rows, tables = rows + len(frame), tables + 1
+    print(f"{rows} rows in {tables} tables in {args.out}/")
     return 0
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    from explorer.study.findings import REGENERATE, load
-    from explorer.study.readings import all_readings
+    """The Findings page's sections (explorer.study.sections) as text: pandas only."""
+    from explorer.store.tables import load
+    from explorer.study.sections import SECTIONS, missing
 
     data = load(Path(args.results), Path(args.study))
-    for name, text in all_readings(data).items():
-        print(f"## {name}\n{text}\n")
-    for what, present in (("results", "results" in data), ("study", "search" in data)):
-        if not present:
-            print(f"no {what} data: run `{REGENERATE[what]}`", file=sys.stderr)
+    for section in SECTIONS:
+        if section.available(data):
+            print(f"## {section.title}\n{section.reading(data)}\n")
+    for what in missing(data):
+        print(f"no {what} data: run `{paths.REGENERATE[what]}`", file=sys.stderr)
     return 0
 
 
@@ -323,8 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_pre.set_defaults(func=cmd_pretrain)
     p_study = sub.add_parser("study", help="the findings study (search success, oracles, "
                              "angles, probes, maps); resumable CSVs")
-    p_study.add_argument("--out", default="pretrained/study")
-    p_study.add_argument("--models", default="pretrained/models",
+    p_study.add_argument("--out", default=str(paths.STUDY))
+    p_study.add_argument("--parts", default=",".join(STUDY_PARTS), metavar="P1,P2",
+                         help="main (probes, search, oracles, ...: one unit per model) and/or "
+                         "budget (search success against budget at the input)")
+    p_study.add_argument("--models", default=str(paths.MODELS),
                          help="checkpoint folder (models missing there are trained into it)")
     p_study.add_argument("--workers", type=int, default=2)
     p_study.add_argument("--quick", action="store_true",
@@ -335,15 +361,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_study.add_argument("--quiet", action="store_true")
     p_study.set_defaults(func=cmd_study)
     p_find = sub.add_parser("findings", help="print the Findings readings from the shipped CSVs")
-    p_find.add_argument("--results", default="pretrained/results.csv")
-    p_find.add_argument("--study", default="pretrained/study")
+    p_find.add_argument("--results", default=str(paths.RESULTS))
+    p_find.add_argument("--study", default=str(paths.STUDY))
     p_find.set_defaults(func=cmd_findings)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    fix_threads()
+    if args.command != "findings":  # findings reads CSVs with pandas: no torch to import
+        from explorer.core.rng import fix_threads
+
+        fix_threads()
     try:
         return args.func(args)
     except ConfigError as err:

@@ -36,7 +36,11 @@ def interchange(base_h: torch.Tensor, source_h: torch.Tensor, mask: torch.Tensor
         return _interchange_map(base_h, source_h, mask, rotation)
     inverse = rotation.transpose(-1, -2) if inverse is None else inverse
     r_base = base_h @ rotation  # (..., n, d)
-    r_source = source_h @ rotation.unsqueeze(-3)  # (..., n, V, d)
+    n, n_vars, d = source_h.shape
+    # one (n V, d) @ (d, d) product per map: broadcasting source_h @ rotation.unsqueeze(-3)
+    # would copy every map once per pair, (..., n, d, d), which cost most of a DAS step
+    r_source = (source_h.reshape(n * n_vars, d) @ rotation).reshape(
+        *rotation.shape[:-2], n, n_vars, d)  # (..., n, V, d)
     r_new = r_base + (mask * (r_source - r_base.unsqueeze(-2))).sum(-2)
     return r_new @ inverse
 

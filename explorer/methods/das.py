@@ -14,7 +14,7 @@ is reported on the test pairs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import torch
@@ -110,12 +110,15 @@ def start_names(restarts: int, first: str | None) -> list[str]:
 
 def train_das(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int,
               cfg: DASConfig, gen: torch.Generator, progress: Progress | None = None,
-              first: torch.Tensor | None = None, first_name: str = "given") -> DASResult:
-    """`first`, if given, is restart 0's starting matrix (d, d); the others start random."""
+              first: torch.Tensor | None = None, first_name: str = "given",
+              log_every: int | None = None) -> DASResult:
+    """`first`, if given, is restart 0's starting matrix (d, d); the others start random.
+    `log_every` overrides how often validation IIA is scored and logged."""
     d, n_vars = train.base_h.shape[-1], train.source_h.shape[1]
     mask = block_mask(k, n_vars, d)
     family = _BlockFit(model, LearnedMap(d, cfg.restarts, cfg.map, gen, first), mask, cfg.das_lr)
-    fitted = fit(model, family, train, val, budget(cfg), gen, progress, "DAS")
+    plan = budget(cfg) if log_every is None else replace(budget(cfg), eval_every=log_every)
+    fitted = fit(model, family, train, val, plan, gen, progress, "DAS")
     starts = start_names(cfg.restarts, first_name if first is not None else None)
     best, restarts = restart_table(model, fitted, test, start=starts)
     chosen, inverse, _ = fitted.best.restart(best)
