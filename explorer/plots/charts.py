@@ -19,6 +19,10 @@ KINDS = alt.Scale(domain=["alignment", "control", "baseline"],
                   range=["#2a6f97", "#e07a5f", "#9aa5b1"])
 PROBE_LABELS = alt.Scale(domain=["true labels", "shuffled labels"], range=["#2a6f97", "#c3ccd6"])
 FLAT_LABELS = alt.Axis(labelAngle=0)
+# Widths in px that charts of fixed size keep within, so nothing is clipped in the narrowest
+# layout the app is read in: a 1280 px window with the sidebar open leaves ~820 px of main
+# column, ~400 px for one of two columns (st.columns(2)) and ~540 px for the wider of [1, 2].
+MAIN_WIDTH, HALF_WIDTH, TWO_THIRDS_WIDTH = 760, 380, 500
 
 
 def _svg(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
@@ -58,13 +62,16 @@ def pattern_accuracy_bars(accuracy: pd.DataFrame) -> alt.LayerChart:
 
 
 def pca_scatter(points: pd.DataFrame, color: str, facet: str = "site",
-                columns: int = 5) -> alt.FacetChart:
-    """points: pc1, pc2, the `facet` column (site or block) and the `color` column."""
+                columns: int = 5, width: int = MAIN_WIDTH) -> alt.FacetChart:
+    """points: pc1, pc2, the `facet` column (site or block) and the `color` column. Panels
+    are square and sized so that a row of them and the legend fit in `width` px."""
+    per_row = max(1, min(points[facet].nunique(), columns))
+    side = int(max(80, min(170, (width - 100) / per_row - 30)))  # legend ~100, axis+gap ~30
     scatter = alt.Chart(points).mark_circle(size=14, opacity=0.6).encode(
         x=alt.X("pc1:Q", title="PC 1", axis=alt.Axis(labels=False, ticks=False)),
         y=alt.Y("pc2:Q", title="PC 2", axis=alt.Axis(labels=False, ticks=False)),
         color=alt.Color(f"{color}:N", title=color, scale=CATEGORIES),
-        tooltip=[facet, color, "pattern"]).properties(width=170, height=170)
+        tooltip=[facet, color, "pattern"]).properties(width=side, height=side)
     return _svg(scatter.facet(facet=alt.Facet(f"{facet}:N", title=facet), columns=columns)
                 .resolve_scale(x="independent", y="independent"))
 
@@ -79,13 +86,17 @@ def explained_variance_lines(variance: pd.DataFrame) -> alt.Chart:
         tooltip=["site", "component", "ratio", "cumulative"]))
 
 
-def probe_bars(probes: pd.DataFrame) -> alt.FacetChart:
-    """probes: site, variable, labels ('true labels' / 'shuffled labels'), accuracy."""
+def probe_bars(probes: pd.DataFrame, width: int = TWO_THIRDS_WIDTH) -> alt.FacetChart:
+    """probes: site, variable, labels ('true labels' / 'shuffled labels'), accuracy. One
+    panel per variable, the legend below them, together within `width` px."""
+    panels = max(1, probes.variable.nunique())
     bars = alt.Chart(probes).mark_bar().encode(
         x=alt.X("site:O", title="site", axis=FLAT_LABELS), xOffset="labels:N",
         y=alt.Y("accuracy:Q", title="probe accuracy (held out)", scale=UNIT_SCALE),
-        color=alt.Color("labels:N", title="probe trained on", scale=PROBE_LABELS),
-        tooltip=["site", "variable", "labels", "accuracy"]).properties(width=260, height=220)
+        color=alt.Color("labels:N", title="probe trained on", scale=PROBE_LABELS,
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=["site", "variable", "labels", "accuracy"]).properties(
+        width=int(max(120, min(260, (width - 60) / panels - 20))), height=220)
     return _svg(bars.facet(column=alt.Column("variable:N", title="linear probe for")))
 
 
@@ -99,33 +110,45 @@ def iia_curve(history: pd.DataFrame) -> alt.LayerChart:
     return _svg(lines + _chance_rule())
 
 
-def rotation_heatmap(matrix: pd.DataFrame, title: str, cell: int = 18) -> alt.HConcatChart:
+def heatmap_cell(columns: int, width: int, largest: int = 18) -> int:
+    """The side in px of a heatmap cell so that `columns` cells fit in `width` px."""
+    return int(max(1, min(largest, width // max(columns, 1))))
+
+
+def rotation_heatmap(matrix: pd.DataFrame, title: str, width: int = HALF_WIDTH) -> alt.HConcatChart:
     """matrix: unit, coordinate, value, block. One panel per block (V1 | V2 | rest) so the
-    rotated coordinates each variable owns are marked; rows are the layer's units."""
+    rotated coordinates each variable owns are marked; rows are the layer's units. Cells
+    shrink with the layer so every coordinate fits in `width` px (legend below)."""
     blocks = list(dict.fromkeys(matrix.block))
     units = matrix.unit.nunique()
+    cell = heatmap_cell(matrix.coordinate.nunique(), width - 45 - 6 * len(blocks))
     color = alt.Color("value:Q", title="weight",
                       scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True,
-                                      clamp=True))
+                                      clamp=True),
+                      legend=alt.Legend(orient="bottom", direction="horizontal"))
     panels = []
     for i, block in enumerate(blocks):
         part = matrix[matrix.block == block]
+        few = part.coordinate.nunique() * cell >= 14 * len(str(part.coordinate.max()))
         panels.append(alt.Chart(part, title=block).mark_rect().encode(
-            x=alt.X("coordinate:O", title=None),
+            x=alt.X("coordinate:O", title=None, axis=alt.Axis(labels=few, ticks=few)),
             y=alt.Y("unit:O", title="unit" if i == 0 else None,
-                    axis=alt.Axis() if i == 0 else None),
+                    axis=alt.Axis(labels=cell >= 8) if i == 0 else None),
             color=color, tooltip=["unit", "coordinate", "block", "value"],
         ).properties(width=cell * part.coordinate.nunique(), height=cell * units))
     chart = alt.hconcat(*panels, spacing=6, title=alt.Title(title, anchor="start"))
     return _svg(chart.resolve_scale(color="shared"))
 
 
-def neuron_heatmap(scores: pd.DataFrame) -> alt.FacetChart:
-    """scores: site, variable, neuron, iia (single-unit swaps)."""
+def neuron_heatmap(scores: pd.DataFrame, width: int = MAIN_WIDTH) -> alt.FacetChart:
+    """scores: site, variable, neuron, iia (single-unit swaps). Cells shrink with the width
+    of the layer so every unit fits in `width` px."""
+    cell = heatmap_cell(scores.neuron.nunique(), width - 130, largest=24)
     rect = alt.Chart(scores).mark_rect().encode(
-        x=alt.X("neuron:O", title="unit"), y=alt.Y("site:O", title="site"),
+        x=alt.X("neuron:O", title="unit", axis=alt.Axis(labels=cell >= 12)),
+        y=alt.Y("site:O", title="site"),
         color=alt.Color("iia:Q", title="IIA", scale=alt.Scale(scheme="viridis")),
-        tooltip=["site", "variable", "neuron", "iia"]).properties(width=alt.Step(24),
+        tooltip=["site", "variable", "neuron", "iia"]).properties(width=alt.Step(cell),
                                                                   height=alt.Step(24))
     return _svg(rect.facet(row=alt.Row("variable:N", title="swap one unit as")))
 
@@ -154,12 +177,18 @@ def swap_outcome_bars(summary: pd.DataFrame) -> alt.LayerChart:
 
 def site_profile_bars(profile: pd.DataFrame, title: str) -> alt.LayerChart:
     """profile: site, method ('DAS' / 'neuron-wise'), iia. IIA per site, one bar per
-    method, beside chance."""
+    method with its value written on it, beside the named chance line; tall enough (with
+    title and axes, ~300 px of plot: 15 px per 0.05) to read differences of 0.05."""
     methods = list(dict.fromkeys(profile.method))
-    bars = alt.Chart(profile, title=title).mark_bar().encode(
+    base = alt.Chart(profile, title=title).encode(
         x=alt.X("site:O", title="site (0 = input)", axis=FLAT_LABELS),
         xOffset=alt.XOffset("method:N", sort=methods),
-        y=alt.Y("iia:Q", title="IIA", scale=UNIT_SCALE),
-        color=alt.Color("method:N", sort=methods, scale=CATEGORIES, title=None),
+        y=alt.Y("iia:Q", title="IIA", scale=UNIT_SCALE, axis=alt.Axis(tickCount=10)),
         tooltip=["site", "method", alt.Tooltip("iia:Q", format=".3f")])
-    return _svg((bars + _chance_rule()).properties(height=180))
+    bars = base.mark_bar().encode(color=alt.Color("method:N", sort=methods, scale=CATEGORIES,
+                                                  title=None))
+    values = base.mark_text(dy=-6, fontSize=11).encode(text=alt.Text("iia:Q", format=".2f"))
+    chance = pd.DataFrame({"chance": [CHANCE], "label": [f"chance ({CHANCE:g})"]})
+    named = alt.Chart(chance).mark_text(align="left", dx=4, color="gray", x="width").encode(
+        y="chance:Q", text="label:N")  # just right of the plot, clear of the bars
+    return _svg((bars + values + _chance_rule() + named).properties(height=400))

@@ -1,5 +1,6 @@
 """Chart builders: small frames in, Vega-Lite specs with the expected marks and encodings."""
 
+import altair as alt
 import pandas as pd
 import torch
 
@@ -109,3 +110,44 @@ def test_controls_and_swap_bars():
     bars = plots.swap_outcome_bars(summary).to_dict()
     assert marks(bars) == ["bar", "rule"] and encodings(bars)["xOffset"]["field"] == "method"
 
+
+
+def _heatmap_frame(d: int, k: int) -> pd.DataFrame:
+    mask = torch.zeros(2, d)
+    mask[0, :k], mask[1, k:2 * k] = 1, 1
+    return analysis.matrix_frame(torch.eye(d), mask, ("V1", "V2"))
+
+
+def test_fixed_size_charts_fit_the_narrowest_column():
+    """Issue 11: at width 128 the rotation showed 23 of its 64 V1 columns, and the geometry
+    page's charts ran past a 1280 px window. Every fixed-size chart now fits its column."""
+    for d in (4, 16, 32, 128):
+        with alt.data_transformers.enable("default", max_rows=None):  # 128 x 128 cells
+            spec = plots.rotation_heatmap(_heatmap_frame(d, d // 2), "R").to_dict()
+        panels = [p["width"] for p in spec["hconcat"]]
+        assert sum(panels) + 45 + 6 * len(panels) <= plots.HALF_WIDTH, d
+        assert all(p >= d // 2 for p in panels[:2])  # >= 1 px for each of the V1, V2 columns
+        assert spec["hconcat"][0]["encoding"]["color"]["legend"]["orient"] == "bottom"
+        scores = pd.DataFrame({"site": 1, "variable": "V1", "neuron": range(d), "iia": 0.5})
+        step = plots.neuron_heatmap(scores).to_dict()["spec"]["width"]["step"]
+        assert step * d + 130 <= plots.MAIN_WIDTH and step >= 1
+    points = pd.DataFrame({"site": range(5), "pc1": 0.0, "pc2": 0.0, "V1": "true",
+                           "pattern": "ABCD"})
+    side = plots.pca_scatter(points, "V1").to_dict()["spec"]["width"]
+    assert (side + 30) * 5 + 100 <= plots.MAIN_WIDTH
+    probes = pd.DataFrame({"site": [0, 0], "variable": ["V1", "V2"],
+                           "labels": [analysis.ACTUAL] * 2, "accuracy": [0.9, 0.5]})
+    spec = plots.probe_bars(probes).to_dict()
+    assert (spec["spec"]["width"] + 20) * 2 + 60 <= plots.TWO_THIRDS_WIDTH
+    assert encodings(spec)["color"]["legend"]["orient"] == "bottom"
+
+
+def test_the_headline_chart_reads_differences_of_five_hundredths():
+    profile = pd.DataFrame({"site": [0, 0, 1, 1], "method": ["DAS", "neuron-wise"] * 2,
+                            "iia": [0.5, 0.55, 0.9, 0.85]})
+    spec = plots.site_profile_bars(profile, "IIA per site").to_dict()
+    assert (spec["height"] - 100) * 0.05 >= 14  # px per 0.05 of IIA (title, axes: ~100 px)
+    assert marks(spec) == ["bar", "text", "rule", "text"]  # values on the bars, named chance
+    texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert texts[0]["encoding"]["text"]["field"] == "iia"
+    assert any("chance" in str(v) for v in spec["datasets"].values())
