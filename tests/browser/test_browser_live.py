@@ -14,6 +14,10 @@ import pytest
 from tests.browser_support import EXCEPTION, ROOT
 from tests.browser.test_browser import WAIT_MS, browser, open_app, page, server  # noqa: F401
 
+# Slow (each waits for real background runs in a live server); not yet run on the merged
+# main within the 10-minute CI budget: run with -m slow.
+pytestmark = pytest.mark.slow
+
 SIDEBAR_PROGRESS = '[data-testid="stSidebar"] [data-testid="stProgress"]'
 SHIPPED = ROOT / "pretrained" / "models"
 needs_shipped = pytest.mark.skipif(not list(SHIPPED.glob("relu-w16-l3-s0-*")),
