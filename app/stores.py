@@ -50,6 +50,7 @@ from explorer.core.train import accuracy_table, heldout_examples, train_model
 
 MODELS, NEURON, ALIGNMENT = 8, 16, 8  # entries per store; an alignment run is < 40 MB even
 # at the app's largest budget (20,000 test pairs x 3 states x 128 units)
+PROBES = 32  # probe tables (16 rows each)
 SESSION_MODELS = 4  # models each live session keeps from eviction (its most recent)
 SESSION_RUNS = 2  # likewise, alignment runs (ten sessions running DAS at once keep theirs)
 HELD, HELD_RUNS = "_models_held", "_runs_held"  # session keys: this session's SessionModels
@@ -148,7 +149,7 @@ class ModelStore:
 @st.cache_resource
 def stores() -> dict:
     return {"models": ModelStore(MODELS, SESSION_MODELS), "neuron": LRUStore(NEURON),
-            "alignment": ModelStore(ALIGNMENT, SESSION_RUNS)}
+            "alignment": ModelStore(ALIGNMENT, SESSION_RUNS), "probes": LRUStore(PROBES)}
 
 
 def _session(key: str = HELD) -> SessionModels:
@@ -328,14 +329,29 @@ def run_alignment(entry: TrainedModel, cfg: RunConfig, progress=None) -> Alignme
     return aligner(entry, cfg)(progress)
 
 
-@st.cache_data(max_entries=16, show_spinner="Computing PCA and probes…")
+@st.cache_data(max_entries=16, show_spinner="Computing PCA…")
 def geometry_tables(key: str, _entry: TrainedModel) -> tuple[pd.DataFrame, ...]:
-    """PCA points (600 held-out examples), explained variance, probes (2,000 examples)."""
-    cfg, model = _entry.config, _entry.model
-    points = heldout_examples(cfg, 600)
-    probes = heldout_examples(cfg, 2000)
-    return (analysis.pca_frame(model, points), analysis.explained_variance_frame(model, points),
-            analysis.probe_frame(model, probes, cfg.seed))
+    """PCA points and explained variance (600 held-out examples): fast, drawn at once."""
+    points = heldout_examples(_entry.config, 600)
+    return (analysis.pca_frame(_entry.model, points),
+            analysis.explained_variance_frame(_entry.model, points))
+
+
+def find_probes(cfg: RunConfig) -> pd.DataFrame | None:
+    return stores()["probes"].get(model_key(cfg))
+
+
+def prober(entry: TrainedModel, cfg: RunConfig):
+    """Linear probes (2,000 held-out examples; 6 logistic regressions per site and variable:
+    seconds, tens of seconds at width 128) as work any thread may run; stored when done."""
+    found, key = stores()["probes"], model_key(cfg)
+
+    def work(progress=None) -> pd.DataFrame:
+        frame = analysis.probe_frame(entry.model, heldout_examples(entry.config, 2000),
+                                     entry.config.seed)
+        found.put(key, frame)
+        return frame
+    return work
 
 
 @st.cache_data(max_entries=16, show_spinner="Scoring single units at every site…")
