@@ -25,6 +25,7 @@ from typing import Callable
 import streamlit as st
 
 from app import stores as state
+from app.nearest import show_config
 from explorer.core.config import RunConfig
 from explorer.runs.jobs import CANCELLED, FAILED, QUEUED, Full, Job, Jobs
 
@@ -214,11 +215,4 @@ def elsewhere_ui(container, current: set[str]) -> None:
         text = status_text(job, what) if not job.finished else f"{what}: {job.state}"
         box.caption(f"{text} · width {flat['width']} · seed {flat['seed']} · site "
                     f"{flat['site']} · k {flat['k']}")
-        box.button("Show it", key=f"job_show_{i}", on_click=_restore, args=(flat, page))
-
-
-def _restore(flat: dict, page: str) -> None:
-    """Point every config widget (and the page) at a run's configuration."""
-    for name, value in flat.items():
-        st.session_state[name] = value
-    st.session_state["page"] = page
+        box.button("Show it", key=f"job_show_{i}", on_click=show_config, args=(flat, page))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import common, stores as state
+from app import common, nearest, stores as state
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.store import precomputed, shipped
@@ -25,6 +25,8 @@ def applies(entry: state.TrainedModel | None) -> bool:
 def precomputed_ui(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
     """Show the precomputed results for cfg, if pretrained/ has them. True when shown."""
     rows = precomputed.results_for(cfg)
+    if rows.empty and applies(entry):
+        nearest.nearest_ui(cfg, "Press **Run DAS** below to compute it.")
     if rows.empty or not applies(entry):
         if not rows.empty:
             st.caption("pretrained/results.csv has results for this configuration, but they "
