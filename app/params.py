@@ -51,6 +51,7 @@ VIEWS = {
     "swap_source": View("random", PATTERN_CHOICES),
     "swap_type": View("random", ("random", "V1", "V2", "both")),
     "swap_draw": View(0, low=0, high=1_000_000),
+    "swap_flips": View(True),
     "swap_changed": View(False),
 }
 VIEW_DEFAULTS = {name: view.default for name, view in VIEWS.items()}
