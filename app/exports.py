@@ -13,6 +13,8 @@ import pandas as pd
 from safetensors.torch import save as st_save
 
 from app.stores import AlignmentRun, TrainedModel
+from explorer.core.vocabulary import CONTROLS
+from explorer.methods.controls import verdicts
 from explorer.store import checkpoints
 from explorer.store.provenance import provenance
 from explorer.core.config import RunConfig
@@ -56,22 +58,24 @@ def results_json(report: dict) -> str:
     return json.dumps(report, indent=2, default=str)
 
 
-RESULT_ROWS = (("das", "alignment"), ("neuron", "alignment"), ("untrained_das", "control"),
-               ("random_rotation", "control"), ("closest_permutation", "control"),
-               ("full_layer", "control"))
-
-
 def results_table(cfg: RunConfig, entry: TrainedModel, run: AlignmentRun | None) -> pd.DataFrame:
-    """One row per measurement: the task accuracy per input pattern, then (after DAS) each
-    alignment and control with its IIA columns (`IIA.row`: iia, iia_label_changed, iia_<type>,
-    no_intervention_baseline) and n_pairs; every row also carries the config, the model's
-    source and the provenance."""
+    """One row per measurement: the task accuracy per input pattern, then (after DAS) DAS,
+    the neuron-wise search and each control of `vocabulary.CONTROLS` (its score, verdict,
+    details and, where the control has one, its full IIA report: `IIA.row`'s columns and n);
+    every row also carries the config, the model's source and the provenance."""
     rows = [{"result": "task accuracy", "kind": "task", "pattern": p, "accuracy": a, "n": n}
             for p, a, n in zip(entry.accuracy.pattern, entry.accuracy.accuracy, entry.accuracy.n)]
     if run is not None:
-        found = {"das": run.das.test, "neuron": run.neuron.test, **run.controls}
-        rows += [{"result": name, "kind": kind, **found[name].row(), "n": found[name].n}
-                 for name, kind in RESULT_ROWS if name in found]
+        rows += [{"result": name, "kind": "alignment", "score": iia.iia, **iia.row(), "n": iia.n}
+                 for name, iia in (("das", run.das.test), ("neuron", run.neuron.test))]
+        scores = run.controls.columns()
+        verdict = verdicts(run.controls, run.das.test.iia, entry.task_accuracy)
+        for control in CONTROLS:
+            iia = run.controls.iia_of(control.key)
+            rows.append({"result": control.key, "kind": "control", "label": control.label,
+                         "score": scores.get(control.column), "verdict": verdict.get(control.key),
+                         **({**iia.row(), "n": iia.n} if iia is not None else {}),
+                         **{name: scores[name] for name in control.details if name in scores}})
     extra = {**cfg.to_flat(), "model_source": entry.source,
              **{f"version_{k}": v for k, v in provenance().items()}}
     return pd.DataFrame(rows).assign(**extra)
@@ -83,7 +87,7 @@ def results_csv(cfg: RunConfig, entry: TrainedModel, run: AlignmentRun | None) -
 
 def rotation_csv(run: AlignmentRun) -> str:
     """R (d, d): row = unit, column = rotated coordinate (r = h @ R)."""
-    frame = pd.DataFrame(run.das.rotation.numpy())
+    frame = pd.DataFrame(run.das.map.numpy())
     frame.index.name = "unit"
     buffer = io.StringIO()
     frame.to_csv(buffer)
@@ -91,7 +95,7 @@ def rotation_csv(run: AlignmentRun) -> str:
 
 
 def rotation_safetensors(cfg: RunConfig, run: AlignmentRun) -> bytes:
-    tensors = {"rotation": run.das.rotation.contiguous(), "inverse": run.das.inverse.contiguous(),
+    tensors = {"rotation": run.das.map.contiguous(), "inverse": run.das.inverse.contiguous(),
                "var_mask": run.das.var_mask.contiguous()}
     meta = {"config": json.dumps(cfg.to_flat(), sort_keys=True), "map": cfg.das.map,
             "test_iia": json.dumps(run.das.test.as_dict()),

@@ -49,5 +49,5 @@ def nearest_ui(cfg: RunConfig, run_hint: str) -> None:
     for i, near in enumerate(found):
         left, right = box.columns([5, 1], vertical_alignment="center")
         left.markdown(_describe(near))
-        right.button("Show it", key=f"nearest_{i}", on_click=show_config, args=(near.flat,))
+        right.button("Go there", key=f"nearest_{i}", on_click=show_config, args=(near.flat,))
 

@@ -96,7 +96,12 @@ ALIGNMENT = (
 )
 SEARCH_BUDGET = (
     Field("das_init", "Restart 0 starts at", options=INITS),
-    Field("das_steps", "DAS steps", 1, 20_000, step=50),
+    Field("das_steps", "DAS steps (cap)", 1, 20_000, step=50,
+          help="the most steps DAS trains; it stops earlier after das_patience steps "
+               "without a gain in validation IIA"),
+    Field("das_patience", "DAS patience (steps)", 1, 20_000, step=50,
+          help="steps without a gain in any restart's validation IIA after which DAS stops "
+               "(and counts as converged)"),
     Field("das_lr", "DAS learning rate", 0.0001, 1.0, step=0.001),
     Field("das_batch_size", "DAS batch size", 8, 8192, step=64),
     Field("n_train_pairs", "Train pairs", 64, 50_000, step=256),
@@ -167,7 +172,7 @@ def _clamp(field: Field, high) -> str | None:
         if value in field.options:
             return None
         st.session_state[field.name] = field.options[0]
-        return (f"**{field.name}**: must be one of {', '.join(field.options)} (got {value!r}); "
+        return (f"**{field.name}**: must be one of {', '.join(field.options)} (got {echo(value)}); "
                 f"set to {field.options[0]}")
     if field.low <= value <= high:
         return None

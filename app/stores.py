@@ -43,7 +43,8 @@ from explorer.store import checkpoints, shipped
 from explorer.methods import experiment as pipeline, search
 from explorer.core.config import RunConfig
 from explorer.methods.das import DASResult
-from explorer.core.iia import IIA, SiteData
+from explorer.core.iia import SiteData
+from explorer.methods.controls import Controls
 from explorer.core.models import MLP
 from explorer.methods.search import NeuronResult
 from explorer.core.train import accuracy_table, heldout_examples, train_model
@@ -178,7 +179,7 @@ class TrainedModel:
 class AlignmentRun:
     das: DASResult
     neuron: NeuronResult
-    controls: dict[str, IIA]
+    controls: Controls
     test: SiteData  # the held-out pairs every IIA above was scored on
     seconds: float
 
@@ -368,7 +369,7 @@ def rotated_points(key: str, _entry: TrainedModel, _run: AlignmentRun,
                    variables: tuple[str, ...]) -> pd.DataFrame:
     das, cfg = _run.das, _entry.config
     return analysis.rotated_pca_frame(_entry.model, heldout_examples(cfg, 600), _run.test.site,
-                                      das.rotation, das.var_mask, variables)
+                                      das.map, das.var_mask, variables)
 
 
 @st.cache_data(max_entries=16)

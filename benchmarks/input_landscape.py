@@ -4,7 +4,8 @@ For each shipped model (pretrained/models; activation x seeds 0-4) V1's exact di
 subspace D (a - b, 4 dims) is tilted by t degrees toward a random orthonormal E orthogonal to
 it (Q = cos t D + sin t E), swapped as V1 on 1,024 V1-only held-out pairs, and scored with
 DAS's training loss (BCE of the intervened logits against the counterfactual labels) and
-IIA. Prints the median across seeds (3 random directions per seed, averaged first).
+IIA (`explorer.analysis.diagnostics.tilt_path`, the same code as the study's basin part).
+Prints the median across seeds (3 random directions per seed, averaged first).
 
     python benchmarks/input_landscape.py [--activations relu,sigmoid,tanh]
 
@@ -15,20 +16,19 @@ answer? Deterministic given the seeds; about 10 s.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from explorer.core.config import RunConfig  # noqa: E402
-from explorer.core.iia import intervened_logits, site_data  # noqa: E402
+from explorer.analysis.diagnostics import tilt_path  # noqa: E402
+from explorer.core.iia import site_data  # noqa: E402
 from explorer.core.rng import fix_threads, generator  # noqa: E402
-from explorer.analysis.subspaces import basis_alignment, difference_subspaces  # noqa: E402
 from explorer.runs.measure import ModelCache  # noqa: E402
+from explorer.store.paths import MODELS  # noqa: E402
 from explorer.core.task import sample_pairs  # noqa: E402
 from explorer.core.train import entities_for  # noqa: E402
 
@@ -38,29 +38,14 @@ DEGREES = (0, 1, 2, 5, 10, 20, 30, 45, 60, 75, 90)
 def path_rows(model, cfg: RunConfig, draws: int = 3) -> list[dict]:
     gen = generator(cfg.seed, "input-landscape")
     pairs = sample_pairs(1024, 2, entities_for(cfg), "test", gen, only="V1")
-    data = site_data(model, 0, pairs, "both")
-    exact = difference_subspaces(cfg.task.entity_dim).subspace(0).double()
-    target = data.counterfactual_label.float()
-    rows = []
-    for draw in range(draws):
-        noise = torch.randn(*exact.shape, generator=gen, dtype=torch.float64)
-        away = torch.linalg.qr(noise - exact @ (exact.T @ noise)).Q
-        for degrees in DEGREES:
-            t = math.radians(degrees)
-            rotation, mask = basis_alignment(math.cos(t) * exact + math.sin(t) * away, 0, 2)
-            with torch.no_grad():
-                logits = intervened_logits(model, data, mask, rotation)
-            rows.append({"degrees": degrees, "draw": draw,
-                         "loss": float(torch.nn.functional.binary_cross_entropy_with_logits(
-                             logits, target)),
-                         "iia": float(((logits > 0) == data.counterfactual_label).float().mean())})
-    return rows
+    return tilt_path(model, site_data(model, 0, pairs, "both"), cfg.task.entity_dim, DEGREES,
+                     draws, gen)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--activations", default="relu,sigmoid,tanh")
-    parser.add_argument("--models", default="pretrained/models")
+    parser.add_argument("--models", default=str(MODELS))
     args = parser.parse_args()
     fix_threads()
     cache, frames = ModelCache(Path(args.models)), []

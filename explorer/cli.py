@@ -1,4 +1,9 @@
-"""Command line: `python -m explorer run [--flag value ...] [--json PATH]`.
+"""Command line: `python -m explorer run [--flag value ...] [--json PATH]` (and train, sweep,
+pretrain, study, findings: `python -m explorer -h`). Heavy imports wait for the command that
+needs them, so `findings` runs on pandas alone.
+
+`python -m explorer plant --site S --k K --form {localist,rotated,none}` plants V1 and V2
+(IIT) and reports every method's recovery of them (`explorer.runs.planting`).
 
 Every config field is a kebab-case flag (`--entity-dim 4 --site 1 --k 8 ...`; the old
 `--layer` is accepted for `--site`). An invalid config, a bad argument or an output path that
@@ -13,11 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-from explorer.store import checkpoints
+from typing import TYPE_CHECKING
+
 from explorer.core.config import RENAMED, ConfigError, RunConfig, echo, flat_field_types, validate
-from explorer.methods.experiment import RunResult, run
-from explorer.core.rng import fix_threads
-from explorer.core.train import heldout_examples, recipe_for, task_accuracy, train_model
+from explorer.core.vocabulary import CONTROLS
+from explorer.store import paths
+
+if TYPE_CHECKING:
+    from explorer.methods.experiment import RunResult
 
 
 MAX_WORKERS = 64
@@ -94,7 +102,6 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def report(result: RunResult) -> str:
     s, c = result.summary(), result.config
-    ctl = s["controls"]
     lines = [
         f"hierarchical equality | {c.model.activation} MLP {c.model.layers}x{c.model.width} | "
         f"entity dim {c.task.entity_dim} | seed {c.seed}",
@@ -104,22 +111,35 @@ def report(result: RunResult) -> str:
         f"DAS  site {c.das.site}, k={c.das.k}, hypothesis {c.das.hypothesis}, {c.das.map}: "
         f"IIA {s['das']['iia']:.3f}  (label-changing pairs {s['das']['iia_label_changed']:.3f})",
         "  by type: " + ", ".join(f"{k} {v:.3f}" for k, v in s["das"]["iia_by_type"].items()),
-        "  restarts (val/test): " + ", ".join(
-            f"{r['val_iia']:.3f}/{r['test_iia']:.3f}" for r in s["das"]["restarts"]),
+        f"  {s['das']['steps_used']} steps, "
+        + ("converged" if s["das"]["converged"] else "NOT converged")
+        + "; restarts (start val/test): " + ", ".join(
+            f"{r['start']} {r['val_iia']:.3f}/{r['test_iia']:.3f}" for r in s["das"]["restarts"]),
         f"neuron-wise ({'exhaustive' if s['neuron']['exhaustive'] else 'greedy'}): "
         f"IIA {s['neuron']['iia']:.3f}  units {s['neuron']['neurons']}",
-        "controls:",
-        f"  no intervention          {ctl['no_intervention_baseline']:.3f}",
-        f"  untrained network DAS    {ctl['untrained_das_iia']:.3f}",
-        f"  random rotation          {ctl['random_rotation_iia']:.3f}",
-        f"  closest signed perm.     {ctl['closest_permutation_iia']:.3f}",
-        f"  full-layer patch         {ctl['full_layer_iia']:.3f}",
+        *controls_lines(s["controls"]),
+        *(["notes:"] + [f"  - {note}" for note in s["notes"]] if s["notes"] else []),
         "timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in s["timings"].items()),
     ]
     return "\n".join(line for line in lines if line)
 
 
+def controls_lines(ctl: dict) -> list[str]:
+    """One line per control (vocabulary.CONTROLS): score, verdict, the numbers that go with it."""
+    lines = ["controls (verdict; what a pass and a fail look like: the JSON's "
+             "controls.expectations):",
+             f"  {'no intervention':<34} {ctl['no_intervention_baseline']:.3f}"]
+    for c in CONTROLS:
+        details = ", ".join(f"{name} {ctl[name]:.3f}" for name in c.details)
+        lines.append((f"  {c.label:<34} {ctl[c.column]:.3f}  {ctl['verdicts'][c.key]:<11}"
+                      + (f" ({details})" if details else "")).rstrip())
+    return lines
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from explorer.methods.experiment import run
+    from explorer.store import checkpoints
+
     cfg = config_from_args(args)
     output_path(args.json, "--json")
     output_path(args.checkpoint, "--checkpoint")
@@ -133,6 +153,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from explorer.core.train import heldout_examples, recipe_for, task_accuracy, train_model
+    from explorer.store import checkpoints
+
     cfg = config_from_args(args)
     output_path(args.out, "--out")
     model, _ = train_model(cfg, ProgressBar(not args.quiet))
@@ -141,6 +164,38 @@ def cmd_train(args: argparse.Namespace) -> int:
     checkpoints.save(args.out, model, cfg, {"task_accuracy": acc},
                      {"recipe": {"lr": recipe.lr, "steps": recipe.steps}})
     print(f"task accuracy {acc:.4f}; saved {args.out}")
+    return 0
+
+
+def cmd_plant(args: argparse.Namespace) -> int:
+    from explorer.runs.planting import (METHODS, PLANT_DEFAULTS, WRONG, PlantSettings,
+                                        plant_and_recover, plant_report, save_planted)
+
+    for name, value in PLANT_DEFAULTS.items():  # where plant's defaults differ from run's
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    cfg = config_from_args(args)
+    output_path(args.json, "--json")
+    output_path(args.checkpoint, "--checkpoint")
+    try:
+        methods = _parse_list(args.methods, "methods", str, METHODS) or METHODS
+        wrong = () if args.wrong == "none" else _parse_list(args.wrong, "wrong", str, WRONG)
+        settings = PlantSettings(form=args.form, iit_weight=args.iit_weight,
+                                 plant_seed=args.plant_seed, map_width=args.map_width,
+                                 methods=methods, wrong=wrong or WRONG).check()
+        if args.workers < 1:
+            raise ValueError(f"--workers: must be at least 1 (got {args.workers})")
+        result = plant_and_recover(cfg, settings, ProgressBar(not args.quiet), args.workers)
+    except ValueError as err:
+        if isinstance(err, ConfigError):
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(plant_report(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.summary(), indent=2, sort_keys=True))
+    if args.checkpoint:
+        save_planted(args.checkpoint, result)
     return 0
 
 
@@ -189,9 +244,13 @@ def _parse_list(text: str | None, name: str, cast, allowed=None) -> tuple | None
     return values
 
 
+STUDY_PARTS = ("main", "budget")  # the per-model parts; search success against budget
+
+
 def cmd_study(args: argparse.Namespace) -> int:
     from explorer.core.config import ACTIVATIONS
-    from explorer.study.run import QUICK, quick_grid, study
+    from explorer.study.run import QUICK, QUICK_BUDGET, budget_study, quick_grid, study
+    from explorer.study.budget import BudgetGrid
     from explorer.study.measure import StudyGrid
 
     try:
@@ -199,27 +258,36 @@ def cmd_study(args: argparse.Namespace) -> int:
             raise ValueError(f"--workers: must be at least 1 (got {args.workers})")
         activations = _parse_list(args.activations, "activations", str, ACTIVATIONS)
         seeds = _parse_list(args.seeds, "seeds", int)
+        parts = _parse_list(args.parts, "parts", str, STUDY_PARTS)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    grid = quick_grid(QUICK if args.quick else StudyGrid(), activations, seeds)
-    parts = study(args.out, grid, model_dir=args.models, workers=args.workers,
-                  progress=ProgressBar(not args.quiet), force=args.force)
-    rows = sum(len(frame) for frame in parts.values())
-    print(f"{rows} rows in {len(parts)} tables in {args.out}/")
+    bar, rows, tables = ProgressBar(not args.quiet), 0, 0
+    if "main" in parts:
+        grid = quick_grid(QUICK if args.quick else StudyGrid(), activations, seeds)
+        found = study(args.out, grid, model_dir=args.models, workers=args.workers,
+                      progress=bar, force=args.force)
+        rows, tables = sum(len(frame) for frame in found.values()), len(found)
+    if "budget" in parts:
+        grid = quick_grid(QUICK_BUDGET if args.quick else BudgetGrid(), activations, seeds)
+        frame = budget_study(args.out, grid, model_dir=args.models, workers=args.workers,
+                             progress=ProgressBar(not args.quiet), force=args.force)
+        rows, tables = rows + len(frame), tables + 1
+    print(f"{rows} rows in {tables} tables in {args.out}/")
     return 0
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    from explorer.study.findings import REGENERATE, load
-    from explorer.study.readings import all_readings
+    """The Findings page's sections (explorer.study.sections) as text: pandas only."""
+    from explorer.store.tables import load
+    from explorer.study.sections import SECTIONS, missing
 
     data = load(Path(args.results), Path(args.study))
-    for name, text in all_readings(data).items():
-        print(f"## {name}\n{text}\n")
-    for what, present in (("results", "results" in data), ("study", "search" in data)):
-        if not present:
-            print(f"no {what} data: run `{REGENERATE[what]}`", file=sys.stderr)
+    for section in SECTIONS:
+        if section.available(data):
+            print(f"## {section.title}\n{section.reading(data)}\n")
+    for what in missing(data):
+        print(f"no {what} data: run `{paths.REGENERATE[what]}`", file=sys.stderr)
     return 0
 
 
@@ -237,6 +305,29 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--out", required=True, metavar="PATH")
     p_train.add_argument("--quiet", action="store_true")
     p_train.set_defaults(func=cmd_train)
+    p_plant = sub.add_parser("plant", help="train a network with V1, V2 planted at --site in "
+                             "--k dims each (IIT), then recover the plant with every method",
+                             description="Defaults as for run, except --site 1 and --das-steps "
+                             "300; the planting recipe (steps, lr) is per activation unless "
+                             "--train-steps / --train-lr are given.")
+    add_config_flags(p_plant)
+    p_plant.add_argument("--form", choices=("localist", "rotated", "none"), default="rotated")
+    p_plant.add_argument("--iit-weight", type=float, default=2.0,
+                         help="weight of the interchange loss beside the task loss [2.0]")
+    p_plant.add_argument("--plant-seed", type=int, default=None,
+                         help="seed of the planted units or rotation [the config's seed]")
+    p_plant.add_argument("--map-width", type=int, default=8,
+                         help="hidden width h of the RevNet map (the complexity dial) [8]")
+    p_plant.add_argument("--methods", default=None, metavar="M1,M2",
+                         help="neuron,orthogonal,linear,boundless,revnet [all]")
+    p_plant.add_argument("--wrong", default="left,identity", metavar="H1,H2",
+                         help="other hypotheses scored on the planted net, or 'none'")
+    p_plant.add_argument("--workers", type=int, default=2, help="methods run at once (threads)")
+    p_plant.add_argument("--json", metavar="PATH", help="write the report as JSON")
+    p_plant.add_argument("--checkpoint", metavar="PATH",
+                         help="save the planted network and its plant (safetensors + JSON)")
+    p_plant.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_plant.set_defaults(func=cmd_plant)
     p_sweep = sub.add_parser("sweep", help="measure methods over a grid; resumable CSV")
     add_config_flags(p_sweep)
     p_sweep.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
@@ -255,8 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_pre.set_defaults(func=cmd_pretrain)
     p_study = sub.add_parser("study", help="the findings study (search success, oracles, "
                              "angles, probes, maps); resumable CSVs")
-    p_study.add_argument("--out", default="pretrained/study")
-    p_study.add_argument("--models", default="pretrained/models",
+    p_study.add_argument("--out", default=str(paths.STUDY))
+    p_study.add_argument("--parts", default=",".join(STUDY_PARTS), metavar="P1,P2",
+                         help="main (probes, search, oracles, ...: one unit per model) and/or "
+                         "budget (search success against budget at the input)")
+    p_study.add_argument("--models", default=str(paths.MODELS),
                          help="checkpoint folder (models missing there are trained into it)")
     p_study.add_argument("--workers", type=int, default=2)
     p_study.add_argument("--quick", action="store_true",
@@ -267,15 +361,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_study.add_argument("--quiet", action="store_true")
     p_study.set_defaults(func=cmd_study)
     p_find = sub.add_parser("findings", help="print the Findings readings from the shipped CSVs")
-    p_find.add_argument("--results", default="pretrained/results.csv")
-    p_find.add_argument("--study", default="pretrained/study")
+    p_find.add_argument("--results", default=str(paths.RESULTS))
+    p_find.add_argument("--study", default=str(paths.STUDY))
     p_find.set_defaults(func=cmd_findings)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    fix_threads()
+    if args.command != "findings":  # findings reads CSVs with pandas: no torch to import
+        from explorer.core.rng import fix_threads
+
+        fix_threads()
     try:
         return args.func(args)
     except ConfigError as err:

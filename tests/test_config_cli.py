@@ -4,6 +4,7 @@ import pytest
 
 from explorer.cli import main
 from explorer.core.config import ConfigError, RunConfig, validate
+from explorer.core.vocabulary import CONTROLS
 
 
 def test_flat_round_trip_and_string_coercion():
@@ -46,9 +47,21 @@ def test_cli_json_report_is_complete_and_reproducible(tmp_path):
         reports.append(json.loads(path.read_text()))
     for key in ("task_accuracy", "das", "neuron", "controls", "timings", "config"):
         assert key in reports[0]
-    assert {"iia", "iia_by_type"} <= set(reports[0]["das"])
+    assert {"iia", "iia_by_type", "converged", "steps_used"} <= set(reports[0]["das"])
+    assert isinstance(reports[0]["das"]["converged"], bool)
+    assert 1 <= reports[0]["das"]["steps_used"] <= 40
+    controls = reports[0]["controls"]
     assert {"untrained_das_iia", "random_rotation_iia", "closest_permutation_iia",
-            "full_layer_iia"} <= set(reports[0]["controls"])
+            "full_layer_iia", "untrained_output_std", "random_features_das_iia",
+            "random_features_task_accuracy", "random_rotation_iia_mean",
+            "random_rotation_iia_sd", "cross_variable_iia",
+            "full_layer_source_label_iia"} <= set(controls)
+    for c in CONTROLS:  # every control: its score, verdict, and what a pass and a fail are
+        assert c.column in controls and controls["verdicts"][c.key]
+        assert controls["expectations"][c.key] == {"score": c.column, "label": c.label,
+                                                   "question": c.question, "pass": c.passes,
+                                                   "fail": c.fails}
+    assert any("did not converge" in note for note in reports[0]["notes"])
     assert set(reports[0]["timings"]) >= {"train", "das", "neuron", "controls", "total"}
     assert reports[0]["config"]["k"] == 2
     for r in reports:

@@ -1,5 +1,7 @@
 """DAS page: task accuracy first, then the precomputed results when pretrained/ has this
-configuration, then the live run: the learned rotation, its IIA and every control."""
+configuration, then the live run: its IIA, what it means in words (not converged, below the
+neuron-wise subsets, a vacuous or failed control) with the fix one click away, the learned
+map, and every control with what a pass and a fail look like (`core.vocabulary.CONTROLS`)."""
 
 from __future__ import annotations
 
@@ -11,14 +13,11 @@ from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.core.causal import HYPOTHESES
 from explorer.core.config import RunConfig
-from explorer.methods.controls import closest_signed_permutation
+from explorer.core.vocabulary import CONTROLS
+from explorer.methods.controls import closest_signed_permutation, verdicts
+from explorer.methods.report import BELOW, notes
 
-CONTROL_ROWS = (  # (name, kind, how to read it)
-    ("untrained network (same DAS)", "control", "does training matter?"),
-    ("random rotation", "control", "is a learned rotation needed?"),
-    ("closest signed permutation", "control", "localist (high) or distributed (low)?"),
-    ("full-layer patch", "control", "is the alignment variable-specific?"),
-)
+MAX_STEPS = next(f.high for f in params.SEARCH_BUDGET if f.name == "das_steps")
 
 
 def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
@@ -37,20 +36,23 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     if run is None:
         return
     iia_ui(run)
+    readings_ui(cfg, entry, run)
     st.caption("One model seed is one sample: reruns of the same recipe with other seeds "
                "have given layer-1 DAS IIA anywhere from 0.72 to 0.98. Change the seed in "
                "the sidebar to see the spread before reading much into one number.")
     rotation_ui(cfg, entry, run, hyp.variables)
-    controls_ui(run)
+    controls_ui(run, entry.task_accuracy)
 
 
 def iia_ui(run: state.AlignmentRun) -> None:
     test = run.das.test
-    cols = st.columns(4)
+    cols = st.columns(5)
     cols[0].metric("DAS IIA (test pairs)", f"{test.iia:.3f}")
     cols[1].metric("on label-changing pairs", f"{test.changed:.3f}")
     cols[2].metric("no-intervention baseline", f"{test.baseline:.3f}")
     cols[3].metric("best restart", run.das.best_restart)
+    cols[4].metric("DAS steps used", f"{run.das.steps_used}, " + (
+        "converged" if run.das.converged else "not converged"))
     left, right = st.columns(2)
     with left:
         common.chart(plots.iia_curve(run.das.history))
@@ -70,10 +72,10 @@ def rotation_ui(cfg, entry, run: state.AlignmentRun, variables) -> None:
                "as R (controls below), the alignment is localist.")
     left, right = st.columns(2)
     with left:
-        frame = analysis.matrix_frame(das.rotation, das.var_mask, variables)
+        frame = analysis.matrix_frame(das.map, das.var_mask, variables)
         common.chart(plots.rotation_heatmap(frame, "learned R"), stretch=False)
     with right:
-        snapped = closest_signed_permutation(das.rotation)
+        snapped = closest_signed_permutation(das.map)
         frame = analysis.matrix_frame(snapped, das.var_mask, variables)
         common.chart(plots.rotation_heatmap(frame, "closest signed permutation"), stretch=False)
     st.subheader("PCA of the rotated coordinates, per block")
@@ -85,22 +87,59 @@ def rotation_ui(cfg, entry, run: state.AlignmentRun, variables) -> None:
         common.chart(plots.pca_scatter(points, colour, facet="block"), stretch=False)
 
 
-def controls_table(run: state.AlignmentRun) -> pd.DataFrame:
-    c = run.controls
-    values = (c["untrained_das"], c["random_rotation"], c["closest_permutation"],
-              c["full_layer"])
-    rows = [("DAS (learned rotation)", "alignment", "the result", run.das.test),
-            ("best neuron-wise subsets", "alignment", "localist search", run.neuron.test)]
-    rows += [(name, kind, note, iia) for (name, kind, note), iia in zip(CONTROL_ROWS, values)]
-    table = pd.DataFrame([{"name": n, "kind": k, "iia": v.iia, "label-changing": v.changed,
-                           "reads as": note} for n, k, note, v in rows])
-    baseline = {"name": "no intervention", "kind": "baseline", "iia": run.das.test.baseline,
-                "label-changing": None, "reads as": "what a swap that does nothing scores"}
-    return pd.concat([table, pd.DataFrame([baseline])], ignore_index=True)
+def readings_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentRun) -> None:
+    """What the numbers mean, in words, with the fix offered as a button where there is one."""
+    found = notes(cfg, run.das, run.neuron, run.controls, entry.task_accuracy)
+    for note in found:
+        st.warning(note)
+    fixes = []
+    if not run.das.converged and cfg.das.das_steps < MAX_STEPS:
+        steps = min(2 * cfg.das.das_steps, MAX_STEPS)
+        fixes.append((f"Give DAS {steps} steps", {"das_steps": steps}))
+    if run.das.test.iia < run.neuron.test.iia - BELOW and cfg.das.das_init != "neuron":
+        fixes.append(("Start restart 0 at the neuron-wise answer", {"das_init": "neuron"}))
+    for i, (label, values) in enumerate(fixes):
+        st.button(label, key=f"das_fix_{i}", on_click=_apply, args=(values,),
+                  help="sets the sidebar's Search budget (DAS steps, Restart 0 starts at); "
+                       "then press Run DAS")
+    if found and not fixes:
+        st.caption("Settings that change these readings: **Search budget** in the sidebar "
+                   "(DAS steps, patience, Restart 0 starts at, pairs).")
 
 
-def controls_ui(run: state.AlignmentRun) -> None:
+def _apply(values: dict) -> None:
+    """Set widget values before the next run draws them (a button callback may)."""
+    st.session_state.update(values)
+
+
+def controls_table(run: state.AlignmentRun, task_accuracy: float) -> pd.DataFrame:
+    """One row per alignment, control (`core.vocabulary.CONTROLS`) and the baseline: its
+    score, verdict, question, and what a pass and a fail look like."""
+    das, c = run.das.test, run.controls
+    columns, verdict = c.columns(), verdicts(c, das.iia, task_accuracy)
+    rows = [("DAS (learned rotation)", "alignment", das.iia, das.changed, "", "the result",
+             "", ""),
+            ("best neuron-wise subsets", "alignment", run.neuron.test.iia,
+             run.neuron.test.changed,
+             "" if das.iia >= run.neuron.test.iia - BELOW else "DAS below: a search miss",
+             "localist search (a permutation DAS could learn)", "", "")]
+    for ctl in CONTROLS:
+        report = c.iia_of(ctl.key)
+        details = ", ".join(f"{name} {columns[name]:.3f}" for name in ctl.details)
+        rows.append((ctl.label, "control", columns[ctl.column],
+                     None if report is None else report.changed,
+                     verdict[ctl.key] + (f" ({details})" if details else ""), ctl.question,
+                     ctl.passes, ctl.fails))
+    rows.append(("no intervention", "baseline", das.baseline, None, "",
+                 "what a swap that does nothing scores", "", ""))
+    return pd.DataFrame(rows, columns=["name", "kind", "iia", "label-changing", "verdict",
+                                       "asks", "pass looks like", "fail looks like"])
+
+
+def controls_ui(run: state.AlignmentRun, task_accuracy: float) -> None:
     st.subheader("Controls")
-    table = controls_table(run)
+    st.caption("Each control can fail: its row says what a pass and a fail look like, and "
+               "its verdict here. *Vacuous* means it could not have failed on this network.")
+    table = controls_table(run, task_accuracy)
     common.chart(plots.controls_bars(table))
     st.dataframe(table, hide_index=True, key="das_controls")

@@ -2,8 +2,10 @@
 mask (V, d)); every intervention goes through the engine's one interchange primitive.
 
 * `oracle_table`: the exact input alignments of `explorer.analysis.subspaces` scored directly.
-* `das_success`: DAS over learning rates x initializations x restarts, one row each, with
-  `success = test_iia >= threshold` (at the input: the exact oracle's IIA - 0.02).
+* `das_grid` / `das_success`: DAS over learning rates x initializations x restarts (the
+  runs; one row each, with `success = test_iia >= threshold`, at the input the exact
+  oracle's IIA - 0.02).
+* `tilt_path`: IIA and loss of the exact input answer tilted away by t degrees (the basin).
 * `out_of_range`: how far swapped states fall outside the states the layer naturally takes.
 * `illusion_check`: which part of a variable's subspace the next layer actually reads.
 
@@ -12,24 +14,29 @@ oracles score task accuracy, yet random-start DAS found neither in 16 of 16 trie
 (k = 8 and k = 4, lr 0.01 and 0.05, 4 restarts, 400 steps: best 0.75, mostly 0.5-0.65),
 while identity and neuron-wise starts at k = 8 stay exact. An equality swap must be aligned
 exactly: any residual of the base's a - b makes a and b unequal again, so the loss gives
-little gradient toward the answer.
+little gradient toward the answer. That is a statement about short searches: with 15,000
+steps some random starts do arrive (`explorer.study.budget`, FINDINGS.md question 2).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
 import torch
+from torch import nn
 
 from explorer.core.config import RunConfig
-from explorer.core.iia import IIA, SiteData, evaluate
+from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits, report
 from explorer.core.interventions import interchange, pair_mask
 from explorer.core.models import MLP
 from explorer.core.pairs import PairSet
+from explorer.methods.das import DASResult
 from explorer.methods.experiment import run_das, run_neuron
 from explorer.methods.search import NeuronResult
-from explorer.analysis.subspaces import basis_alignment, input_oracles, orthonormalize, subspace
+from explorer.analysis.subspaces import (basis_alignment, difference_subspaces, input_oracles,
+                                         orthonormalize, subspace)
 
 
 def iia_row(result: IIA) -> dict:
@@ -48,27 +55,69 @@ def oracle_table(model: MLP, test: SiteData, entity_dim: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def das_success(model: MLP, cfg: RunConfig, pairs: PairSet, lrs: tuple[float, ...],
-                inits: tuple[str, ...], threshold: float,
-                neuron: NeuronResult | None = None) -> pd.DataFrame:
-    """DAS at cfg's site and k for every lr x init: one row per (lr, init, restart) with
-    val_iia, test_iia, success, chosen (the restart DAS would report). Random init trains
-    cfg.das.restarts restarts; identity and neuron starts are one deterministic restart.
-    All lrs share the same starting rotations (the config's "das" stream)."""
+@dataclass(frozen=True)
+class GridRun:
+    lr: float
+    init: str
+    das: DASResult
+
+
+def das_grid(model: MLP, cfg: RunConfig, pairs: PairSet, lrs: tuple[float, ...],
+             inits: tuple[str, ...], neuron: NeuronResult | None = None) -> list[GridRun]:
+    """DAS at cfg's site and k for every lr x init. Random init trains cfg.das.restarts
+    restarts; identity and neuron starts are one deterministic restart. All lrs share the
+    same starting rotations (the config's "das" stream)."""
     if "neuron" in inits and neuron is None:
         neuron = run_neuron(model, cfg, pairs)
-    rows = []
+    runs = []
     for lr in lrs:
         for init in inits:
             run_cfg = cfg.with_values(das_lr=lr, das_init=init,
                                       restarts=cfg.das.restarts if init == "random" else 1)
-            das = run_das(model, run_cfg, pairs, neuron=neuron)
-            for r in das.restarts.itertuples():
-                rows.append({"site": cfg.das.site, "k": cfg.das.k, "lr": lr, "init": init,
-                             "restart": r.restart, "val_iia": r.val_iia,
-                             "test_iia": r.test_iia, "success": r.test_iia >= threshold,
-                             "chosen": r.restart == das.best_restart})
+            runs.append(GridRun(lr, init, run_das(model, run_cfg, pairs, neuron=neuron)))
+    return runs
+
+
+def das_success(model: MLP, cfg: RunConfig, pairs: PairSet, lrs: tuple[float, ...],
+                inits: tuple[str, ...], threshold: float,
+                neuron: NeuronResult | None = None) -> pd.DataFrame:
+    """`das_grid` as one row per (lr, init, restart): val_iia, test_iia, success
+    (test_iia >= threshold) and chosen (the restart DAS would report)."""
+    rows = []
+    for run in das_grid(model, cfg, pairs, lrs, inits, neuron):
+        for r in run.das.restarts.itertuples():
+            rows.append({"site": cfg.das.site, "k": cfg.das.k, "lr": run.lr, "init": run.init,
+                         "restart": r.restart, "val_iia": r.val_iia,
+                         "test_iia": r.test_iia, "success": r.test_iia >= threshold,
+                         "chosen": r.restart == run.das.best_restart})
     return pd.DataFrame(rows)
+
+
+def tilt_path(model: MLP, data: SiteData, entity_dim: int, degrees: tuple[float, ...],
+              draws: int, gen: torch.Generator) -> list[dict]:
+    """The basin around the exact input answer. V1's exact difference subspace D (site 0,
+    entity_dim dims) is tilted by t degrees toward a random orthonormal E orthogonal to it,
+    Q = cos t D + sin t E, and swapped as V1 on the data (V1-only pairs): one row per draw
+    of E and angle with iia, iia_label_changed, baseline and DAS's training loss (BCE of the
+    intervened logits against the counterfactual labels)."""
+    exact = difference_subspaces(entity_dim).subspace(0).double()  # (d, D)
+    target = data.counterfactual_label.float()
+    rows = []
+    for draw in range(draws):
+        noise = torch.randn(*exact.shape, generator=gen, dtype=torch.float64)
+        away = torch.linalg.qr(noise - exact @ (exact.T @ noise)).Q  # (d, D), orthogonal to D
+        for t in degrees:
+            angle = math.radians(t)
+            rotation, mask = basis_alignment(math.cos(angle) * exact + math.sin(angle) * away,
+                                             0, 2)
+            with torch.no_grad():
+                logits = intervened_logits(model, data, mask, rotation)
+            result = report(logits > 0, data)
+            rows.append({"draw": draw, "degrees": t, "iia": result.iia,
+                         "iia_label_changed": result.changed, "baseline": result.baseline,
+                         "loss": float(nn.functional.binary_cross_entropy_with_logits(
+                             logits, target))})
+    return rows
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def alignments(das: DASResult | None, neuron: NeuronResult | None,
     """The alignments to compare: DAS, neuron-wise (when given), full layer, no intervention."""
     out = []
     if das is not None:
-        out.append(Alignment("DAS", das.var_mask, das.rotation, das.inverse))
+        out.append(Alignment("DAS", das.var_mask, das.map, das.inverse))
     if neuron is not None:
         out.append(Alignment("neuron-wise", neuron.var_mask))
     out.append(Alignment("full layer", torch.ones(n_vars, d), first_source_only=True))

@@ -65,8 +65,9 @@ class DASConfig:
     hypothesis: str = "both"
     map: str = "orthogonal"  # orthogonal rotation, or a general invertible linear map
     restarts: int = 3
-    das_init: str = "random"  # restart 0 starts random, at the identity, or at the neuron-wise answer
-    das_steps: int = 600
+    das_init: str = "neuron"  # restart 0 starts at the neuron-wise answer, the identity, or random
+    das_steps: int = 2000  # the cap: training stops earlier once das_patience steps bring no gain
+    das_patience: int = 200  # steps without a gain in any restart's validation IIA: converged
     das_lr: float = 0.01
     das_batch_size: int = 256
     n_train_pairs: int = 4096
@@ -237,6 +238,7 @@ def validate(cfg: RunConfig, *, budget: int | None = None) -> RunConfig:
     _check_range("restarts", d.restarts, 1, 32)
     _check_choice("das_init", d.das_init, INITS)
     _check_range("das_steps", d.das_steps, 1, 100_000)
+    _check_range("das_patience", d.das_patience, 1, 100_000)
     if not (0.0 < d.das_lr <= 1.0) or math.isnan(d.das_lr):
         raise ConfigError("das_lr", f"must be in (0, 1] (got {d.das_lr})")
     _check_range("das_batch_size", d.das_batch_size, 8, 65_536)

@@ -21,7 +21,8 @@ from explorer.core.config import RunConfig
 KEY_SCHEMA = 2  # fields of this schema always enter keys
 MODEL_FIELDS = ("entity_dim", "distribution", "vocab_size", "activation", "width", "layers",
                 "train_steps", "train_lr", "train_batch_size", "seed")
-ADDED: dict[str, int] = {}  # field -> schema version that added it (enters keys if non-default)
+# field -> schema version that added it (enters keys only when non-default)
+ADDED: dict[str, int] = {"das_patience": 3}
 
 
 def model_fields(cfg: RunConfig) -> dict[str, Any]:

@@ -27,6 +27,7 @@ class SiteData:
     counterfactual_label: torch.Tensor  # (n,) bool, from the high-level model
     base_label: torch.Tensor  # (n,) bool, the high-level label of the base
     base_pred: torch.Tensor  # (n,) bool, the network's prediction without intervention
+    source_label: torch.Tensor  # (n, V) bool, the task's label of each source input
 
     def __len__(self) -> int:
         return self.base_h.shape[0]
@@ -35,7 +36,7 @@ class SiteData:
         return SiteData(self.site, self.base_h[index], self.source_h[index],
                         self.intervened[index], self.kind[index], self.type_names,
                         self.counterfactual_label[index], self.base_label[index],
-                        self.base_pred[index])
+                        self.base_pred[index], self.source_label[index])
 
 
 @torch.no_grad()
@@ -46,7 +47,8 @@ def site_data(model: MLP, site: int, pairs: Pairs, hypothesis: str) -> SiteData:
         intervened=pairs.intervened, kind=pairs.kind, type_names=pairs.type_names,
         counterfactual_label=counterfactual_labels(hypothesis, pairs),
         base_label=HYPOTHESES[hypothesis].run(pairs.base.x),
-        base_pred=model.forward_from(site, base_h) > 0)
+        base_pred=model.forward_from(site, base_h) > 0,
+        source_label=HYPOTHESES["both"].run(pairs.sources))
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,16 @@ the other's coordinates. Each size s_v = cap * sigmoid(theta_v) is learned. Coor
     m_v(j) = sigmoid((c_j - lo_v) / T) * sigmoid((hi_v - c_j) / T)
 
 with a temperature T annealed geometrically from `temperature_start` to `temperature_end`.
-As T -> 0 the mask becomes the 0/1 indicator of the interval; the hard mask is the final soft
-mask thresholded at 0.5, and a variable's learned size is its number of hard coordinates.
+As T -> 0 the mask becomes the 0/1 indicator of the interval; the hard mask is the soft mask
+at the final temperature thresholded at 0.5, and a variable's learned size is its number of
+hard coordinates. Validation IIA is that of the hard mask; the state each restart keeps is
+the one with the best validation IIA less `size_cost` per coordinate.
 
 The loss is DAS's BCE against the counterfactual labels plus `size_penalty` * (s_1 + s_2), so
-the subspace is as small as works. Restarts train together as a batch, as in `explorer.methods.das`;
-the restart with the best validation IIA (hard mask) is reported on the test pairs.
+the subspace is as small as works. Training is the shared loop of `explorer.methods.fit`
+(restarts as a batch, best validation state kept, patience); the restart with the best
+validation IIA is reported on the test pairs. The temperature anneals over the cap
+das_steps, so a run stopped early by patience ends warmer than temperature_end.
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ import torch
 from torch import nn
 
 from explorer.core.config import DASConfig
-from explorer.methods.das import LearnedMap
 from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits
 from explorer.core.models import MLP
 from explorer.core.progress import Progress
+from explorer.methods.das import LearnedMap, budget
+from explorer.methods.fit import MapState, fit, restart_table
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class BoundlessConfig:
     size_penalty: float = 0.05  # added loss per (soft) coordinate per variable
     boundary_lr: float = 0.05  # Adam lr of the size logits (the map uses das_lr)
     init_size: float = 0.75  # starting size as a fraction of cap = d // V
+    size_cost: float = 0.002  # validation IIA a coordinate must buy: which state is "best"
 
 
 def interval_masks(sizes: torch.Tensor, d: int, temperature: float) -> torch.Tensor:
@@ -75,84 +81,79 @@ class Boundaries(nn.Module):
 
 @dataclass(frozen=True)
 class BoundlessResult:
-    rotation: torch.Tensor  # (d, d): the chosen restart's map
+    map: torch.Tensor  # (d, d): the chosen restart's map
     inverse: torch.Tensor  # (d, d)
     soft_mask: torch.Tensor  # (V, d) at the final temperature
     var_mask: torch.Tensor  # (V, d) hard 0/1 mask: soft_mask > 0.5
     sizes: tuple[int, ...]  # learned size per variable: hard coordinates
     best_restart: int
     test: IIA  # the chosen restart, hard mask, on the test pairs
-    restarts: pd.DataFrame  # restart, val_iia, test_iia, size_V1[, size_V2]
+    restarts: pd.DataFrame  # restart, val_iia, test_iia, best_step, size_V1[, size_V2]
     history: pd.DataFrame  # step, restart, loss, bce, temperature, size_V1[, size_V2], val_iia
+    converged: bool  # no restart improved its validation IIA over the last das_patience steps
+    steps_used: int
 
 
-def _hard_iia(model: MLP, data: SiteData, hard, rotation, inverse) -> torch.Tensor:
-    with torch.no_grad():
-        pred = intervened_logits(model, data, hard, rotation, inverse) > 0  # (r, n)
-    return (pred == data.counterfactual_label).float().mean(-1)
+class _IntervalFit:
+    """Boundless DAS as a map family of the fitting loop: a learned map and learned interval
+    sizes; trained with annealed soft masks, reported (and validated) with hard ones."""
 
+    logged = ("bce",)
 
-def _log_rows(step, loss, bce, temp, hard, val_iia, names) -> list[dict]:
-    sizes = hard.sum(-1)  # (r, V)
-    return [{"step": step, "restart": r, "loss": float(loss[r]), "bce": float(bce[r]),
-             "temperature": float(temp), **{f"size_{n}": int(sizes[r, v])
-                                            for v, n in enumerate(names)},
-             "val_iia": float(val_iia[r])} for r in range(len(loss))]
+    def __init__(self, model: MLP, learned: LearnedMap, bounds: Boundaries, bcfg: BoundlessConfig,
+                 lr: float, steps: int, names: tuple[str, ...]):
+        self.model, self.learned, self.bounds, self.bcfg, self.lr = model, learned, bounds, bcfg, lr
+        self.temps, self.names = temperatures(bcfg, steps), names
+        self.d = learned.weight.shape[-1]
 
+    def param_groups(self) -> list[dict]:
+        return [{"params": self.learned.parameters(), "lr": self.lr},
+                {"params": self.bounds.parameters(), "lr": self.bcfg.boundary_lr}]
 
-def _final_masks(bounds: Boundaries, d: int, bcfg: BoundlessConfig):
-    with torch.no_grad():
-        soft = interval_masks(bounds.sizes(), d, bcfg.temperature_end)  # (r, V, d)
-    return soft, (soft > 0.5).float()
+    def loss(self, batch: SiteData, step: int) -> tuple[torch.Tensor, dict]:
+        sizes = self.bounds.sizes()  # (r, V)
+        mask = interval_masks(sizes, self.d, float(self.temps[step - 1]))  # (r, V, d)
+        logits = intervened_logits(self.model, batch, mask, *self.learned.matrices())  # (r, B)
+        bce = nn.functional.binary_cross_entropy_with_logits(
+            logits, batch.counterfactual_label.float().expand_as(logits),
+            reduction="none").mean(-1)
+        return bce + self.bcfg.size_penalty * sizes.sum(-1), {"bce": bce}
+
+    def state(self) -> MapState:
+        with torch.no_grad():
+            soft = interval_masks(self.bounds.sizes(), self.d, self.bcfg.temperature_end)
+            rotation, inverse = (m.detach() for m in self.learned.matrices())
+            return MapState(rotation, inverse, (soft > 0.5).float(), {"soft": soft})
+
+    def columns(self, step: int, state: MapState) -> dict:
+        sizes = state.mask.sum(-1)  # (r, V)
+        return {"temperature": float(self.temps[max(step, 1) - 1]),
+                **{f"size_{n}": sizes[:, v] for v, n in enumerate(self.names)}}
+
+    def score(self, val_iia: torch.Tensor, state: MapState) -> torch.Tensor:
+        """Validation IIA less size_cost per hard coordinate: of two states equally good on
+        validation, the smaller subspace is the better answer (as in the training loss)."""
+        return val_iia - self.bcfg.size_cost * state.mask.sum((-1, -2))
 
 
 def train_boundless(model: MLP, train: SiteData, val: SiteData, test: SiteData, cfg: DASConfig,
                     gen: torch.Generator, bcfg: BoundlessConfig = BoundlessConfig(),
-                    progress: Progress | None = None, first: torch.Tensor | None = None,
-                    log_every: int = 50) -> BoundlessResult:
-    """Uses cfg's map, restarts, das_steps, das_lr and das_batch_size (not k: sizes are
-    learned). `first`, if given, is restart 0's starting matrix (d, d)."""
+                    progress: Progress | None = None,
+                    first: torch.Tensor | None = None) -> BoundlessResult:
+    """Uses cfg's map, restarts, das_steps, das_patience, das_lr and das_batch_size (not k:
+    sizes are learned). `first`, if given, is restart 0's starting matrix (d, d)."""
     d, n_vars = train.base_h.shape[-1], train.source_h.shape[1]
     names = train.type_names[:n_vars]
-    learned = LearnedMap(d, cfg.restarts, cfg.map, gen, first)
-    bounds = Boundaries(cfg.restarts, n_vars, d // n_vars, bcfg.init_size)
-    opt = torch.optim.Adam([{"params": learned.parameters(), "lr": cfg.das_lr},
-                            {"params": bounds.parameters(), "lr": bcfg.boundary_lr}])
-    temps, target, rows = temperatures(bcfg, cfg.das_steps), train.counterfactual_label.float(), []
-    for step in range(1, cfg.das_steps + 1):
-        idx = torch.randint(len(train), (cfg.das_batch_size,), generator=gen)
-        rotation, inverse = learned.matrices()
-        sizes = bounds.sizes()  # (r, V)
-        mask = interval_masks(sizes, d, float(temps[step - 1]))  # (r, V, d)
-        logits = intervened_logits(model, train.take(idx), mask, rotation, inverse)  # (r, B)
-        bce = nn.functional.binary_cross_entropy_with_logits(
-            logits, target[idx].expand_as(logits), reduction="none").mean(-1)
-        loss = bce + bcfg.size_penalty * sizes.sum(-1)  # (r,)
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        opt.step()
-        if step % log_every == 0 or step == cfg.das_steps:
-            hard = (mask.detach() > 0.5).float()
-            val_iia = _hard_iia(model, val, hard, *(m.detach() for m in learned.matrices()))
-            rows += _log_rows(step, loss.detach(), bce.detach(), temps[step - 1], hard,
-                              val_iia, names)
-            if progress:
-                progress(step / cfg.das_steps, f"Boundless DAS step {step}/{cfg.das_steps}")
-    return _result(model, val, test, learned, bounds, bcfg, names, pd.DataFrame(rows))
-
-
-def _result(model, val, test, learned, bounds, bcfg, names, history) -> BoundlessResult:
-    rotation, inverse = (m.detach() for m in learned.matrices())
-    soft, hard = _final_masks(bounds, rotation.shape[-1], bcfg)
-    val_iia = _hard_iia(model, val, hard, rotation, inverse)
-    test_iia = _hard_iia(model, test, hard, rotation, inverse)
-    best = int(val_iia.argmax())
-    sizes = hard.sum(-1).int()  # (r, V)
-    restarts = pd.DataFrame({"restart": range(len(val_iia)), "val_iia": val_iia.tolist(),
-                             "test_iia": test_iia.tolist(),
-                             **{f"size_{n}": sizes[:, v].tolist() for v, n in enumerate(names)}})
+    family = _IntervalFit(model, LearnedMap(d, cfg.restarts, cfg.map, gen, first),
+                          Boundaries(cfg.restarts, n_vars, d // n_vars, bcfg.init_size), bcfg,
+                          cfg.das_lr, cfg.das_steps, names)
+    fitted = fit(model, family, train, val, budget(cfg), gen, progress, "Boundless DAS")
+    sizes = fitted.best.mask.sum(-1).int()  # (r, V)
+    best, restarts = restart_table(model, fitted, test, **{
+        f"size_{n}": sizes[:, v].tolist() for v, n in enumerate(names)})
+    rotation, inverse, hard = fitted.best.restart(best)
     return BoundlessResult(
-        rotation=rotation[best], inverse=inverse[best], soft_mask=soft[best],
-        var_mask=hard[best], sizes=tuple(sizes[best].tolist()), best_restart=best,
-        test=evaluate(model, test, hard[best], rotation[best], inverse[best]),
-        restarts=restarts, history=history)
+        map=rotation, inverse=inverse, soft_mask=fitted.best.extra["soft"][best],
+        var_mask=hard, sizes=tuple(sizes[best].tolist()), best_restart=best,
+        test=evaluate(model, test, hard, rotation, inverse), restarts=restarts,
+        history=fitted.history, converged=fitted.converged, steps_used=fitted.steps_used)

@@ -2,15 +2,19 @@
 rotated coordinates (V1), and the next k (V2), from source into base reproduces the
 high-level model's counterfactual labels.
 
-Restarts are trained together as one batch of matrices (r, d, d). The orthogonal map uses
-torch's orthogonal parametrization; the "linear" map is a general invertible matrix
-(started orthogonal) whose inverse maps back. The restart with the best validation IIA is
-reported on the test pairs.
+Restarts are trained together as one batch of matrices (r, d, d) by the shared loop of
+`explorer.methods.fit`: each restart keeps its best-validation state (step 0 included), and
+training stops once das_patience steps bring no restart a gain (das_steps is the cap). The
+orthogonal map uses torch's orthogonal parametrization; the "linear" map is a general
+invertible matrix (started orthogonal) whose inverse maps back. Restart 0 may start at a
+given matrix (the neuron-wise answer by default: a permutation is a rotation, so DAS is then
+never below the neuron-wise subsets on validation). The restart with the best validation IIA
+is reported on the test pairs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import torch
@@ -22,6 +26,7 @@ from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits
 from explorer.core.interventions import block_mask
 from explorer.core.models import MLP
 from explorer.core.progress import Progress
+from explorer.methods.fit import Budget, MapState, fit, restart_table
 
 
 class LearnedMap(nn.Module):
@@ -53,57 +58,73 @@ def units_permutation(subsets: tuple[tuple[int, ...], ...], d: int) -> torch.Ten
 
 @dataclass(frozen=True)
 class DASResult:
-    rotation: torch.Tensor  # (d, d): the chosen restart's map
+    map: torch.Tensor  # (d, d): the chosen restart's map R (a rotation, or a linear map)
     inverse: torch.Tensor  # (d, d)
     var_mask: torch.Tensor  # (V, d) block mask
     best_restart: int
     test: IIA  # the chosen restart on the test pairs
-    restarts: pd.DataFrame  # restart, val_iia, test_iia
+    restarts: pd.DataFrame  # restart, start, val_iia, test_iia, best_step
     history: pd.DataFrame  # step, restart, loss, val_iia
-    rotations: torch.Tensor  # (r, d, d): every restart's final map, for stability analyses
+    maps: torch.Tensor  # (r, d, d): every restart's kept map, for stability analyses
+    converged: bool  # no restart improved its validation IIA over the last das_patience steps
+    steps_used: int  # training steps actually taken (at most das_steps)
 
 
-@torch.no_grad()
-def _iia_per_restart(model: MLP, data: SiteData, mask, rotation, inverse) -> torch.Tensor:
-    pred = intervened_logits(model, data, mask, rotation, inverse) > 0  # (r, n)
-    return (pred == data.counterfactual_label).float().mean(-1)
+class _BlockFit:
+    """DAS as a map family of the fitting loop: a learned map with a fixed block mask."""
+
+    logged = ()
+
+    def __init__(self, model: MLP, learned: LearnedMap, mask: torch.Tensor, lr: float):
+        self.model, self.learned, self.lr = model, learned, lr
+        self.mask = mask.expand(learned.weight.shape[0], *mask.shape)  # (r, V, d)
+
+    def param_groups(self) -> list[dict]:
+        return [{"params": self.learned.parameters(), "lr": self.lr}]
+
+    def loss(self, batch: SiteData, step: int) -> tuple[torch.Tensor, dict]:
+        logits = intervened_logits(self.model, batch, self.mask[0], *self.learned.matrices())
+        target = batch.counterfactual_label.float().expand_as(logits)  # (r, B)
+        return nn.functional.binary_cross_entropy_with_logits(
+            logits, target, reduction="none").mean(-1), {}
+
+    def state(self) -> MapState:
+        with torch.no_grad():
+            return MapState(*(m.detach() for m in self.learned.matrices()), self.mask)
+
+    def columns(self, step: int, state: MapState) -> dict:
+        return {}
+
+    def score(self, val_iia: torch.Tensor, state: MapState) -> torch.Tensor:
+        return val_iia
 
 
-def _log_rows(step: int, loss: torch.Tensor | None, val_iia: torch.Tensor) -> list[dict]:
-    return [{"step": step, "restart": r, "loss": float("nan") if loss is None else float(loss[r].detach()),
-             "val_iia": float(val_iia[r])} for r in range(len(val_iia))]
+def budget(cfg: DASConfig) -> Budget:
+    return Budget(cfg.das_steps, cfg.das_batch_size, cfg.das_patience)
+
+
+def start_names(restarts: int, first: str | None) -> list[str]:
+    """What each restart started from: restart 0 from `first` (e.g. "neuron") if given."""
+    return [first if first and r == 0 else "random" for r in range(restarts)]
 
 
 def train_das(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int,
               cfg: DASConfig, gen: torch.Generator, progress: Progress | None = None,
-              first: torch.Tensor | None = None, log_every: int = 50) -> DASResult:
-    """`first`, if given, is restart 0's starting matrix (d, d); the others start random."""
+              first: torch.Tensor | None = None, first_name: str = "given",
+              log_every: int | None = None) -> DASResult:
+    """`first`, if given, is restart 0's starting matrix (d, d); the others start random.
+    `log_every` overrides how often validation IIA is scored and logged."""
     d, n_vars = train.base_h.shape[-1], train.source_h.shape[1]
-    learned = LearnedMap(d, cfg.restarts, cfg.map, gen, first)
     mask = block_mask(k, n_vars, d)
-    opt = torch.optim.Adam(learned.parameters(), lr=cfg.das_lr)
-    target = train.counterfactual_label.float()
-    rows = _log_rows(0, None, _iia_per_restart(model, val, mask, *learned.matrices()))
-    for step in range(1, cfg.das_steps + 1):
-        idx = torch.randint(len(train), (cfg.das_batch_size,), generator=gen)
-        rotation, inverse = learned.matrices()
-        logits = intervened_logits(model, train.take(idx), mask, rotation, inverse)  # (r, B)
-        loss = nn.functional.binary_cross_entropy_with_logits(
-            logits, target[idx].expand_as(logits), reduction="none").mean(-1)
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        opt.step()
-        if step % log_every == 0 or step == cfg.das_steps:
-            rows += _log_rows(step, loss, _iia_per_restart(model, val, mask, *learned.matrices()))
-            if progress:
-                progress(step / cfg.das_steps, f"DAS step {step}/{cfg.das_steps}")
-    rotation, inverse = (m.detach() for m in learned.matrices())
-    val_iia = _iia_per_restart(model, val, mask, rotation, inverse)
-    test_iia = _iia_per_restart(model, test, mask, rotation, inverse)
-    best = int(val_iia.argmax())
+    family = _BlockFit(model, LearnedMap(d, cfg.restarts, cfg.map, gen, first), mask, cfg.das_lr)
+    plan = budget(cfg) if log_every is None else replace(budget(cfg), eval_every=log_every)
+    fitted = fit(model, family, train, val, plan, gen, progress, "DAS")
+    starts = start_names(cfg.restarts, first_name if first is not None else None)
+    best, restarts = restart_table(model, fitted, test, start=starts)
+    chosen, inverse, _ = fitted.best.restart(best)
     return DASResult(
-        rotation=rotation[best], inverse=inverse[best], var_mask=mask, best_restart=best,
-        test=evaluate(model, test, mask, rotation[best], inverse[best]),
-        restarts=pd.DataFrame({"restart": range(cfg.restarts), "val_iia": val_iia.tolist(),
-                               "test_iia": test_iia.tolist()}),
-        history=pd.DataFrame(rows), rotations=rotation)
+        map=chosen, inverse=inverse, var_mask=mask, best_restart=best,
+        test=evaluate(model, test, mask, chosen, inverse),
+        restarts=restarts[["restart", "start", "val_iia", "test_iia", "best_step"]],
+        history=fitted.history, maps=fitted.best.map, converged=fitted.converged,
+        steps_used=fitted.steps_used)

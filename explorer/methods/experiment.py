@@ -1,5 +1,5 @@
-"""The whole experiment for one config: train, task accuracy, DAS, neuron-wise search and
-every control, with timings. `RunResult.summary()` is the JSON report."""
+"""The whole experiment for one config: train, task accuracy, neuron-wise search, DAS and
+every control, with timings. `RunResult.summary()` is the JSON report (`methods.report`)."""
 
 from __future__ import annotations
 
@@ -7,20 +7,27 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 import pandas as pd
 import torch
 
 from explorer.core.config import RunConfig, validate
-from explorer.methods.controls import full_layer_iia, permutation_iia, permutation_units, random_rotation_iia
-from explorer.methods.das import DASResult, train_das, units_permutation
-from explorer.core.iia import IIA
 from explorer.core.models import MLP
-from explorer.core.rng import generator
-from explorer.methods.search import NeuronResult, neuron_search
-from explorer.core.train import accuracy_table, heldout_examples, new_model, train_model
 from explorer.core.pairs import PairSet, pair_set
 from explorer.core.progress import Progress, labelled, scaled_progress
+from explorer.core.rng import generator
+from explorer.core.task import sample_examples
+from explorer.core.train import (accuracy_table, entities_for, heldout_examples, new_model,
+                                 task_accuracy, train_model)
+from explorer.methods import report
+from explorer.methods.controls import (Controls, NetworkControl, cross_variable_iia,
+                                       fit_readout, full_layer_iia, full_layer_source_label_iia,
+                                       output_spread, permutation_iia, random_rotation_iias)
+from explorer.methods.das import DASResult, train_das, units_permutation
+from explorer.methods.search import NeuronResult, neuron_search
+
+READOUT_EXAMPLES = 8192  # training examples the random-features readout is fitted on
 
 
 def das_start(model: MLP, cfg: RunConfig, pairs: PairSet,
@@ -38,11 +45,12 @@ def run_das(model: MLP, cfg: RunConfig, pairs: PairSet, stream: str = "das",
             progress: Progress | None = None, neuron: NeuronResult | None = None) -> DASResult:
     return train_das(model, pairs.train, pairs.val, pairs.test, cfg.das.k, cfg.das,
                      generator(cfg.seed, stream), progress,
-                     first=das_start(model, cfg, pairs, neuron))
+                     first=das_start(model, cfg, pairs, neuron), first_name=cfg.das.das_init)
 
 
-def run_neuron(model: MLP, cfg: RunConfig, pairs: PairSet) -> NeuronResult:
-    return neuron_search(model, pairs.search, pairs.test, cfg.das.k, cfg.neuron.max_exhaustive)
+def run_neuron(model: MLP, cfg: RunConfig, pairs: PairSet, *, map_fn=map) -> NeuronResult:
+    return neuron_search(model, pairs.search, pairs.test, cfg.das.k, cfg.neuron.max_exhaustive,
+                         map_fn=map_fn)
 
 
 def untrained_model(cfg: RunConfig) -> MLP:
@@ -50,25 +58,58 @@ def untrained_model(cfg: RunConfig) -> MLP:
     return new_model(cfg, "untrained-init").eval().requires_grad_(False)
 
 
-def untrained_das(cfg: RunConfig, progress: Progress | None = None) -> IIA:
-    """The same DAS on the untrained network: needs only the config, not the trained model."""
-    untrained = untrained_model(cfg)
-    return run_das(untrained, cfg, pair_set(untrained, cfg), "das-untrained", progress).test
+def random_features_model(cfg: RunConfig) -> MLP:
+    """The random-features control: the untrained network's very hidden layers, with only
+    the readout fitted to the task (on READOUT_EXAMPLES training examples of its own stream)."""
+    examples = sample_examples(READOUT_EXAMPLES, entities_for(cfg), "train",
+                               generator(cfg.seed, "random-features"))
+    return fit_readout(untrained_model(cfg), examples.x, examples.y)
+
+
+def control_network(net: MLP, cfg: RunConfig, stream: str,
+                    progress: Progress | None = None) -> NetworkControl:
+    """The same DAS (and, for its start, the same neuron-wise search) on a control network,
+    with that network's output spread and task accuracy."""
+    das = run_das(net, cfg, pair_set(net, cfg), stream, progress)
+    examples = heldout_examples(cfg)
+    return NetworkControl(das.test, output_spread(net, examples.x), task_accuracy(net, examples))
+
+
+def network_controls(cfg: RunConfig,
+                     progress: Progress | None = None) -> tuple[NetworkControl, NetworkControl]:
+    """The untrained and random-features controls: they need only the config, so they can
+    run beside training."""
+    return (control_network(untrained_model(cfg), cfg, "das-untrained",
+                            labelled(scaled_progress(progress, 0.0, 0.5), "untrained control")),
+            control_network(random_features_model(cfg), cfg, "das-random-features",
+                            labelled(scaled_progress(progress, 0.5, 1.0),
+                                     "random-features control")))
 
 
 def run_controls(model: MLP, cfg: RunConfig, pairs: PairSet, das: DASResult,
                  progress: Progress | None = None,
-                 untrained: IIA | None = None) -> dict[str, IIA]:
+                 networks: tuple[NetworkControl, NetworkControl] | None = None) -> Controls:
     """Every control of a DAS result (see explorer.methods.controls), on the same test pairs;
-    pass `untrained` when the untrained-network DAS is already done."""
-    return {
-        "untrained_das": untrained or untrained_das(cfg, labelled(progress,
-                                                                  "untrained control")),
-        "random_rotation": random_rotation_iia(model, pairs.test, das.var_mask,
-                                               generator(cfg.seed, "random-rotation")),
-        "closest_permutation": permutation_iia(model, pairs.test, das.var_mask, das.rotation),
-        "full_layer": full_layer_iia(model, pairs.test),
-    }
+    pass `networks` when the untrained and random-features controls are already done."""
+    untrained, features = networks or network_controls(cfg, progress)
+    test = pairs.test
+    return Controls(
+        untrained=untrained, random_features=features,
+        random_rotation=random_rotation_iias(model, test, das.var_mask,
+                                             generator(cfg.seed, "random-rotation")),
+        closest_permutation=permutation_iia(model, test, das.var_mask, das.map),
+        cross_variable=cross_variable_iia(model, test, das.var_mask, das.map, das.inverse),
+        full_layer=full_layer_iia(model, test),
+        full_layer_source_label=full_layer_source_label_iia(model, test))
+
+
+def _beside(pool: ThreadPoolExecutor):
+    """A map that runs its first call in the calling thread, the others in the pool."""
+    def map_fn(fn, items):
+        first, *rest = list(items)
+        futures = [pool.submit(fn, item) for item in rest]
+        return [fn(first), *(f.result() for f in futures)]
+    return map_fn
 
 
 class _Timer:
@@ -94,32 +135,39 @@ class Alignment:
     pairs: PairSet
     neuron: NeuronResult
     das: DASResult
-    controls: dict[str, IIA]
+    controls: Controls
     timings: dict[str, float]
 
 
 def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
-          neuron: NeuronResult | None = None, untrained: IIA | None = None) -> Alignment:
-    """The alignment half of the experiment; pass `neuron` to reuse a finished search.
+          neuron: NeuronResult | None = None,
+          networks: tuple[NetworkControl, NetworkControl] | None = None) -> Alignment:
+    """The alignment half of the experiment; pass `neuron` to reuse a finished search and
+    `networks` for finished untrained and random-features controls.
 
-    The neuron-wise search runs in a second thread beside DAS and the controls (torch
-    releases the GIL inside its kernels, so on 2 cores they overlap). Every op is
-    single-threaded and every random stream is passed in, so the numbers are the same as
-    run one after the other. A DAS that starts at the neuron-wise answer waits for it."""
+    The control networks run in a worker thread beside the rest (torch releases the GIL
+    inside its kernels, so on 2 cores they overlap). A DAS that starts at the neuron-wise
+    answer (the default) waits for it, searched with its variables split over the workers;
+    otherwise the search runs beside DAS. Every op is single-threaded and every random
+    stream is passed in, so the numbers are the same as run one after the other."""
     timer = _Timer()
     with timer.phase("pairs"):
         pairs = pair_set(model, cfg)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        search = None if neuron is not None else pool.submit(timer.call, "neuron", run_neuron,
-                                                             model, cfg, pairs)
-        if search is not None and cfg.das.das_init == "neuron":
-            neuron = search.result()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        nets = None if networks is not None else pool.submit(
+            timer.call, "control_networks", network_controls, cfg)
+        search = None
+        if neuron is None and cfg.das.das_init == "neuron":  # DAS starts there: wait for it,
+            neuron = timer.call("neuron", partial(run_neuron, map_fn=_beside(pool)), model,
+                                cfg, pairs)
+        elif neuron is None:  # ... or search beside DAS
+            search = pool.submit(timer.call, "neuron", run_neuron, model, cfg, pairs)
         with timer.phase("das"):
-            das = run_das(model, cfg, pairs, progress=scaled_progress(progress, 0.0, 0.6),
+            das = run_das(model, cfg, pairs, progress=scaled_progress(progress, 0.0, 0.9),
                           neuron=neuron)
         with timer.phase("controls"):
-            controls = run_controls(model, cfg, pairs, das, scaled_progress(progress, 0.6, 0.95),
-                                    untrained)
+            controls = run_controls(model, cfg, pairs, das,
+                                    networks=networks or nets.result())
         if neuron is None:
             neuron = search.result()
     if progress:
@@ -135,49 +183,35 @@ class RunResult:
     accuracy: pd.DataFrame
     das: DASResult
     neuron: NeuronResult
-    controls: dict[str, IIA]
+    controls: Controls
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def task_accuracy(self) -> float:
         return float(self.accuracy.loc[self.accuracy.pattern == "all", "accuracy"].iloc[0])
 
+    def notes(self) -> list[str]:
+        return report.notes(self.config, self.das, self.neuron, self.controls,
+                            self.task_accuracy)
+
     def summary(self) -> dict:
-        das = self.das.test.as_dict()
-        return {
-            "config": self.config.to_flat(),
-            "task_accuracy": self.task_accuracy,
-            "accuracy_by_pattern": dict(zip(self.accuracy.pattern, self.accuracy.accuracy)),
-            "das": {**das, "best_restart": self.das.best_restart,
-                    "restarts": self.das.restarts.to_dict("records")},
-            "neuron": {**self.neuron.test.as_dict(),
-                       "neurons": [list(s) for s in self.neuron.subsets],
-                       "exhaustive": self.neuron.exhaustive},
-            "controls": {
-                "untrained_das_iia": self.controls["untrained_das"].iia,
-                "random_rotation_iia": self.controls["random_rotation"].iia,
-                "closest_permutation_iia": self.controls["closest_permutation"].iia,
-                "closest_permutation_units": permutation_units(self.das.rotation,
-                                                               self.das.var_mask),
-                "full_layer_iia": self.controls["full_layer"].iia,
-                "no_intervention_baseline": self.das.test.baseline,
-            },
-            "timings": dict(self.timings),
-        }
+        return report.summary(self.config, self.task_accuracy,
+                              dict(zip(self.accuracy.pattern, self.accuracy.accuracy)),
+                              self.das, self.neuron, self.controls, self.timings)
 
 
 def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     validate(cfg)
     start = time.perf_counter()
     timer = _Timer()
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the untrained control beside training
-        control = pool.submit(timer.call, "untrained_control", untrained_das, cfg)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the control networks beside training
+        control = pool.submit(timer.call, "control_networks", network_controls, cfg)
         with timer.phase("train"):
             model, history = train_model(cfg, scaled_progress(progress, 0.0, 0.45))
         with timer.phase("evaluate"):
             accuracy = accuracy_table(model, heldout_examples(cfg))
-        untrained = control.result()
-    found = align(model, cfg, scaled_progress(progress, 0.45, 1.0), untrained=untrained)
+        networks = control.result()
+    found = align(model, cfg, scaled_progress(progress, 0.45, 1.0), networks=networks)
     timer.timings.update(found.timings)
     if progress:
         progress(1.0, "done")

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from explorer.core.iia import IIA, SiteData, evaluate
-from explorer.core.interventions import interchange, pair_mask
+from explorer.core.interventions import interchange
 from explorer.core.models import MLP
 
 CHUNK_ELEMENTS = 1_000_000  # subsets x pairs x d per batch
@@ -42,14 +42,15 @@ def score_masks(model: MLP, data: SiteData, var: int, masks: torch.Tensor) -> to
     """IIA of swapping the units in each mask (S, d) as variable `var`: (S,).
 
     Only variable `var`'s source enters the interchange (the other variables' masks would be
-    all zero), which halves the work of the exhaustive search."""
+    all zero), which halves the work of the exhaustive search; a pair that does not
+    intervene on `var` takes its base as that source, so one mask per subset serves all."""
     n, d = data.base_h.shape
-    source = data.source_h[:, var:var + 1]  # (n, 1, d)
     on = data.intervened[:, var:var + 1]  # (n, 1)
+    source = torch.where(on, data.source_h[:, var], data.base_h).unsqueeze(1)  # (n, 1, d)
     chunk = max(1, CHUNK_ELEMENTS // (n * d))
     scores = []
     for part in masks.split(chunk):
-        h = interchange(data.base_h, source, pair_mask(part.unsqueeze(1), on))
+        h = interchange(data.base_h, source, part.view(-1, 1, 1, d))  # (S, n, d)
         logits = model.forward_from(data.site, h)  # (S, n)
         scores.append((logits > 0).eq(data.counterfactual_label).float().mean(-1))
     return torch.cat(scores)
@@ -105,15 +106,19 @@ def _first_disjoint(rankings: list[tuple[list, torch.Tensor]]) -> tuple:
 
 
 def neuron_search(model: MLP, search_data: list[SiteData], test: SiteData, k: int,
-                  max_exhaustive: int) -> NeuronResult:
-    """search_data[v] holds pairs that intervene on variable v only."""
+                  max_exhaustive: int, *, map_fn=map) -> NeuronResult:
+    """search_data[v] holds pairs that intervene on variable v only. Exhaustive rankings of
+    the variables are independent: `map_fn` (e.g. a thread pool's map) may run them at once."""
     d = test.base_h.shape[-1]
     exhaustive = math.comb(d, k) <= max_exhaustive
-    rankings, used = [], frozenset()
-    for v, data in enumerate(search_data):  # greedy: each variable after the ones before it
-        rankings.append(rank_exhaustive(model, data, v, k) if exhaustive
-                        else rank_greedy(model, data, v, k, exclude=used))
-        used |= set(rankings[-1][0][0])
+    if exhaustive:
+        rankings = list(map_fn(lambda v: rank_exhaustive(model, search_data[v], v, k),
+                               range(len(search_data))))
+    else:
+        rankings, used = [], frozenset()
+        for v, data in enumerate(search_data):  # greedy: each variable after those before it
+            rankings.append(rank_greedy(model, data, v, k, exclude=used))
+            used |= set(rankings[-1][0][0])
     chosen = _pick_disjoint(rankings)
     var_mask = torch.stack([subset_masks(torch.tensor([s]), d)[0] for s in chosen])
     ranking = pd.DataFrame([

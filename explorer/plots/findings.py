@@ -158,3 +158,58 @@ def angles(frame: pd.DataFrame) -> alt.FacetChart:
     chart = _mean_range(frame, "comparison", "mean_degrees", "mean principal angle (degrees)",
                         None, scale=alt.Scale(domain=[0, 90])).properties(**PANEL)
     return _svg(chart.facet(column=alt.Column("site:O", title="site (0 = input)")))
+
+
+def _budget_axis() -> alt.X:
+    return alt.X("step:Q", title="DAS steps (budget, log scale)",
+                 scale=alt.Scale(type="log", nice=False),
+                 axis=alt.Axis(values=[100, 300, 1000, 3000, 10000], format="~s"))
+
+
+def _setting_facet(frame: pd.DataFrame) -> alt.Column:
+    """One panel per map and k, in the frame's order."""
+    return alt.Column("setting:N", title="map and k (input, random start, lr 0.01)",
+                      sort=_order(frame.setting))
+
+
+def budget_success(frame: pd.DataFrame) -> alt.FacetChart:
+    """frame (`findings.budget_frame`, step > 0): activation, setting, seed, step, success,
+    any_success. Solid: the fraction of restarts that succeeded by that budget (mean over
+    seeds, band: the seeds' min-max); dashed: the fraction of seeds with a successful
+    restart. Budget 0 is left out (log axis)."""
+    frame = frame[frame.step > 0]
+    base = alt.Chart().encode(x=_budget_axis(), color=_activation(frame))
+    band = base.mark_area(opacity=0.15).encode(
+        y=alt.Y("min(success):Q", title="success (solid: restarts; dashed: seeds)",
+                scale=UNIT_SCALE), y2="max(success):Q")
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("mean(success):Q", scale=UNIT_SCALE),
+        tooltip=["activation:N", "setting:N", "step:Q",
+                 alt.Tooltip("mean(success):Q", format=".2f", title="restarts"),
+                 alt.Tooltip("mean(any_success):Q", format=".2f", title="seeds")])
+    seeds = base.mark_line(strokeDash=[5, 3], opacity=0.8).encode(
+        y=alt.Y("mean(any_success):Q", scale=UNIT_SCALE))
+    chart = alt.layer(band, line, seeds, data=frame).properties(width=210, height=190)
+    return _svg(chart.facet(column=_setting_facet(frame)))
+
+
+def budget_iia(frame: pd.DataFrame) -> alt.FacetChart:
+    """frame as `budget_success`: best_val_iia (the seed's best restart so far) and target
+    (the exact oracle's IIA). Line: mean over seeds, band: min-max; dashed black: the
+    oracle; dashed gray: chance."""
+    frame = frame[frame.step > 0]
+    base = alt.Chart().encode(x=_budget_axis(), color=_activation(frame))
+    band = base.mark_area(opacity=0.15).encode(
+        y=alt.Y("min(best_val_iia):Q", title="best validation IIA so far",
+                scale=alt.Scale(domain=[0.4, 1])), y2="max(best_val_iia):Q")
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("mean(best_val_iia):Q", scale=alt.Scale(domain=[0.4, 1])),
+        tooltip=["activation:N", "setting:N", "step:Q",
+                 alt.Tooltip("mean(best_val_iia):Q", format=".3f"),
+                 alt.Tooltip("min(best_val_iia):Q", format=".3f"),
+                 alt.Tooltip("max(best_val_iia):Q", format=".3f")])
+    oracle = alt.Chart().mark_line(color="black", strokeDash=[2, 2]).encode(
+        x=_budget_axis(), y=alt.Y("mean(target):Q"))
+    chart = alt.layer(band, line, oracle, _chance(), data=frame).properties(width=210,
+                                                                            height=190)
+    return _svg(chart.facet(column=_setting_facet(frame)))

@@ -1,6 +1,7 @@
 """What one sweep point measures: a method applied to one trained model at one config.
 
-Methods: `das` (with every control), `neuron` (neuron-wise search), `probe` is left to
+Methods: `das` (with every control, each in its `core.vocabulary.CONTROLS` column, and the
+search's converged / steps_used), `neuron` (neuron-wise search), `probe` is left to
 explorer.analysis.geometry. Each returns a flat dict of numbers for the long-form table.
 """
 
@@ -12,11 +13,12 @@ import torch
 
 from explorer.store import checkpoints
 from explorer.core.config import RunConfig
-from explorer.core.identity import model_file_name, model_key
+from explorer.core.identity import model_file_name, model_key, point_key
 from explorer.core.iia import IIA
 from explorer.core.models import MLP
 from explorer.core.pairs import pair_set
 from explorer.methods.experiment import run_controls, run_das, run_neuron
+from explorer.methods.search import NeuronResult
 from explorer.core.train import heldout_examples, task_accuracy, train_model
 
 METHODS = ("das", "neuron")
@@ -27,6 +29,14 @@ class ModelCache:
 
     def __init__(self, folder: Path | None = None, extra: dict | None = None):
         self.folder, self.models, self.extra = folder, {}, extra or {}
+        self.searches: dict[str, NeuronResult] = {}  # by point key: DAS's start reuses them
+
+    def neuron(self, model: MLP, cfg: RunConfig, pairs) -> NeuronResult:
+        """The neuron-wise search for cfg, computed once (the das and neuron points share it)."""
+        key = point_key(cfg, "neuron")
+        if key not in self.searches:
+            self.searches[key] = run_neuron(model, cfg, pairs)
+        return self.searches[key]
 
     def path(self, cfg: RunConfig) -> Path | None:
         if self.folder is None:
@@ -68,14 +78,16 @@ def measure(cache: ModelCache, cfg: RunConfig,
                                    "no_intervention_baseline": pairs.test.base_pred.eq(
                                        pairs.test.counterfactual_label).float().mean().item()}
     if method == "neuron":
-        result = run_neuron(model, cfg, pairs)
+        result = cache.neuron(model, cfg, pairs)
         row.update(iia_columns("", result.test))
         row["neurons"] = ";".join(" ".join(map(str, s)) for s in result.subsets)
         return row, None
-    das = run_das(model, cfg, pairs)
+    neuron = cache.neuron(model, cfg, pairs) if cfg.das.das_init == "neuron" else None
+    das = run_das(model, cfg, pairs, neuron=neuron)
     controls = run_controls(model, cfg, pairs, das)
     row.update(iia_columns("", das.test))
-    row.update({f"{name}_iia": iia.iia for name, iia in controls.items()})
+    row.update(controls.columns())  # every control by its vocabulary.CONTROLS column
     row["restart_iia_min"] = float(das.restarts.test_iia.min())
     row["restart_iia_max"] = float(das.restarts.test_iia.max())
-    return row, das.rotation
+    row["converged"], row["steps_used"] = das.converged, das.steps_used
+    return row, das.map

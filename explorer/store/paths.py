@@ -14,4 +14,5 @@ STUDY = PRETRAINED / "study"
 
 PRETRAIN_COMMAND = "python -m explorer pretrain"
 STUDY_COMMAND = "python -m explorer study --out pretrained/study --workers 2"
-REGENERATE = {"results": PRETRAIN_COMMAND, "study": STUDY_COMMAND}
+BUDGET_COMMAND = "python -m explorer study --parts budget --out pretrained/study --workers 2"
+REGENERATE = {"results": PRETRAIN_COMMAND, "study": STUDY_COMMAND, "budget": BUDGET_COMMAND}

@@ -6,7 +6,8 @@ app can draw a precomputed chart before the heavy imports of a cold start.
     seed_spread(cfg)     the same config at every seed the table has
     site_profile(cfg)    the same config at every site
     spread_summary(rows) per method: seeds, mean, min, max IIA
-    controls_frame(rows) DAS, neuron-wise, controls and baseline in the DAS page's shape
+    controls_frame(rows) DAS, neuron-wise, controls (`core.vocabulary.CONTROLS`) and
+                         baseline in the DAS page's shape
 
 A row matches when every config column equals the config's field (the CSV holds every flat
 field). A missing or partial table gives empty frames.
@@ -22,14 +23,12 @@ import numpy as np
 import pandas as pd
 
 from explorer.core.config import RENAMED, RunConfig
+from explorer.core.identity import ADDED
+from explorer.core.vocabulary import CONTROLS
 from explorer.store.paths import PRETRAINED
 
 FOLDER = PRETRAINED
 METHODS = ("das", "neuron")
-CONTROL_COLUMNS = {"untrained_das_iia": "untrained network (same DAS)",
-                   "random_rotation_iia": "random rotation",
-                   "closest_permutation_iia": "closest signed permutation",
-                   "full_layer_iia": "full-layer patch"}
 
 
 def mtime(path: Path) -> float:
@@ -53,9 +52,13 @@ def _read(path: Path, stamp: float) -> pd.DataFrame:
 
 
 def matching(cfg: RunConfig, ignore: tuple[str, ...] = (), folder: Path = FOLDER) -> pd.DataFrame:
-    """Rows whose config columns equal cfg's, except the `ignore`d fields."""
-    table = results_table(folder)
+    """Rows whose config columns equal cfg's, except the `ignore`d fields. A field added
+    after the table was written (`identity.ADDED`, no column) matches at its default."""
+    table, defaults = results_table(folder), RunConfig().to_flat()
     flat = {k: v for k, v in cfg.to_flat().items() if k not in ignore}
+    for name in set(flat) - set(table.columns):
+        if name in ADDED and flat[name] == defaults[name]:
+            del flat[name]
     if table.empty or not set(flat) <= set(table.columns):
         return table.iloc[0:0]
     keep = pd.Series(True, index=table.index)
@@ -97,12 +100,15 @@ def nearest(cfg: RunConfig, limit: int = 3, folder: Path = FOLDER) -> list[Nearb
     """The precomputed configurations closest to cfg, itself excluded: fewest differing
     fields first, then the smallest differences (numbers by |log2| of their ratio, other
     values count 1). Empty when the table is."""
-    table, flat = results_table(folder), cfg.to_flat()
+    table, flat, defaults = results_table(folder), cfg.to_flat(), RunConfig().to_flat()
     columns = [name for name in flat if name in table.columns]
-    if table.empty or len(columns) < len(flat):
+    added = [name for name in flat if name not in table.columns]  # rows hold the default
+    if table.empty or any(name not in ADDED for name in added):
         return []
     configs = table[columns].drop_duplicates()
-    count, distance = pd.Series(0, index=configs.index), pd.Series(0.0, index=configs.index)
+    fixed = {name: (defaults[name], flat[name]) for name in added if flat[name] != defaults[name]}
+    count = pd.Series(len(fixed), index=configs.index)
+    distance = pd.Series(float(len(fixed)), index=configs.index)
     for name in columns:
         differs = configs[name] != flat[name]
         count += differs
@@ -118,8 +124,9 @@ def nearest(cfg: RunConfig, limit: int = 3, folder: Path = FOLDER) -> list[Nearb
         theirs = {name: configs.at[index, name] for name in columns}
         theirs = {k: v.item() if hasattr(v, "item") else v for k, v in theirs.items()}
         keep = np.logical_and.reduce([table[name] == value for name, value in theirs.items()])
-        found.append(Nearby({k: (v, flat[k]) for k, v in theirs.items() if v != flat[k]},
-                            theirs, _ordered(table[keep])))
+        found.append(Nearby({**{k: (v, flat[k]) for k, v in theirs.items() if v != flat[k]},
+                             **fixed}, {**theirs, **{k: defaults[k] for k in added}},
+                            _ordered(table[keep])))
     return found
 
 
@@ -144,7 +151,8 @@ def controls_frame(rows: pd.DataFrame) -> pd.DataFrame:
     if len(neuron):
         n = neuron.iloc[0]
         out.append(("best neuron-wise subsets", "alignment", n.iia, n.iia_label_changed))
-    if len(das):
-        out += [(name, "control", d[col], None) for col, name in CONTROL_COLUMNS.items()]
+    if len(das):  # every control the table has a column for (older tables have fewer)
+        out += [(c.label, "control", d[c.column], None) for c in CONTROLS
+                if c.column in d.index and not pd.isna(d[c.column])]
         out.append(("no intervention", "baseline", d.no_intervention_baseline, None))
     return pd.DataFrame(out, columns=["name", "kind", "iia", "label-changing"])

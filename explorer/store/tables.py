@@ -10,6 +10,9 @@
   anyway widens the file by an atomic rewrite (temporary file, fsync, rename).
 
 Only empty cells are missing values (`read_table`): a cell holding "null" is a name.
+
+Reading the shipped tables needs pandas only (no torch): `load` gives results.csv and
+every study part present, for the Findings page and `python -m explorer findings`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
+
+from explorer.store.paths import RESULTS, STUDY
 
 
 def _lines(data: bytes) -> list[bytes]:
@@ -132,3 +137,31 @@ def append_rows(path: str | Path, rows: list[dict], *, columns: Iterable[str] = 
     buffer = io.StringIO()
     frame.to_csv(buffer, header=not have, index=False)
     _append_bytes(path, buffer.getvalue().encode("utf-8"))
+
+
+PARTS = ("probes", "search", "oracles", "angles", "range", "illusion", "maps", "basin")
+DERIVED = ("seed_angles",)  # computed from the parts after the per-model units
+BUDGET = "budget"  # search success against budget (explorer.study.budget)
+
+
+def read_part(path: Path) -> pd.DataFrame:
+    """A part CSV (`read_table`: empty when absent; only empty cells are missing, so the
+    illusion part's 'null' is a name)."""
+    return read_table(path)
+
+
+def load_study(folder: str | Path = STUDY) -> dict[str, pd.DataFrame]:
+    """Every part CSV present in the folder (with some rows), by part name."""
+    folder = Path(folder)
+    paths = {p: folder / f"{p}.csv" for p in (*PARTS, *DERIVED, BUDGET)}
+    return {p: read_part(path) for p, path in paths.items()
+            if path.exists() and path.stat().st_size > 1}
+
+
+def load(results_path: str | Path = RESULTS,
+         study_dir: str | Path = STUDY) -> dict[str, pd.DataFrame]:
+    """Whatever exists: 'results' and every study part."""
+    data = load_study(study_dir) if Path(study_dir).exists() else {}
+    if Path(results_path).exists():
+        data["results"] = pd.read_csv(results_path)
+    return data

@@ -2,24 +2,24 @@
 
 `pretrained/results.csv` (python -m explorer pretrain) gives DAS, neuron-wise search and the
 controls at every site and k; `pretrained/study/` (python -m explorer study) gives probes,
-search success, oracles, angles, maps and the rest. Pure pandas: every number is an
-aggregate across model seeds (median, with the min-max range), so a reading stays true
-when the data is regenerated. Used by the app's Findings page and by FINDINGS.md.
+search success, search success against budget, oracles, angles, maps and the rest. Pure
+pandas (the CSVs are read by `explorer.store.tables`): every number is an aggregate across
+model seeds (median, with the min-max range), so a reading stays true when the data is
+regenerated. Used by the app's Findings page, `python -m explorer findings` and FINDINGS.md
+(the sections both show: `explorer.study.sections`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import numpy as np
 import pandas as pd
 
-RESULTS = Path("pretrained/results.csv")
-STUDY = Path("pretrained/study")
-REGENERATE = {"results": "python -m explorer pretrain",
-              "study": "python -m explorer study --out pretrained/study --workers 2"}
+from explorer.core.vocabulary import BY_KEY
+
 DETAIL_WIDTH = 16
+UNTRAINED, ROTATION = BY_KEY["untrained_das"], BY_KEY["random_rotation"]  # controls' names
 METHODS = ["DAS", "neuron-wise", "probe (true labels)", "probe (shuffled labels)",
-           "untrained-network DAS", "random rotation", "identity-hypothesis DAS"]
+           UNTRAINED.label, ROTATION.label, "identity-hypothesis DAS"]
 
 
 def das_frame(results: pd.DataFrame, hypothesis: str = "both") -> pd.DataFrame:
@@ -44,8 +44,8 @@ def method_frame(results: pd.DataFrame, probes: pd.DataFrame | None, k: int = 8)
     identity = das_frame(results, "identity")
     parts = [_scores(das, "iia", "DAS"),
              _scores(neuron, "iia", "neuron-wise"),
-             _scores(das, "untrained_das_iia", "untrained-network DAS"),
-             _scores(das, "random_rotation_iia", "random rotation"),
+             _scores(das, UNTRAINED.column, UNTRAINED.label),
+             _scores(das, "random_rotation_iia", ROTATION.label),  # the mean (one draw before)
              _scores(identity[identity.k == k], "iia", "identity-hypothesis DAS")]
     if probes is not None:
         trained = probes[probes.network == "trained"]
@@ -82,16 +82,13 @@ def stability_frame(angles: pd.DataFrame, seed_angles: pd.DataFrame | None) -> p
 def random_subspace_angle(d: int, k: int, draws: int = 200, seed: int = 0) -> float:
     """Mean principal angle (degrees) between two random k-dim subspaces of R^d: the
     reference for 'how aligned are two learned subspaces' (about 45 for k = 8, d = 16)."""
-    import torch
-
-    from explorer.core.rng import generator
-    from explorer.analysis.subspaces import principal_angles
-
-    gen = generator(seed, "random-subspaces", d, k)
-    means = [torch.rad2deg(principal_angles(torch.randn(d, k, generator=gen),
-                                            torch.randn(d, k, generator=gen))).mean()
-             for _ in range(draws)]
-    return float(torch.stack(means).mean())
+    rng = np.random.default_rng(seed)
+    means = []
+    for _ in range(draws):
+        qa, qb = (np.linalg.qr(rng.standard_normal((d, k)))[0] for _ in range(2))
+        cos = np.clip(np.linalg.svd(qa.T @ qb, compute_uv=False), 0.0, 1.0)
+        means.append(np.degrees(np.arccos(cos)).mean())
+    return float(np.mean(means))
 
 
 def spread(frame: pd.DataFrame, value: str, **where) -> tuple[float, float, float]:
@@ -112,11 +109,43 @@ def fmt(stats: tuple[float, float, float], digits: int = 3) -> str:
     return f"{med:.{digits}f} ({lo:.2f}–{hi:.2f} across seeds)"
 
 
-def load(results_path: Path = RESULTS, study_dir: Path = STUDY) -> dict[str, pd.DataFrame]:
-    """Whatever exists: 'results' and every study part (missing ones are absent)."""
-    from explorer.study.run import load_study
+SETTING_ORDER = ["orthogonal k = 8", "orthogonal k = 4", "linear k = 4"]
+ACTIVATION_ORDER = ["relu", "sigmoid", "tanh", "gelu", "leaky_relu"]
 
-    data = load_study(study_dir) if Path(study_dir).exists() else {}
-    if Path(results_path).exists():
-        data["results"] = pd.read_csv(results_path)
-    return data
+
+def budget_frame(budget: pd.DataFrame) -> pd.DataFrame:
+    """budget.csv per activation, setting, seed and budget (step): success (the fraction of
+    the seed's restarts that succeeded by then), any_success (some restart did), best_val_iia
+    (the seed's best restart so far), target (the oracle's IIA on the same pairs)."""
+    frame = budget.assign(setting=budget["map"] + " k = " + budget.k.astype(str))
+    keys = ["activation", "setting", "seed", "step"]
+    out = frame.groupby(keys, as_index=False, sort=False).agg(
+        success=("success", "mean"), any_success=("success", "max"),
+        best_val_iia=("best_val_iia", "max"), target=("target", "first"),
+        restarts=("restart", "nunique"))
+    out["any_success"] = out.any_success.astype(float)
+    def rank(values: pd.Series, order: list[str]) -> pd.Series:
+        return values.map({v: i for i, v in enumerate(order)}).fillna(len(order))
+
+    order = out.assign(s_rank=rank(out.setting, SETTING_ORDER),
+                       a_rank=rank(out.activation, ACTIVATION_ORDER))
+    order = order.sort_values(["s_rank", "a_rank", "activation", "seed", "step"])
+    return order.drop(columns=["s_rank", "a_rank"]).reset_index(drop=True)
+
+
+def plateau(frame: pd.DataFrame, value: str = "success") -> pd.DataFrame:
+    """Per activation and setting: the fraction (mean over seeds) at every budget, and the
+    budget at which it stops changing (the smallest B with the same fraction at every
+    budget >= B). still_changing: it changed between the last two budgets."""
+    curve = frame.groupby(["activation", "setting", "step"], as_index=False)[value].mean()
+    rows = []
+    for (activation, setting), part in curve.groupby(["activation", "setting"], sort=False):
+        values, steps = part[value].to_numpy(), part.step.to_numpy()
+        last = len(values) - 1
+        first = last
+        while first > 0 and np.isclose(values[first - 1], values[last]):
+            first -= 1
+        rows.append({"activation": activation, "setting": setting, "final": values[last],
+                     "last_step": int(steps[last]), "plateau_step": int(steps[first]),
+                     "still_changing": bool(first == last and last > 0)})
+    return pd.DataFrame(rows)

@@ -29,14 +29,15 @@ from explorer.analysis.geometry import probe_frame
 from explorer.methods.boundless import train_boundless
 from explorer.core.config import RunConfig
 from explorer.methods.das import DASResult
-from explorer.analysis.diagnostics import illusion_check, oracle_table, out_of_range
-from explorer.core.iia import evaluate, site_data
+from explorer.analysis.diagnostics import (GridRun, das_grid, illusion_check, oracle_table,
+                                          out_of_range, tilt_path)
+from explorer.core.iia import site_data
 from explorer.core.models import MLP
 from explorer.core.pairs import PairSet, pair_set
-from explorer.methods.experiment import run_das, run_neuron, untrained_model
+from explorer.methods.experiment import run_das, untrained_model
 from explorer.core.rng import generator
-from explorer.analysis.subspaces import (basis_alignment, difference_subspaces, input_oracles, principal_angles,
-                        subspace)
+from explorer.store.tables import PARTS
+from explorer.analysis.subspaces import input_oracles, principal_angles, subspace
 from explorer.core.task import sample_pairs
 from explorer.core.train import entities_for, heldout_examples
 
@@ -71,13 +72,6 @@ class StudyGrid:
                                 n_search_pairs=self.n_search_pairs)
 
 
-@dataclass(frozen=True)
-class Run:
-    lr: float
-    init: str
-    das: DASResult
-
-
 def probe_rows(model: MLP, cfg: RunConfig, grid: StudyGrid) -> list[dict]:
     examples = heldout_examples(cfg, grid.probe_examples)
     rows = []
@@ -85,18 +79,6 @@ def probe_rows(model: MLP, cfg: RunConfig, grid: StudyGrid) -> list[dict]:
         frame = probe_frame(net, examples, cfg.seed, grid.n_shuffles)
         rows += frame.assign(network=network).to_dict("records")
     return rows
-
-
-def das_runs(model: MLP, cfg: RunConfig, pairs: PairSet, grid: StudyGrid) -> list[Run]:
-    """Every lr x init at cfg's site and k; all lrs share the random starting rotations."""
-    neuron = run_neuron(model, cfg, pairs) if "neuron" in grid.inits else None
-    runs = []
-    for lr in grid.lrs:
-        for init in grid.inits:
-            run_cfg = cfg.with_values(das_lr=lr, das_init=init,
-                                      restarts=grid.restarts if init == "random" else 1)
-            runs.append(Run(lr, init, run_das(model, run_cfg, pairs, neuron=neuron)))
-    return runs
 
 
 def max_angle(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -114,7 +96,7 @@ def oracle_angles(rotation: torch.Tensor, mask: torch.Tensor, entity_dim: int) -
     return out
 
 
-def search_rows(runs: list[Run], site: int, k: int, target: float, target_kind: str,
+def search_rows(runs: list[GridRun], site: int, k: int, target: float, target_kind: str,
                 grid: StudyGrid, entity_dim: int) -> list[dict]:
     rows = []
     for run in runs:
@@ -124,7 +106,7 @@ def search_rows(runs: list[Run], site: int, k: int, target: float, target_kind: 
                    "chosen": r.restart == run.das.best_restart, "target": target,
                    "target_kind": target_kind, "success": r.test_iia >= target - grid.tolerance}
             if site == 0:
-                row.update(oracle_angles(run.das.rotations[r.restart], run.das.var_mask,
+                row.update(oracle_angles(run.das.maps[r.restart], run.das.var_mask,
                                          entity_dim))
             rows.append(row)
     return rows
@@ -141,7 +123,7 @@ def angle_summary(comparison: str, site: int, k: int, a: str, b: str,
 def restart_angle_rows(das: DASResult, site: int, k: int) -> list[dict]:
     """Between restarts of one random-init run: V1 vs V1, V2 vs V2, and V1 vs other V2."""
     rows, mask = [], das.var_mask
-    spaces = [[subspace(r, mask, v) for v in range(mask.shape[0])] for r in das.rotations]
+    spaces = [[subspace(r, mask, v) for v in range(mask.shape[0])] for r in das.maps]
     for i, j in itertools.permutations(range(len(spaces)), 2):
         if i < j:
             for v, name in enumerate(("V1", "V2")[:mask.shape[0]]):
@@ -168,26 +150,13 @@ def range_rows(pairs: PairSet, site: int, k: int, alignments: dict) -> list[dict
 
 
 def basin_rows(model: MLP, cfg: RunConfig, grid: StudyGrid) -> list[dict]:
-    """Tilt V1's exact difference subspace D (input, entity_dim dims) by angle t toward a
-    random orthonormal E orthogonal to it: Q = cos t D + sin t E, swapped as V1 on V1-only
-    test pairs. IIA(t) shows how far from the answer a swap still scores."""
+    """`diagnostics.tilt_path` on the model's V1-only test pairs: how far from the answer a
+    swap still scores."""
     gen = generator(cfg.seed, "study-basin")
     pairs = sample_pairs(cfg.das.n_test_pairs, 2, entities_for(cfg), "test", gen, only="V1")
-    data = site_data(model, 0, pairs, "both")
-    exact = difference_subspaces(cfg.task.entity_dim).subspace(0).double()  # (d, D)
-    d, dim = exact.shape
-    rows = []
-    for draw in range(grid.basin_draws):
-        noise = torch.randn(d, dim, generator=gen, dtype=torch.float64)
-        away = torch.linalg.qr(noise - exact @ (exact.T @ noise)).Q  # (d, D), orthogonal to D
-        for degrees in grid.basin_degrees:
-            t = math.radians(degrees)
-            rotation, mask = basis_alignment(math.cos(t) * exact + math.sin(t) * away, 0, 2)
-            result = evaluate(model, data, mask, rotation)
-            rows.append({"site": 0, "k": dim, "draw": draw, "degrees": degrees,
-                         "iia": result.iia, "iia_label_changed": result.changed,
-                         "baseline": result.baseline})
-    return rows
+    rows = tilt_path(model, site_data(model, 0, pairs, "both"), cfg.task.entity_dim,
+                     grid.basin_degrees, grid.basin_draws, gen)
+    return [{"site": 0, "k": cfg.task.entity_dim, **row} for row in rows]
 
 
 def map_rows(model: MLP, cfg: RunConfig, pairs: PairSet, orthogonal: DASResult | None,
@@ -209,14 +178,14 @@ def map_rows(model: MLP, cfg: RunConfig, pairs: PairSet, orthogonal: DASResult |
                      "iia_label_changed": result.test.changed, "baseline": result.test.baseline,
                      "restart_iia_min": float(restarts.min()),
                      "restart_iia_max": float(restarts.max())})
-    v1, v2 = (subspace(linear.rotation, linear.var_mask, v) for v in (0, 1))
+    v1, v2 = (subspace(linear.map, linear.var_mask, v) for v in (0, 1))
     angles = [angle_summary("V1 vs V2 (linear map)", site, k, "V1", "V2",
                             principal_angles(v1, v2))]
     return rows, angles
 
 
 def illusion_rows(model: MLP, pairs: PairSet, das: DASResult, site: int, k: int) -> list[dict]:
-    table = illusion_check(model, pairs.test, das.rotation, das.var_mask)
+    table = illusion_check(model, pairs.test, das.map, das.var_mask)
     return table.assign(site=site, k=k, das_iia=das.test.iia).to_dict("records")
 
 
@@ -232,7 +201,7 @@ def measure_site(model: MLP, cfg: RunConfig, grid: StudyGrid, site: int, parts: 
         parts["basin"] += basin_rows(model, cfg, grid)
     chosen = {}
     for k in grid.ks:
-        runs = das_runs(model, cfg.with_values(site=site, k=k), pairs, grid)
+        runs = das_grid(model, cfg.with_values(site=site, k=k), pairs, grid.lrs, grid.inits)
         if site == 0:
             target, kind = float(table.iia.max()), "input oracle"
         else:
@@ -241,19 +210,18 @@ def measure_site(model: MLP, cfg: RunConfig, grid: StudyGrid, site: int, parts: 
         first = [r for r in runs if r.lr == grid.lrs[0]]
         reported = next((r for r in first if r.init == "random"), first[0]).das
         parts["angles"] += restart_angle_rows(reported, site, k)
-        aligns = {f"DAS ({r.init} init)": (r.das.rotation, r.das.var_mask) for r in first}
+        aligns = {f"DAS ({r.init} init)": (r.das.map, r.das.var_mask) for r in first}
         aligns.update({f"oracle: {o.name}": (o.rotation, o.var_mask) for o in oracles})
         parts["range"] += range_rows(pairs, site, k, aligns)
         chosen[k] = reported
         if site == 0:
             for r in first:
                 for v in range(r.das.var_mask.shape[0]):
-                    spaces[f"k{k}/{r.init}/V{v + 1}"] = subspace(r.das.rotation,
+                    spaces[f"k{k}/{r.init}/V{v + 1}"] = subspace(r.das.map,
                                                                  r.das.var_mask, v).contiguous()
     return chosen, pairs
 
 
-PARTS = ("probes", "search", "oracles", "angles", "range", "illusion", "maps", "basin")
 
 
 def measure_model(model: MLP, cfg: RunConfig, accuracy: float,

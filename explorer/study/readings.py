@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from explorer.study.findings import fmt, random_subspace_angle, spread
+from explorer.study.findings import ROTATION, UNTRAINED, fmt, plateau, random_subspace_angle, spread
 
 
 def iia_vs_k(das: pd.DataFrame) -> str:
@@ -24,7 +24,7 @@ def iia_vs_k(das: pd.DataFrame) -> str:
         tail = "here the step from k = 4 to k = 8 exceeds the spread across seeds."
     return (f"At site 1 DAS reaches a median IIA of {fmt(relu8)} for ReLU and {fmt(sig8)} "
             f"for sigmoid at k = 8, and already {relu1[0]:.3f} for ReLU at k = 1, while "
-            f"random-start DAS at the input ({in8[0]:.3f}) and at the last hidden layer "
+            f"random-start DAS (600 steps) at the input ({in8[0]:.3f}) and at the last hidden layer "
             f"({last8[0]:.3f}) stays near chance. The ReLU band (min–max over seeds) at site 1 "
             f"spans {width:.2f} against a gain of {step:+.3f} from k = 4 to k = 8: {tail}")
 
@@ -36,13 +36,13 @@ def methods(frame: pd.DataFrame, activation: str = "relu") -> str:
     das1, neuron1 = med("DAS", 1), med("neuron-wise", 1)
     return (f"At site 1 ({activation}, k = 8) DAS scores {fmt(das1)} against "
             f"{neuron1[0]:.3f} for the best neuron-wise subsets, "
-            f"{med('untrained-network DAS', 1)[0]:.3f} for the same search on an untrained "
-            f"network, {med('random rotation', 1)[0]:.3f} for a random rotation and "
+            f"{med(UNTRAINED.label, 1)[0]:.3f} for the same search on an untrained "
+            f"network, {med(ROTATION.label, 1)[0]:.3f} for a random rotation and "
             f"{med('identity-hypothesis DAS', 1)[0]:.3f} for the Identity-of-First-Argument "
             f"control, while probes read V1/V2 at {med('probe (true labels)', 1)[0]:.3f} "
             f"(shuffled labels {med('probe (shuffled labels)', 1)[0]:.3f}). At the input a "
             f"probe reads nothing ({med('probe (true labels)', 0)[0]:.3f}: equality is not "
-            f"linear in a, b) and DAS fails ({med('DAS', 0)[0]:.3f}), yet the neuron-wise "
+            f"linear in a, b) and 600-step DAS fails ({med('DAS', 0)[0]:.3f}), yet the neuron-wise "
             f"swap of the (a, b) coordinates is exact ({med('neuron-wise', 0)[0]:.3f}): "
             "decodability and findability are both different from causal role.")
 
@@ -53,7 +53,7 @@ def search_success(search: pd.DataFrame) -> str:
                       & (search.site == site) & (search.k == k)]
         return float(rows.success.mean()) if len(rows) else float("nan")
 
-    return (f"At the input, where exact alignments exist, random-start DAS succeeds in "
+    return (f"At the input, where exact alignments exist, 300-step random-start DAS succeeds in "
             f"{rate('relu', 'random', 0, 4):.0%} (ReLU) and {rate('sigmoid', 'random', 0, 4):.0%}"
             f" (sigmoid) of restarts at k = 4 and {rate('relu', 'random', 0, 8):.0%} / "
             f"{rate('sigmoid', 'random', 0, 8):.0%} at k = 8, over every seed and learning "
@@ -76,7 +76,9 @@ def basin(frame: pd.DataFrame) -> str:
             f"{at('relu', 20):.3f} / {at('sigmoid', 20):.3f}. An equality swap must be exact "
             "(any residual of the base's a − b makes a and b unequal again), so a search that "
             "starts at a random subspace, typically 60–90 degrees away, sees chance-level IIA "
-            "all the way (its loss along the path: benchmarks/input_landscape.py).")
+            "for most of the way: only the loss can lead it (its loss along the path: "
+            "benchmarks/input_landscape.py), and whether it does takes thousands of steps to "
+            "tell (search success against budget).")
 
 
 def maps(frame: pd.DataFrame, sizes: pd.DataFrame) -> str:
@@ -141,25 +143,67 @@ def stability(frame: pd.DataFrame) -> str:
             "rotation as one of many, not as the network's coordinates.")
 
 
-def all_readings(data: dict[str, pd.DataFrame]) -> dict[str, str]:
-    """Every reading the data allows, by chart name (the Findings page's order)."""
-    from explorer.study import findings
+def _count(fraction: float, n: int) -> str:
+    """'7/40 (18%)': a fraction of n restarts."""
+    return f"{round(fraction * n)}/{n} ({fraction:.0%})"
 
-    out = {}
-    if "results" in data:
-        das = findings.das_frame(data["results"])
-        out["IIA vs k"] = iia_vs_k(das)
-        out["methods"] = methods(findings.method_frame(data["results"], data.get("probes")))
-    if "search" in data:
-        out["search success"] = search_success(data["search"])
-    if "basin" in data:
-        out["basin"] = basin(data["basin"])
-    if "maps" in data:
-        out["maps"] = maps(data["maps"], findings.boundless_sizes(data["maps"]))
-        out["Boundless sizes"] = sizes(findings.boundless_sizes(data["maps"]))
-    if "probes" in data:
-        out["probes"] = probes(data["probes"])
-    if "angles" in data:
-        out["stability"] = stability(findings.stability_frame(data["angles"],
-                                                              data.get("seed_angles")))
-    return out
+
+def held_out(budget: pd.DataFrame, tolerance: float = 0.02) -> str:
+    """budget.csv's last step: do restarts that succeed on validation pairs keep the answer
+    on the test pairs (held-out entities) with their final state?"""
+    last = budget[budget.step == budget.step.max()]
+    won = last[last.success]
+    kept = int((won.test_iia >= won.target_test - tolerance).sum())
+    lost = last[~last.success]
+    false = int((lost.test_iia >= lost.target_test - tolerance).sum())
+    return (f"Of the {len(won)} restarts that succeed on validation pairs, {kept} also score "
+            f"within {tolerance} of the oracle on the test pairs (held-out entities) with "
+            f"their final state; of the {len(lost)} that do not, {false} do.")
+
+
+def budget(frame: pd.DataFrame, early: int = 300) -> str:
+    """frame: `findings.budget_frame`. A sentence and a table: success at the study's old
+    budget and at the last one, per setting and activation, and where it stops changing."""
+    stops = plateau(frame).set_index(["activation", "setting"])
+    last = int(frame.step.max())
+    lines = ["| map, k | activation | restarts at " + f"{early:,}" + f" | at {last:,} | seeds "
+             "with a success | per seed, median (range) | stops changing at |",
+             "|---|---|---|---|---|---|---|"]
+    for (setting, activation), part in frame.groupby(["setting", "activation"], sort=False):
+        at = part.groupby("step")
+        success, seeds = at.success.mean(), at.any_success.mean()
+        per_seed = part[part.step == last].success
+        stop = stops.loc[(activation, setting)]
+        when = ("still changing" if stop.still_changing else
+                "never succeeds" if stop.final == 0 and stop.plateau_step == 0 else
+                f"{stop.plateau_step:,}")
+        n = len(per_seed) * int(part.restarts.iloc[0])
+        lines.append(f"| {setting} | {activation} | {_count(success.get(early, 0.0), n)} | "
+                     f"{_count(success[last], n)} | {seeds[last] * part.seed.nunique():.0f} of "
+                     f"{part.seed.nunique()} | {per_seed.median():.0%} "
+                     f"({per_seed.min():.0%}–{per_seed.max():.0%}) | {when} |")
+    restarts = int(frame.restarts.iloc[0])
+    return (f"Random-start DAS at the input ({restarts} restarts per seed, lr 0.01): the "
+            "fraction of restarts whose best validation IIA so far is within 0.02 of the exact "
+            f"oracle's, at the study's old budget ({early} steps) and after {last:,} steps. "
+            "'Stops changing at' is the smallest budget from which the fraction stays the "
+            f"same up to {last:,} steps.\n\n" + "\n".join(lines))
+
+
+def budget_iia(frame: pd.DataFrame, early: int = 300) -> str:
+    """frame: `findings.budget_frame`. The seed's best restart, early and last, per setting."""
+    last = int(frame.step.max())
+
+    def med(activation, setting, step):
+        return spread(frame, "best_val_iia", activation=activation, setting=setting, step=step)
+
+    clauses = []
+    for setting, part in frame.groupby("setting", sort=False):
+        clauses.append(f"{setting}: " + ", ".join(
+            f"{a} {med(a, setting, early)[0]:.3f} → {fmt(med(a, setting, last))}"
+            for a in part.activation.unique()))
+    oracle = float(frame.target.median())
+    return (f"The seed's best restart so far, from {early} to {last:,} steps (median across "
+            "seeds), " + "; ".join(clauses) + f". The exact oracle scores {oracle:.3f} (dashed "
+            "black) and chance is 0.5 (dashed gray): the curves show how far each search got, "
+            "not only whether it arrived.")

@@ -33,15 +33,20 @@ from explorer.core.config import RunConfig
 from explorer.analysis.subspaces import principal_angles
 from explorer.runs.executors import run_local
 from explorer.runs.measure import ModelCache
-from explorer.store.tables import append_rows, read_table, write_table
-from explorer.study.measure import PARTS, StudyGrid, measure_model
+from explorer.store.tables import append_rows, read_table, write_table  # noqa: F401
 from explorer.core.progress import Progress
+from explorer.store.paths import BUDGET_COMMAND, MODELS, STUDY_COMMAND as COMMAND
+from explorer.store.tables import BUDGET, PARTS, load_study, read_part
+from explorer.study.budget import BudgetGrid, budget_rows
+from explorer.study.measure import StudyGrid, measure_model
 
-COMMAND = "python -m explorer study --out pretrained/study --workers 2"
 QUICK = StudyGrid(activations=("relu", "sigmoid"), seeds=(0, 1), ks=(8,), lrs=(0.01,),
                   restarts=2, das_steps=150, n_train_pairs=1024, n_val_pairs=256,
                   n_test_pairs=512, probe_examples=1000, n_shuffles=1, basin_draws=1)
 SPACES = "subspaces.safetensors"
+QUICK_BUDGET = BudgetGrid(activations=("relu", "sigmoid"), seeds=(0, 1), restarts=2,
+                          steps=300, budgets=(0, 100, 300))
+
 
 def run_unit(base_flat: dict, activation: str, seed: int, grid: StudyGrid,
              model_dir: str | None) -> tuple[dict, dict, float]:
@@ -54,11 +59,6 @@ def run_unit(base_flat: dict, activation: str, seed: int, grid: StudyGrid,
     model, accuracy = ModelCache(Path(model_dir) if model_dir else None).get(cfg)
     parts, spaces = measure_model(model, cfg, accuracy, grid)
     return parts, spaces, round(time.perf_counter() - start, 2)
-
-
-def read_part(path: Path) -> pd.DataFrame:
-    """A part CSV; only empty cells are missing (the illusion part 'null' is a name)."""
-    return read_table(path)
 
 
 def done_units(out: Path) -> set[tuple[str, int]]:
@@ -114,7 +114,7 @@ def seed_angle_rows(tensors: dict[str, torch.Tensor]) -> list[dict]:
 
 
 def study(out: str | Path, grid: StudyGrid = StudyGrid(), base: RunConfig | None = None,
-          model_dir: str | Path | None = "pretrained/models", workers: int = 1,
+          model_dir: str | Path | None = MODELS, workers: int = 1,
           progress: Progress | None = None, force: bool = False) -> dict[str, pd.DataFrame]:
     """Measure every (activation, seed) unit not yet recorded; returns every part."""
     out, base = Path(out), base or RunConfig()
@@ -130,8 +130,10 @@ def study(out: str | Path, grid: StudyGrid = StudyGrid(), base: RunConfig | None
     todo = [u for u in units if u not in done]
     start, finished = time.perf_counter(), len(units) - len(todo)
     _report(progress, finished, len(units), "models done")
-    args = (base.to_flat(), grid, str(model_dir) if model_dir else None)
-    for (activation, seed), (parts, spaces, seconds) in _execute(todo, args, workers):
+    tail = (grid, str(model_dir) if model_dir else None)
+    for (activation, seed), (parts, spaces, seconds) in _execute(run_unit, todo,
+                                                                 (base.to_flat(),), tail,
+                                                                 workers):
         record(out, activation, seed, parts, spaces, seconds)
         finished += 1
         _report(progress, finished, len(units), f"{activation} seed {seed} ({seconds:.0f} s)")
@@ -149,21 +151,72 @@ def _report(progress: Progress | None, finished: int, total: int, message: str) 
         progress(finished / max(total, 1), f"{finished}/{total} {message}")
 
 
-def _execute(todo: list, args: tuple, workers: int) -> Iterable[tuple[tuple, tuple]]:
-    tasks = [(args[0], *unit, *args[1:]) for unit in todo]
-    for i, result in run_local(run_unit, tasks, workers=workers):
+
+
+def _execute(fn, todo: list, head: tuple, tail: tuple,
+             workers: int) -> Iterable[tuple[tuple, tuple]]:
+    """(unit, fn(*head, *unit, *tail)) for every unit, in the one local process pool
+    (explorer.runs.executors: workers exit when this process dies)."""
+    tasks = [(*head, *unit, *tail) for unit in todo]
+    for i, result in run_local(fn, tasks, workers=workers):
         yield todo[i], result
 
 
-def load_study(folder: str | Path) -> dict[str, pd.DataFrame]:
-    """Every part CSV present in the folder, by part name (seed_angles included)."""
-    folder = Path(folder)
-    return {p: read_part(folder / f"{p}.csv") for p in (*PARTS, "seed_angles")
-            if (folder / f"{p}.csv").exists() and (folder / f"{p}.csv").stat().st_size > 1}
-
-
-def quick_grid(grid: StudyGrid, activations: tuple[str, ...] | None,
-               seeds: tuple[int, ...] | None) -> StudyGrid:
-    """The grid with the activations and seeds replaced where given."""
+def quick_grid(grid, activations: tuple[str, ...] | None, seeds: tuple[int, ...] | None):
+    """The grid (StudyGrid or BudgetGrid) with the activations and seeds replaced where given."""
     return replace(grid, **{k: v for k, v in (("activations", activations), ("seeds", seeds))
                             if v})
+
+
+def run_budget_unit(base_flat: dict, activation: str, map_name: str, k: int, grid: BudgetGrid,
+                    model_dir: str | None) -> tuple[list[dict], float]:
+    """Worker entry point: (budget rows, seconds) for one activation's seeds at (map, k)."""
+    from explorer.core.rng import fix_threads
+
+    fix_threads()
+    start = time.perf_counter()
+    cfg = grid.config(RunConfig.from_flat(base_flat), activation, map_name, k)
+    cache = ModelCache(Path(model_dir) if model_dir else None)
+    loaded = [cache.get(cfg.with_values(seed=s)) for s in grid.seeds]
+    rows = budget_rows([m for m, _ in loaded], [a for _, a in loaded], cfg, grid)
+    return rows, round(time.perf_counter() - start, 2)
+
+
+def budget_study(out: str | Path, grid: BudgetGrid = BudgetGrid(),
+                 base: RunConfig | None = None, model_dir: str | Path | None = MODELS,
+                 workers: int = 1, progress: Progress | None = None,
+                 force: bool = False) -> pd.DataFrame:
+    """budget.csv: one unit per (activation, map, k), resumable like the study's parts."""
+    out, base = Path(out), base or RunConfig()
+    out.mkdir(parents=True, exist_ok=True)
+    path, units_path = out / f"{BUDGET}.csv", out / f"{BUDGET}_units.csv"
+    if model_dir:
+        Path(model_dir).mkdir(parents=True, exist_ok=True)
+    if force:
+        for p in (path, units_path):
+            p.unlink(missing_ok=True)
+    done = set()
+    if units_path.exists():
+        done = {(a, m, int(k)) for a, m, k in pd.read_csv(units_path)[["activation", "map", "k"]]
+                .itertuples(index=False)}
+    if path.exists() and path.stat().st_size > 0:  # rows of a killed run's unrecorded units
+        frame = read_part(path)
+        keep = [(a, m, int(k)) in done for a, m, k in zip(frame.activation, frame["map"], frame.k)]
+        if not all(keep):
+            frame[keep].to_csv(path, index=False)
+    units = [(a, m, k) for a in grid.activations for m, k in grid.settings]
+    todo, start = [u for u in units if u not in done], time.perf_counter()
+    finished = len(units) - len(todo)
+    _report(progress, finished, len(units), "budget units done")
+    tail = (grid, str(model_dir) if model_dir else None)
+    for (activation, map_name, k), (rows, seconds) in _execute(run_budget_unit, todo,
+                                                               (base.to_flat(),), tail, workers):
+        append_rows(path, rows)
+        append_rows(units_path, [{"activation": activation, "map": map_name, "k": k,
+                                  "seconds": seconds}])
+        finished += 1
+        _report(progress, finished, len(units), f"{activation} {map_name} k={k} ({seconds:.0f} s)")
+    manifest = {"command": BUDGET_COMMAND, "grid": asdict(grid), "base_config": base.to_flat(),
+                "units": len(units), "seconds_last_run": round(time.perf_counter() - start, 1)}
+    (out / f"{BUDGET}_manifest.json").write_text(json.dumps(manifest, indent=2))
+    return read_part(path) if path.exists() else pd.DataFrame()

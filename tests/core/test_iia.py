@@ -15,7 +15,7 @@ def _data(cf, base_label, base_pred, kind):
     n = len(cf)
     return SiteData(0, torch.zeros(n, 2), torch.zeros(n, 1, 2), torch.ones(n, 1, dtype=torch.bool),
                     torch.tensor(kind), ("V1", "V2"), torch.tensor(cf), torch.tensor(base_label),
-                    torch.tensor(base_pred))
+                    torch.tensor(base_pred), torch.zeros(n, 1, dtype=torch.bool))
 
 
 def test_report_by_hand():

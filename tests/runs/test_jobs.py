@@ -200,4 +200,4 @@ def test_the_alignment_reports_never_read_backwards():
     for _, phase, step, _ in reports:
         assert step is None or step > last.get(phase, -1), (phase, step, reports)
         last[phase] = step if step is not None else last.get(phase, -1)
-    assert {"DAS", "untrained control · DAS"} <= set(last)
+    assert "DAS" in last  # (the control networks run beside, reporting into no bar)

@@ -55,3 +55,17 @@ def test_batched_masks_broadcast_like_a_loop():
 def test_random_rotation_is_orthogonal():
     R = random_rotation(16, generator(0, "r"))
     torch.testing.assert_close(R @ R.T, torch.eye(16), atol=1e-5, rtol=0)
+
+
+def test_a_batch_of_maps_equals_one_map_at_a_time():
+    """(r, d, d) maps at once, as DAS trains its restarts, against each map alone."""
+    g = generator(3, "t")
+    base, sources = torch.randn(9, 6, generator=g), torch.randn(9, 2, 6, generator=g)
+    mask = pair_mask(block_mask(2, 2, 6), torch.rand(9, 2, generator=g) > 0.3)
+    maps = torch.randn(4, 6, 6, generator=g) + 3 * torch.eye(6)
+    inverses = torch.linalg.inv(maps)
+    batched = interchange(base, sources, mask, maps, inverses)
+    assert batched.shape == (4, 9, 6)
+    for i in range(4):
+        torch.testing.assert_close(batched[i], interchange(base, sources, mask, maps[i],
+                                                           inverses[i]), atol=1e-5, rtol=1e-5)

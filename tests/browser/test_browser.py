@@ -120,7 +120,11 @@ needs_shipped = pytest.mark.skipif(not list(SHIPPED.glob("relu-w16-l3-s0-*")),
 
 @needs_shipped
 def test_opens_on_the_shipped_model_with_a_chart_and_precomputed_das(page, server):
-    open_app(page, server)
+    from urllib.parse import urlencode
+
+    from tests.shipped_support import BASE_PARAMS  # the defaults the shipped table holds
+
+    open_app(page, f"{server}/?{urlencode(BASE_PARAMS)}" if BASE_PARAMS else server)
     page.get_by_text("Model ready (shipped checkpoint)").wait_for(timeout=WAIT_MS)
     page.wait_for_selector(SVG_CHART, timeout=WAIT_MS)  # without pressing anything
     page.locator('[data-testid="stRadioOption"]', has_text="DAS").click()

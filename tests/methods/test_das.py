@@ -33,7 +33,7 @@ def test_das_learns_beyond_its_start_and_reports_the_chosen_restart(trained):
     # the reported test IIA is that of the restart with the best validation IIA
     assert das.best_restart == int(das.restarts.val_iia.idxmax())
     assert das.test.iia == das.restarts.test_iia[das.best_restart]
-    torch.testing.assert_close(das.rotation @ das.rotation.T, torch.eye(16), atol=1e-5, rtol=0)
+    torch.testing.assert_close(das.map @ das.map.T, torch.eye(16), atol=1e-5, rtol=0)
     assert set(das.history.columns) == {"step", "restart", "loss", "val_iia"}
 
 
@@ -42,14 +42,14 @@ def test_das_is_bit_identical_for_the_same_seed(trained):
     cfg = cfg.with_values(das_steps=60)
     pairs = pair_set(model, cfg)
     a, b = run_das(model, cfg, pairs), run_das(model, cfg, pairs)
-    assert torch.equal(a.rotation, b.rotation) and a.test == b.test
+    assert torch.equal(a.map, b.map) and a.test == b.test
     c = run_das(model, cfg.with_values(seed=1), pair_set(model, cfg.with_values(seed=1)))
-    assert not torch.equal(a.rotation, c.rotation)
+    assert not torch.equal(a.map, c.map)
 
 
 def test_general_linear_map_runs_and_scores(trained):
     model, cfg, _ = trained
     cfg = cfg.with_values(map="linear", das_steps=150)
     das = run_das(model, cfg, pair_set(model, cfg))
-    torch.testing.assert_close(das.rotation @ das.inverse, torch.eye(16), atol=1e-4, rtol=0)
+    torch.testing.assert_close(das.map @ das.inverse, torch.eye(16), atol=1e-4, rtol=0)
     assert das.test.iia > 0.6

@@ -90,7 +90,7 @@ def test_method_comparison_aggregates_seeds_per_method_activation_and_site():
     assert means[("DAS", "relu", 1)] == pytest.approx(0.92)
     assert means[("neuron-wise", "relu", 1)] == pytest.approx(0.82)
     assert means[("identity-hypothesis DAS", "relu", 0)] == pytest.approx(0.62)
-    assert means[("untrained-network DAS", "relu", 1)] == pytest.approx(0.55)
+    assert means[(findings.UNTRAINED.label, "relu", 1)] == pytest.approx(0.55)
     lows = aggregate(spec, rule).set_index(["method", "activation", "site"])["min(score)"]
     assert lows[("DAS", "relu", 1)] == pytest.approx(0.90)
 
@@ -137,3 +137,32 @@ def test_map_basin_probe_and_angle_charts_encode_their_fields():
     assert aggregate(spec, layers(spec)[1])["mean(mean_degrees)"].item() == 40
     for chart in (charts.basin(basin), charts.angles(angles)):
         assert chart.to_dict()["usermeta"]["embedOptions"]["renderer"] == "svg"
+
+
+def test_budget_charts_show_the_seed_mean_of_success_and_of_the_best_iia():
+    """Seed s (0-3) has success s/4 and best IIA 0.6 + 0.1 s at every budget > 0, so the
+    mean over seeds is 0.375 / 0.75 and the range 0-0.75 / 0.6-0.9; budget 0 is not drawn
+    (log axis)."""
+    rows = [{"activation": a, "setting": "orthogonal k = 8", "seed": s, "step": step,
+             "success": s / 4 * (step > 0), "any_success": float(s > 0 and step > 0),
+             "best_val_iia": 0.6 + 0.1 * s, "target": 1.0, "restarts": 4}
+            for a, s, step in itertools.product(("relu", "sigmoid"), range(4), (0, 300, 3000))]
+    frame = pd.DataFrame(rows)
+    spec = charts.budget_success(frame).to_dict()
+    band, line, seeds = layers(spec)
+    assert facet_fields(spec) == ["setting"]
+    assert line["encoding"]["x"]["scale"]["type"] == "log"
+    means = aggregate(spec, line).set_index(["step", "activation"])["mean(success)"]
+    assert sorted(set(means.index.get_level_values("step"))) == [300, 3000]
+    assert means[(300, "relu")] == pytest.approx(0.375)
+    assert aggregate(spec, band).set_index(["step", "activation"])["max(success)"][
+        (3000, "sigmoid")] == pytest.approx(0.75)
+    assert aggregate(spec, seeds).set_index(["step", "activation"])["mean(any_success)"][
+        (300, "relu")] == pytest.approx(0.75)
+    spec = charts.budget_iia(frame).to_dict()
+    band, line, oracle, chance = layers(spec)
+    ranges = aggregate(spec, band).set_index(["step", "activation"])
+    assert ranges.loc[(300, "relu"), "min(best_val_iia)"] == pytest.approx(0.6)
+    assert ranges.loc[(300, "relu"), "max(best_val_iia)"] == pytest.approx(0.9)
+    assert aggregate(spec, oracle)["mean(target)"].eq(1.0).all()
+    assert chance["encoding"]["y"]["datum"] == 0.5

@@ -11,10 +11,11 @@ from explorer.store import checkpoints
 from explorer.core.config import RunConfig
 from explorer.runs.pretrain import COMMAND, PretrainGrid, points
 from explorer.core.identity import point_key
+from tests.shipped_support import BASE
 from explorer.runs.sweep import run_chunk
 from explorer.core.train import heldout_examples, task_accuracy
 
-FOLDER = Path(__file__).resolve().parents[1] / "pretrained"
+FOLDER = Path(__file__).resolve().parents[2] / "pretrained"
 pytestmark = pytest.mark.skipif(not (FOLDER / "results.csv").exists(),
                                 reason="pretrained/ not generated")
 
@@ -36,8 +37,7 @@ def test_every_checkpoint_reloads_and_rechecks_its_accuracy():
 
 def test_results_cover_the_grid_and_rotations_are_orthogonal():
     results = pd.read_csv(FOLDER / "results.csv")
-    expected = {point_key(cfg, method) for cfg, method in points(PretrainGrid(),
-                                                                            RunConfig())}
+    expected = {point_key(cfg, method) for cfg, method in points(PretrainGrid(), BASE)}
     assert set(results.key) == expected
     das = results[results.method == "das"]
     assert das[["iia", "untrained_das_iia", "random_rotation_iia", "closest_permutation_iia",

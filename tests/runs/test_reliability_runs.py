@@ -132,7 +132,11 @@ def _fail_if_called(*args, **kwargs):
 
 @pytest.fixture
 def no_work(monkeypatch):
-    for module, name in ((cli, "run"), (cli, "train_model"), (sweep_module, "sweep")):
+    from explorer.core import train
+    from explorer.methods import experiment
+
+    # the CLI imports these when a command runs, so patch them where they live
+    for module, name in ((experiment, "run"), (train, "train_model"), (sweep_module, "sweep")):
         monkeypatch.setattr(module, name, _fail_if_called)
 
 

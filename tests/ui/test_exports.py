@@ -13,6 +13,7 @@ from safetensors import safe_open
 from app import exports
 from app.stores import AlignmentRun, TrainedModel
 from explorer.core.train import accuracy_table, heldout_examples
+from explorer.core.vocabulary import CONTROLS
 from explorer.methods.experiment import run_controls
 from explorer.store import checkpoints
 from explorer.store.provenance import provenance
@@ -47,12 +48,18 @@ def test_results_csv_is_one_row_per_measurement(exported):
     assert list(task.pattern) == list(entry.accuracy.pattern)
     assert task.accuracy.tolist() == pytest.approx(entry.accuracy.accuracy.tolist())
     measured = table[table.kind != "task"].set_index("result")
-    assert list(measured.index) == ["das", "neuron", "untrained_das", "random_rotation",
-                                    "closest_permutation", "full_layer"]
+    assert list(measured.index) == ["das", "neuron", *(c.key for c in CONTROLS)]
     assert measured.loc["das", "iia"] == pytest.approx(run.das.test.iia)
     assert measured.loc["das", "iia_V2"] == pytest.approx(run.das.test.by_type["V2"])
-    assert measured.loc["full_layer", "iia"] == pytest.approx(run.controls["full_layer"].iia)
     assert measured.loc["neuron", "n"] == run.neuron.test.n
+    scores = run.controls.columns()
+    for control in CONTROLS:
+        assert measured.loc[control.key, "score"] == pytest.approx(scores[control.column])
+        full = run.controls.iia_of(control.key)
+        if full is not None:
+            assert measured.loc[control.key, "iia"] == pytest.approx(full.iia)
+    assert measured.loc["random_rotation", "random_rotation_iia_sd"] == pytest.approx(
+        scores["random_rotation_iia_sd"])
     assert (table.width == cfg.model.width).all() and (table.k == cfg.das.k).all()
     assert (table.version_torch == torch.__version__).all()
     assert table.version_commit.notna().all()

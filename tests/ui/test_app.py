@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from tests.app_driver import click, clear_caches, finish_jobs, goto, metric, open_app
 from explorer.methods import experiment as pipeline
 from explorer.core.config import RunConfig
+from explorer.core.vocabulary import CONTROLS
 from explorer.core.train import accuracy_table, heldout_examples, train_model
 
 SMALL = dict(train_steps="300", eval_size="512", das_steps="40", restarts="1", k="2",
@@ -101,9 +102,19 @@ def test_das_page_numbers_match_the_engine_and_controls_render():
     assert metric(at, "DAS IIA (test pairs)") == f"{das.test.iia:.3f}"
     assert metric(at, "no-intervention baseline") == f"{das.test.baseline:.3f}"
     assert chart_marks(at).count("rect") == 6  # R and its permutation: V1, V2, rest panels
-    controls = table(at, "reads as")
-    assert {"untrained network (same DAS)", "random rotation", "closest signed permutation",
-            "full-layer patch", "no intervention"} <= set(controls.name)
+    controls = table(at, "pass looks like").set_index("name")
+    assert {c.label for c in CONTROLS} | {"no intervention"} <= set(controls.index)
+    for c in CONTROLS:  # each control says what a pass and a fail look like, and its verdict
+        assert controls.loc[c.label, "pass looks like"] == c.passes
+        assert controls.loc[c.label, "fail looks like"] == c.fails
+        assert controls.loc[c.label, "verdict"].split(" ")[0] in {
+            "pass", "fail", "vacuous", "n/a", "localist", "distributed"}
+    # 40 steps of DAS do not converge: the page says so and offers more steps, one click away
+    assert das.converged is False
+    assert metric(at, "DAS steps used") == "40, not converged"
+    assert any("did not converge" in w.value for w in at.warning)
+    at.button(key="das_fix_0").click().run()
+    assert not at.exception and at.number_input(key="das_steps").value == 80
 
 
 def test_other_pages_after_training():

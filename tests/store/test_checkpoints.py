@@ -38,7 +38,6 @@ def test_broken_files_raise_a_clear_error(mutate, message):
 
 def test_metadata_and_shapes_are_validated():
     cfg, model, data = _bytes()
-    bigger = RunConfig().with_values(width=9, k=4)
     lying = checkpoints.to_bytes(model, cfg)
     header_len = int.from_bytes(lying[:8], "little")
     header = json.loads(lying[8:8 + header_len])
@@ -56,11 +55,20 @@ def test_metadata_and_shapes_are_validated():
     forged = len(raw).to_bytes(8, "little") + raw + lying[8 + header_len:]
     with pytest.raises(CheckpointError, match="width"):
         checkpoints.from_bytes(forged)
-    assert bigger.model.width == 9
 
 
 def test_no_loader_can_unpickle():
+    import ast
     import pathlib
-    source = "".join(p.read_text() for p in pathlib.Path(__file__).resolve().parents[1].joinpath("explorer").rglob("*.py"))
-    for banned in ("torch.load(", "pickle.load", "weights_only=False"):
-        assert banned not in source
+    modules = list(pathlib.Path(__file__).resolve().parents[2].joinpath("explorer").rglob("*.py"))
+    assert len(modules) > 30  # the glob found the package
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr == "load":
+                owner = getattr(node.value, "id", "")
+                assert owner not in ("torch", "pickle", "dill", "joblib"), (path, owner)
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
+                assert not any(n.split(".")[0] in ("pickle", "dill", "joblib") for n in names), path
+                if getattr(node, "module", "") == "torch":
+                    assert "load" not in [a.name for a in node.names], path

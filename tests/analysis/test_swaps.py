@@ -25,7 +25,7 @@ def by_hand(model, data, edit):
 
 def test_das_swap_equals_plain_torch(small_run):
     model, data, das = small_run.model, small_run.pairs.test, small_run.das
-    rotation, k = das.rotation, small_run.cfg.das.k
+    rotation, k = das.map, small_run.cfg.das.k
 
     def edit(h, sources, intervened):
         r = h @ rotation

@@ -13,6 +13,8 @@ from explorer.store import checkpoints, precomputed, shipped
 from explorer.core.config import RunConfig
 from explorer.core.identity import model_key, point_key
 from explorer.core.train import new_model
+from tests import shipped_support as support
+from tests.shipped_support import BASE
 
 FOLDER = shipped.FOLDER
 needs_models = pytest.mark.skipif(not list((FOLDER / "models").glob("*.safetensors")),
@@ -24,12 +26,7 @@ FLAT_FIELDS = list(RunConfig().to_flat())
 
 def oracle_rows(cfg: RunConfig, ignore: tuple[str, ...] = ()) -> pd.DataFrame:
     """results.csv rows whose every config column equals cfg's (plain pandas)."""
-    table = pd.read_csv(FOLDER / "results.csv")  # plain pandas: the shipped names
-    keep = pd.Series(True, index=table.index)
-    for name, value in cfg.to_flat().items():
-        if name not in ignore:
-            keep &= table[name] == value
-    return table[keep]
+    return support.oracle_rows(pd.read_csv(FOLDER / "results.csv"), cfg, ignore)
 
 
 @needs_models
@@ -68,7 +65,7 @@ def test_a_matching_config_is_found_and_others_are_not():
                                     dict(activation="relu", seed=4, site=0, k=1),
                                     dict(activation="relu", seed=4, site=0, k=1, width=12)])
 def test_results_for_a_config_are_its_rows_in_the_csv(values):
-    cfg = RunConfig().with_values(**values)
+    cfg = BASE.with_values(**values)
     got = precomputed.results_for(cfg)
     expected = oracle_rows(cfg)
     if "width" in values:  # not in the grid: nothing precomputed, the app computes it
@@ -85,7 +82,7 @@ def test_results_for_a_config_are_its_rows_in_the_csv(values):
 
 @needs_results
 def test_seed_spread_is_every_seed_of_the_same_config():
-    cfg = RunConfig()
+    cfg = BASE
     got = precomputed.seed_spread(cfg)
     expected = oracle_rows(cfg, ignore=("seed",))
     assert len(got) == len(expected) >= 2
@@ -101,7 +98,7 @@ def test_seed_spread_is_every_seed_of_the_same_config():
 
 @needs_results
 def test_site_profile_is_the_config_at_every_site():
-    cfg = RunConfig().with_values(k=4, hypothesis="left")
+    cfg = BASE.with_values(k=4, hypothesis="left")
     got = precomputed.site_profile(cfg)
     expected = oracle_rows(cfg, ignore=("site",))
     assert list(got.site) == sorted(got.site) and set(got.site) == set(expected.site)
@@ -114,8 +111,8 @@ def test_site_profile_is_the_config_at_every_site():
 
 @needs_results
 def test_controls_frame_carries_the_rows_numbers():
-    rows = precomputed.results_for(RunConfig())
-    das = oracle_rows(RunConfig()).query("method == 'das'").iloc[0]
+    rows = precomputed.results_for(BASE)
+    das = oracle_rows(BASE).query("method == 'das'").iloc[0]
     frame = precomputed.controls_frame(rows).set_index("name")
     assert frame.loc["DAS (learned rotation)", "iia"] == das.iia
     assert frame.loc["closest signed permutation", "iia"] == das.closest_permutation_iia
@@ -140,7 +137,7 @@ def test_rotation_lookup_by_key(tmp_path):
 @pytest.mark.skipif(not (FOLDER / "rotations.safetensors").exists(),
                     reason="pretrained/rotations.safetensors not written yet")
 def test_shipped_rotation_is_orthogonal_and_matches_its_key():
-    cfg = RunConfig()
+    cfg = BASE
     rotation, _ = shipped.rotation_for(cfg)
     torch.testing.assert_close(rotation @ rotation.T, torch.eye(16), atol=1e-4, rtol=0)
     key = point_key(cfg, "das")

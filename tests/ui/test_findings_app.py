@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.findings import RESULTS_ENV, STUDY_ENV
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
 SHIPPED_RESULTS, SHIPPED_STUDY = ROOT / "pretrained/results.csv", ROOT / "pretrained/study"
 
@@ -84,3 +84,17 @@ def test_shipped_findings_render_every_chart(monkeypatch):
                   & (search.site == 0) & (search.k == 4)]
     assert f"succeeds in {rows.success.mean():.0%} (ReLU)" in texts(at)
     assert not [i for i in at.info if "data found" in i.value]  # every part present
+
+
+def test_budget_section_draws_both_curves_and_the_reading_of_the_csv(monkeypatch, tmp_path):
+    from test_sections import synthetic_budget
+
+    study = tmp_path / "study"
+    study.mkdir()
+    synthetic_budget().to_csv(study / "budget.csv", index=False)
+    at = findings_page(monkeypatch, tmp_path / "none.csv", study)
+    assert len(at.get("vega_lite_chart")) == 2  # success and best IIA against budget
+    assert "| orthogonal k = 8 | relu | 0/16 (0%) | 6/16 (38%) | 3 of 4 |" in texts(at)
+    assert [s.value for s in at.subheader][:1] == ["4 · Search success against budget at the input"]
+    infos = " ".join(i.value for i in at.info)
+    assert "python -m explorer pretrain" in infos and "--parts budget" not in infos

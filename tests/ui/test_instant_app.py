@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from tests.app_driver import ROOT, clear_caches, metric, open_app
+from tests.shipped_support import shipped_default, shipped_link
 
 RESULTS = ROOT / "pretrained" / "results.csv"
 pytestmark = pytest.mark.skipif(not RESULTS.exists(), reason="pretrained/ not generated")
@@ -19,13 +20,13 @@ def fresh_caches():
 def shipped_iia(**fields) -> str:
     table = pd.read_csv(RESULTS)
     want = {"method": "das", "activation": "relu", "width": 16, "seed": 0, "site": 1, "k": 8,
-            "hypothesis": "both", **fields}
+            "hypothesis": "both", "das_steps": shipped_default().das.das_steps, **fields}
     keep = pd.concat([table[name] == value for name, value in want.items()], axis=1).all(axis=1)
     return f"{table[keep].iia.iloc[0]:.3f}"
 
 
 def test_slider_moves_on_the_shipped_grid_show_the_answer_without_a_button():
-    at = open_app({"page": "das"})
+    at = open_app({**shipped_link(), "page": "das"})
     assert metric(at, "Precomputed DAS IIA") == shipped_iia()
     for widget, value, fields in (("k", 4, {"k": 4}), ("site", 2, {"k": 4, "site": 2}),
                                   ("site", 3, {"k": 4, "site": 3}), ("k", 8, {"site": 3})):
@@ -37,7 +38,7 @@ def test_slider_moves_on_the_shipped_grid_show_the_answer_without_a_button():
 
 
 def test_off_the_grid_the_page_names_the_nearest_and_offers_the_run():
-    at = open_app({"page": "das", "k": "7"})
+    at = open_app({**shipped_link(), "page": "das", "k": "7"})
     assert metric(at, "Precomputed DAS IIA") is None
     text = " ".join(m.value for m in at.markdown)
     assert "Not precomputed" in text and "k 7 → **8**" in text

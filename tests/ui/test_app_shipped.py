@@ -12,6 +12,7 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from tests.app_driver import ROOT, clear_caches, goto, metric, open_app
+from tests.shipped_support import BASE, BASE_PARAMS, oracle_rows
 from explorer.store import checkpoints
 from explorer.core.config import RunConfig, tiny
 from explorer.core.train import accuracy_table, heldout_examples, new_model, train_model
@@ -29,19 +30,18 @@ def fresh_caches():
 
 
 def opened(**params) -> AppTest:
-    at = open_app(params)
+    """The app opened at the shipped table's default config (BASE) with these params."""
+    at = open_app({**BASE_PARAMS, **params})
     assert not at.exception, at.exception
     return at
 
 
 def csv_row(cfg: RunConfig, method: str) -> pd.Series:
     """The oracle: results.csv filtered on every config column with pandas."""
-    table = pd.read_csv(FOLDER / "results.csv")
-    keep = table.method == method
-    for name, value in cfg.to_flat().items():
-        keep &= table[name] == value
-    assert keep.sum() == 1
-    return table[keep].iloc[0]
+    rows = oracle_rows(pd.read_csv(FOLDER / "results.csv"), cfg)
+    rows = rows[rows.method == method]
+    assert len(rows) == 1
+    return rows.iloc[0]
 
 
 def shipped_accuracy(cfg: RunConfig) -> float:
@@ -60,7 +60,7 @@ def test_default_open_shows_the_shipped_model_and_its_precomputed_das():
     assert metric(at, "Held-out task accuracy") == f"{shipped_accuracy(RunConfig()):.3f}"
     assert at.get("vega_lite_chart")  # the accuracy bars, without pressing Train
     goto(at, "das")
-    das, neuron = csv_row(RunConfig(), "das"), csv_row(RunConfig(), "neuron")
+    das, neuron = csv_row(BASE, "das"), csv_row(BASE, "neuron")
     assert metric(at, "Precomputed DAS IIA") == f"{das.iia:.3f}"
     assert metric(at, "Precomputed neuron-wise IIA") == f"{neuron.iia:.3f}"
     assert any("precomputed (pretrained/results.csv)" in h.value for h in at.subheader)
@@ -79,7 +79,7 @@ def test_selector_switches_the_model_and_follows_the_widgets():
     seed = at.number_input(key="seed").value
     assert at.selectbox(key="activation").value == "sigmoid" and labels[-1].endswith(f" {seed}")
     width = at.slider(key="width").value  # the last sigmoid entry may be a width-32 model
-    cfg = RunConfig().with_values(activation="sigmoid", seed=seed, width=width)
+    cfg = BASE.with_values(activation="sigmoid", seed=seed, width=width)
     assert metric(at, "Held-out task accuracy") == f"{shipped_accuracy(cfg):.3f}"
     goto(at, "das")
     assert metric(at, "Precomputed DAS IIA") == f"{csv_row(cfg, 'das').iia:.3f}"
@@ -103,12 +103,7 @@ def overview(at: AppTest) -> pd.DataFrame | None:
 def test_the_train_page_opens_with_the_precomputed_iia_per_site():
     at = opened()
     shown = overview(at)
-    table = pd.read_csv(FOLDER / "results.csv")
-    keep = pd.Series(True, index=table.index)
-    for name, value in RunConfig().to_flat().items():
-        if name != "site":
-            keep &= table[name] == value
-    expected = table[keep]
+    expected = oracle_rows(pd.read_csv(FOLDER / "results.csv"), BASE, ignore=("site",))
     assert len(shown) == len(expected) >= 2
     names = {"das": "DAS", "neuron": "neuron-wise"}
     assert sorted(zip(shown.site, shown.method, shown.iia)) == sorted(
@@ -163,7 +158,7 @@ def test_a_valid_upload_is_used_in_this_session():
 
 
 def test_an_upload_with_the_default_config_replaces_the_shipped_model_here():
-    cfg = RunConfig()
+    cfg = BASE
     untrained = new_model(cfg).eval()
     expected = accuracy_table(untrained, heldout_examples(cfg)).accuracy.iloc[0]
     at = goto(opened(), "das")
@@ -186,7 +181,7 @@ def test_a_stored_rotation_is_drawn_as_a_heatmap(monkeypatch, tmp_path):
 
     gen = torch.Generator().manual_seed(1)
     rotation, _ = torch.linalg.qr(torch.randn(16, 16, generator=gen))
-    save_file({point_key(RunConfig(), "das"): rotation.contiguous()},
+    save_file({point_key(BASE, "das"): rotation.contiguous()},
               tmp_path / "rotations.safetensors")
     lookup = shipped.rotation_for
     monkeypatch.setattr(shipped, "rotation_for", lambda cfg: lookup(cfg, tmp_path))

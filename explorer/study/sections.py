@@ -1,0 +1,106 @@
+"""The Findings report as one spec: the app's Findings page and `python -m explorer findings`
+both walk SECTIONS, so the two cannot drift apart.
+
+A section needs some data parts (all present, or it is skipped), builds its chart's frame
+from the data, names its chart builder in `explorer.plots.findings` (the page draws it; the
+CLI has no charts, so this module imports no altair), and fills its reading in from the
+data. Pure pandas, like the frames and readings it uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+from explorer.store.paths import REGENERATE
+from explorer.study import findings as f
+from explorer.study import readings as r
+
+Data = dict[str, pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # the reading's short name (the CLI's heading)
+    title: str  # the page's subheader
+    needs: tuple[str, ...]  # data parts that must all be present
+    frame: Callable[[Data], pd.DataFrame]  # the chart's frame
+    chart: str | None  # builder name in explorer.plots.findings, applied to the frame
+    reading: Callable[[Data], str]
+    chart_args: tuple = ()  # further positional arguments of the builder
+    folded: bool = False  # shown in a folded expander on the page
+
+    def available(self, data: Data) -> bool:
+        return all(part in data for part in self.needs)
+
+
+def _das(data: Data) -> pd.DataFrame:
+    return f.das_frame(data["results"])
+
+
+def _methods(data: Data) -> pd.DataFrame:
+    return f.method_frame(data["results"], data.get("probes"))
+
+
+def _stability(data: Data) -> pd.DataFrame:
+    return f.stability_frame(data["angles"], data.get("seed_angles"))
+
+
+def _budget(data: Data) -> pd.DataFrame:
+    return f.budget_frame(data["budget"])
+
+
+RESTARTS_NOTE = ("Each dot is one restart on one model (300 steps); the dashed line is the "
+                 "input oracle's IIA (site 0) or the best IIA found on that model (site 1). "
+                 "Random starts at the input cluster near chance far below it at this budget; "
+                 "the budget section below shows what longer searches find.")
+
+SECTIONS: tuple[Section, ...] = (
+    Section("IIA vs k", "1 · IIA vs k per activation and site", ("results",),
+            lambda d: _das(d)[["activation", "site", "k", "seed", "iia"]], "iia_vs_k",
+            lambda d: r.iia_vs_k(_das(d))),
+    Section("methods", "2 · DAS vs neuron-wise vs probe vs controls (k = 8)", ("results",),
+            _methods, "method_comparison", lambda d: r.methods(_methods(d)),
+            chart_args=(f.METHODS,)),
+    Section("search success", "3 · Search success at 300 steps over restarts, learning rates "
+            "and starts", ("search",), lambda d: d["search"], "search_success",
+            lambda d: r.search_success(d["search"])),
+    Section("every restart", "Every restart's test IIA at 300 steps (dashed: the success "
+            "target)", ("search",), lambda d: d["search"], "restart_iia",
+            lambda d: RESTARTS_NOTE, folded=True),
+    Section("search success against budget", "4 · Search success against budget at the input",
+            ("budget",), _budget, "budget_success",
+            lambda d: r.budget(_budget(d)) + "\n\n" + r.held_out(d["budget"])),
+    Section("best IIA against budget", "4b · Best validation IIA against budget at the input",
+            ("budget",), _budget, "budget_iia", lambda d: r.budget_iia(_budget(d))),
+    Section("basin", "5 · Why the input search is hard: IIA near the exact answer",
+            ("basin",), lambda d: d["basin"], "basin", lambda d: r.basin(d["basin"])),
+    Section("maps", "6 · Orthogonal vs general linear vs Boundless DAS", ("maps",),
+            lambda d: d["maps"], "map_comparison",
+            lambda d: r.maps(d["maps"], f.boundless_sizes(d["maps"]))),
+    Section("Boundless sizes", "6b · Dims Boundless DAS keeps per variable", ("maps",),
+            lambda d: f.boundless_sizes(d["maps"]), "boundless_sizes",
+            lambda d: r.sizes(f.boundless_sizes(d["maps"]))),
+    Section("probes", "7 · Linear probes (descriptive, not causal)", ("probes",),
+            lambda d: d["probes"], "probes", lambda d: r.probes(d["probes"])),
+    Section("stability", "8 · Stability: principal angles between learned subspaces",
+            ("angles",), lambda d: _stability(d).query("k == 8"), "angles",
+            lambda d: r.stability(_stability(d))),
+)
+
+# which command regenerates a missing part; the report names it once per command
+SOURCE = {"results": "results", "budget": "budget"}
+
+
+def missing(data: Data) -> list[str]:
+    """The regenerate commands' names ('results', 'study', 'budget') whose data is absent."""
+    wanted = {SOURCE.get(part, "study") for s in SECTIONS for part in s.needs}
+    present = {SOURCE.get(part, "study") for part in data}
+    return [name for name in REGENERATE if name in wanted - present]
+
+
+def all_readings(data: Data) -> dict[str, str]:
+    """Every reading the data allows, by section key, in the report's order."""
+    return {s.key: s.reading(data) for s in SECTIONS if s.available(data)}

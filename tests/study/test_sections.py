@@ -1,0 +1,69 @@
+"""One Findings spec: `python -m explorer findings` prints every available section of
+SECTIONS, in order, from any directory, without importing torch; the budget frame, its
+plateau and its reading agree with counts done by hand."""
+
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from explorer.study import findings, readings
+from explorer.study.sections import SECTIONS, all_readings, missing
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def synthetic_budget() -> pd.DataFrame:
+    """relu: restart r of seed s succeeds from step 1000 * (r + 1) when r < s (seed 0 never);
+    sigmoid never. 4 restarts, seeds 0-3, budgets 0, 300, 1000, 2000, 3000, 15000."""
+    rows = []
+    for a, s, r, step in itertools.product(("relu", "sigmoid"), range(4), range(4),
+                                           (0, 300, 1000, 2000, 3000, 15000)):
+        hit = a == "relu" and r < s and step >= 1000 * (r + 1)
+        rows.append({"activation": a, "seed": s, "map": "orthogonal", "k": 8, "restart": r,
+                     "step": step, "best_val_iia": 1.0 if hit else 0.6, "target": 1.0,
+                     "success": hit, "test_iia": 0.99 if hit else 0.6, "target_test": 1.0})
+    return pd.DataFrame(rows)
+
+
+def test_budget_frame_plateau_and_reading_match_a_hand_count():
+    frame = findings.budget_frame(synthetic_budget())
+    relu = frame[frame.activation == "relu"].set_index(["seed", "step"])
+    assert relu.loc[(3, 1000), "success"] == 0.25 and relu.loc[(3, 3000), "success"] == 0.75
+    assert relu.loc[(0, 15000), "any_success"] == 0.0 and relu.loc[(1, 1000), "any_success"] == 1
+    stops = findings.plateau(frame).set_index("activation")
+    # pooled over seeds: 0, 0, 3/16, 5/16, 6/16, 6/16 -> stops changing at 3000
+    assert stops.loc["relu", "plateau_step"] == 3000 and stops.loc["relu", "final"] == 6 / 16
+    assert stops.loc["sigmoid", "plateau_step"] == 0 and stops.loc["sigmoid", "final"] == 0
+    assert not stops.still_changing.any()
+    text = readings.budget(frame)
+    assert "| orthogonal k = 8 | relu | 0/16 (0%) | 6/16 (38%) | 3 of 4 |" in text
+    assert "| 3,000 |" in text and "never succeeds" in text
+    assert readings.held_out(synthetic_budget()).startswith(
+        "Of the 6 restarts that succeed on validation pairs, 6 also score")
+    rising = frame[frame.step < 15000]  # the last change now falls in the last interval
+    assert findings.plateau(rising).set_index("activation").loc["relu", "still_changing"]
+
+
+def test_readings_follow_the_sections_and_name_what_is_missing():
+    data = {"budget": synthetic_budget()}
+    assert list(all_readings(data)) == [s.key for s in SECTIONS if s.needs == ("budget",)]
+    assert missing(data) == ["results", "study"]
+    assert missing({}) == ["results", "study", "budget"]
+
+
+def test_findings_cli_prints_every_section_from_anywhere_without_torch(tmp_path):
+    code = ("import sys; from explorer import cli; rc = cli.main(['findings']); "
+            "sys.exit(rc if 'torch' not in sys.modules else 7)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    from explorer.store.tables import load
+
+    shown = [line[3:] for line in done.stdout.splitlines() if line.startswith("## ")]
+    assert shown == [s.title for s in SECTIONS if s.available(load())]
+    assert len(shown) >= 2  # the shipped data has sections
