@@ -13,7 +13,7 @@ import pandas as pd
 from explorer.study import findings, readings
 from explorer.study.sections import SECTIONS, all_readings, missing
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def synthetic_budget() -> pd.DataFrame:
