@@ -11,7 +11,7 @@ from app import common, nearest, stores as state
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.store import precomputed, shipped
-from explorer.core.causal import HYPOTHESES
+from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
 
 SOURCE = "precomputed (pretrained/results.csv)"
@@ -77,5 +77,5 @@ def rotation_ui(cfg: RunConfig) -> None:
                    "has finished): press **Run DAS** to learn and show one.")
         return
     rotation, var_mask = stored
-    frame = analysis.matrix_frame(rotation, var_mask, HYPOTHESES[cfg.das.hypothesis].variables)
+    frame = analysis.matrix_frame(rotation, var_mask, CAUSAL_MODELS[cfg.das.hypothesis].variables)
     common.chart(plots.rotation_heatmap(frame, f"stored R, {SOURCE}"), stretch=False)

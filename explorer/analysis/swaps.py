@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from explorer.core.causal import HYPOTHESES, counterfactual_labels
+from explorer.core.causal import CAUSAL_MODELS, counterfactual_labels
 from explorer.core.config import RunConfig
 from explorer.methods.das import DASResult
 from explorer.core.iia import SiteData, intervened_logits, site_data
@@ -83,7 +83,7 @@ def draw_pairs(cfg: RunConfig, n: int, draw: int, base_pattern: str | None = Non
     for _ in range(LABEL_CHANGING_TRIES):
         pairs = _uniform_pairs(max(n, 64), cfg, ent, gen, base_pattern, source_pattern, kind)
         first = first or pairs
-        flips = counterfactual_labels(hyp, pairs) != HYPOTHESES[hyp].run(pairs.base.x)
+        flips = counterfactual_labels(hyp, pairs) != CAUSAL_MODELS[hyp].run(pairs.base.x)
         kept.append(pairs.subset(flips.nonzero()[:, 0]))
         if sum(len(p) for p in kept) >= n:
             break
@@ -97,7 +97,7 @@ LABEL_CHANGING_TRIES = 8  # batches of >= 64 candidates: a third or more change 
 def _uniform_pairs(n: int, cfg: RunConfig, ent, gen: torch.Generator, base_pattern,
                    source_pattern, kind) -> Pairs:
     hyp = cfg.das.hypothesis
-    n_vars = len(HYPOTHESES[hyp].variables)
+    n_vars = len(CAUSAL_MODELS[hyp].variables)
     types = INTERVENTION_TYPES[n_vars]
 
     def pick(name: str | None, options: tuple) -> torch.Tensor:
@@ -176,7 +176,7 @@ def entity_names(pairs: Pairs, i: int) -> tuple[list[list[str]], dict[str, list[
 def pair_table(pairs: Pairs, i: int, hypothesis: str) -> pd.DataFrame:
     """Pair i as a table: role, a, b, c, d (entity names), pattern, the high-level
     variables and the label of each input (base first, then one source per variable)."""
-    model = HYPOTHESES[hypothesis]
+    model = CAUSAL_MODELS[hypothesis]
     names, vectors = entity_names(pairs, i)
     inputs = torch.cat([pairs.base.x[i:i + 1], pairs.sources[i]])
     roles = ["base"] + [f"source for {v}" + ("" if pairs.intervened[i, j] else " (unused)")

@@ -7,7 +7,7 @@ import torch
 from explorer.analysis import swaps
 from explorer.core.interventions import random_rotation
 from explorer.core.rng import generator
-from explorer.core.causal import HYPOTHESES, counterfactual_labels
+from explorer.core.causal import CAUSAL_MODELS, counterfactual_labels
 from explorer.core.task import PATTERNS
 from tests.app_fixtures import small_run  # noqa: F401  (fixture)
 
@@ -151,7 +151,7 @@ def test_single_draws_are_random_over_patterns_and_types(small_run):
 def test_label_changing_draws_change_the_label(small_run):
     for hypothesis in ("both", "left", "identity"):
         cfg = small_run.cfg.with_values(hypothesis=hypothesis)
-        model = HYPOTHESES[hypothesis]
+        model = CAUSAL_MODELS[hypothesis]
         for draw in range(10):
             pairs = swaps.draw_pairs(cfg, 1, draw, label_changing=True)
             assert counterfactual_labels(hypothesis, pairs)[0] != model.run(pairs.base.x)[0]
