@@ -2,7 +2,9 @@
 in a fresh process (run by tests/test_jobs_app.py, or alone: `python -m tests.sessions_load`).
 
 Every session presses Train before any job has finished (so 10 jobs are submitted together:
-os.cpu_count() compute, the rest wait with their queue position on the page), then every
+os.cpu_count() compute, the rest wait with their queue position on the page; training is long
+enough, 800 steps, that the first ones are still computing when the later presses come),
+then every
 session presses Run DAS the same way. Prints one JSON line: sessions finished, the queue
 positions seen, the seconds a fresh session's page took while jobs ran, and the process's
 peak resident memory (VmHWM, MB).
@@ -19,7 +21,7 @@ from explorer.core.rng import fix_threads
 from tests.app_driver import finish_jobs, goto, metric, open_app
 
 SESSIONS = 10
-CONFIG = dict(train_steps="60", train_batch_size="256", eval_size="256", das_steps="20",
+CONFIG = dict(train_steps="800", train_batch_size="256", eval_size="256", das_steps="20",
               restarts="2", k="2", n_train_pairs="256", n_val_pairs="128", n_test_pairs="256",
               n_search_pairs="128")
 
