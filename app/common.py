@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import jobs, live, params, stores as state
+from app import jobs, live, nearest, params, stores as state
 from explorer.core.config import RunConfig
 
 LEARNED = 0.95  # below this held-out accuracy, IIA says little about the network
@@ -45,6 +45,7 @@ def require_model(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
                    "this configuration (returning to the earlier one is instant).")
     else:
         st.info("No trained model for this configuration yet: press **Train** in the sidebar.")
+    nearest.nearest_ui(cfg, "Press **Train** in the sidebar, then **Run DAS**, to compute it.")
     return False
 
 

@@ -1,8 +1,11 @@
-"""Downloadable artefacts: results JSON/CSV, the learned rotation, the model checkpoint.
-Serialisation only; the numbers come from the engine's result objects."""
+"""Downloadable artefacts: results JSON/CSV, the learned map, the model checkpoint.
+Serialisation only; the numbers come from the engine's result objects. Every file names
+the configuration it describes (`stem`: no two configurations share a file name) and
+carries the package versions and commit that made it (`explorer.store.provenance`)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 
@@ -10,9 +13,31 @@ import pandas as pd
 from safetensors.torch import save as st_save
 
 from app.stores import AlignmentRun, TrainedModel
+from explorer.core.vocabulary import CONTROLS
+from explorer.methods.controls import verdicts
 from explorer.store import checkpoints
+from explorer.store.provenance import provenance
 from explorer.core.config import RunConfig
 from explorer.methods.experiment import RunResult
+
+
+MAP_NAMES = {"orthogonal": "rotation", "linear": "linear map"}
+
+
+def map_name(cfg: RunConfig) -> str:
+    """What DAS learned: a rotation (orthogonal map) or an invertible linear map."""
+    return MAP_NAMES.get(cfg.das.map, f"{cfg.das.map} map")
+
+
+def stem(cfg: RunConfig, origin: str = "") -> str:
+    """'explorer-relu-w16-l3-s0-site1-k8-both-orthogonal-<digest>': the fields one changes
+    most, then a digest of the whole config (and an upload's origin), so files of two
+    configurations never share a name."""
+    m, das = cfg.model, cfg.das
+    text = json.dumps(cfg.to_flat(), sort_keys=True) + origin
+    digest = hashlib.blake2b(text.encode(), digest_size=4).hexdigest()
+    return (f"explorer-{m.activation}-w{m.width}-l{m.layers}-s{cfg.seed}-site{das.site}"
+            f"-k{das.k}-{das.hypothesis}-{das.map}-{digest}")
 
 
 def results(cfg: RunConfig, entry: TrainedModel, run: AlignmentRun | None) -> dict:
@@ -26,20 +51,38 @@ def results(cfg: RunConfig, entry: TrainedModel, run: AlignmentRun | None) -> di
         summary = {"config": cfg.to_flat(), "task_accuracy": entry.task_accuracy,
                    "accuracy_by_pattern": dict(zip(entry.accuracy.pattern,
                                                    entry.accuracy.accuracy))}
-    return {**summary, "model_source": entry.source}
+    return {**summary, "model_source": entry.source, "provenance": provenance()}
 
 
 def results_json(report: dict) -> str:
     return json.dumps(report, indent=2, default=str)
 
 
-def results_csv(report: dict) -> str:
-    """The report flattened to long form: one row per (key, value)."""
-    flat = pd.json_normalize(report, sep=".").iloc[0]
-    frame = pd.DataFrame({"key": flat.index, "value": [json.dumps(v, default=str)
-                                                       if isinstance(v, (list, dict)) else v
-                                                       for v in flat.values]})
-    return frame.to_csv(index=False)
+def results_table(cfg: RunConfig, entry: TrainedModel, run: AlignmentRun | None) -> pd.DataFrame:
+    """One row per measurement: the task accuracy per input pattern, then (after DAS) DAS,
+    the neuron-wise search and each control of `vocabulary.CONTROLS` (its score, verdict,
+    details and, where the control has one, its full IIA report: `IIA.row`'s columns and n);
+    every row also carries the config, the model's source and the provenance."""
+    rows = [{"result": "task accuracy", "kind": "task", "pattern": p, "accuracy": a, "n": n}
+            for p, a, n in zip(entry.accuracy.pattern, entry.accuracy.accuracy, entry.accuracy.n)]
+    if run is not None:
+        rows += [{"result": name, "kind": "alignment", "score": iia.iia, **iia.row(), "n": iia.n}
+                 for name, iia in (("das", run.das.test), ("neuron", run.neuron.test))]
+        scores = run.controls.columns()
+        verdict = verdicts(run.controls, run.das.test.iia, entry.task_accuracy)
+        for control in CONTROLS:
+            iia = run.controls.iia_of(control.key)
+            rows.append({"result": control.key, "kind": "control", "label": control.label,
+                         "score": scores.get(control.column), "verdict": verdict.get(control.key),
+                         **({**iia.row(), "n": iia.n} if iia is not None else {}),
+                         **{name: scores[name] for name in control.details if name in scores}})
+    extra = {**cfg.to_flat(), "model_source": entry.source,
+             **{f"version_{k}": v for k, v in provenance().items()}}
+    return pd.DataFrame(rows).assign(**extra)
+
+
+def results_csv(cfg: RunConfig, entry: TrainedModel, run: AlignmentRun | None) -> str:
+    return results_table(cfg, entry, run).to_csv(index=False)
 
 
 def rotation_csv(run: AlignmentRun) -> str:
@@ -54,8 +97,9 @@ def rotation_csv(run: AlignmentRun) -> str:
 def rotation_safetensors(cfg: RunConfig, run: AlignmentRun) -> bytes:
     tensors = {"rotation": run.das.map.contiguous(), "inverse": run.das.inverse.contiguous(),
                "var_mask": run.das.var_mask.contiguous()}
-    meta = {"config": json.dumps(cfg.to_flat(), sort_keys=True),
-            "test_iia": json.dumps(run.das.test.as_dict())}
+    meta = {"config": json.dumps(cfg.to_flat(), sort_keys=True), "map": cfg.das.map,
+            "test_iia": json.dumps(run.das.test.as_dict()),
+            "provenance": json.dumps(provenance(), sort_keys=True)}
     return st_save(tensors, metadata=meta)
 
 
@@ -63,4 +107,4 @@ def checkpoint(cfg: RunConfig, entry: TrainedModel) -> bytes:
     metrics = {"task_accuracy": entry.task_accuracy,
                "accuracy_by_pattern": dict(zip(entry.accuracy.pattern, entry.accuracy.accuracy))}
     return checkpoints.to_bytes(entry.model, entry.config, metrics,
-                                extra={"source": entry.source})
+                                extra={"source": entry.source, "provenance": provenance()})

@@ -25,6 +25,7 @@ from typing import Callable
 import streamlit as st
 
 from app import stores as state
+from app.nearest import show_config
 from explorer.core.config import RunConfig
 from explorer.runs.jobs import CANCELLED, FAILED, QUEUED, Full, Job, Jobs
 
@@ -32,8 +33,9 @@ REFRESH_S = 0.5  # how often a live panel redraws (one with charts: CHARTS_S)
 CHARTS_S = 1.0
 WARM_DELAY_S = 3.0
 MINE, KEEP_MINE = "_jobs_mine", 6  # session key: key -> (what, page, config) of its jobs
-PAGES = {"train": "train", "align": "das", "neuron": "neuron"}
-WHAT = {"train": "Training", "align": "DAS and controls", "neuron": "Neuron-wise search"}
+PAGES = {"train": "train", "align": "das", "neuron": "neuron", "probes": "geometry"}
+WHAT = {"train": "Training", "align": "DAS and controls", "neuron": "Neuron-wise search",
+        "probes": "Fitting linear probes"}
 
 
 @st.cache_resource
@@ -63,6 +65,10 @@ def neuron_key(cfg: RunConfig) -> str:
     return "neuron " + state.run_key(cfg)
 
 
+def probes_key(cfg: RunConfig) -> str:
+    return "probes " + state.model_key(cfg)
+
+
 def get(key: str) -> Job | None:
     return manager().get(key)
 
@@ -72,14 +78,16 @@ def active(key: str) -> bool:
     return job is not None and not job.finished
 
 
-def _start(key: str, cfg: RunConfig, work: Callable) -> Job | None:
-    """Submit work(job) under key, remembered as this session's; None (with an error shown)
-    when the queue is full."""
+def _start(key: str, cfg: RunConfig, work: Callable, remember: bool = True) -> Job | None:
+    """Submit work(job) under key, remembered as this session's (unless `remember` is False);
+    None (with an error shown) when the queue is full."""
     try:
         job = manager().submit(key, work)
     except Full as err:
         st.error(f"The server is busy: {err}.")
         return None
+    if not remember:
+        return job
     mine = st.session_state.setdefault(MINE, OrderedDict())
     kind = key.split(" ", 1)[0]
     mine[key] = (WHAT[kind], PAGES[kind], cfg.to_flat())
@@ -102,6 +110,13 @@ def start_alignment(entry: state.TrainedModel, cfg: RunConfig) -> Job | None:
 def start_neuron(entry: state.TrainedModel, cfg: RunConfig) -> Job | None:
     work = state.neuron_searcher(entry, cfg)
     return _start(neuron_key(cfg), cfg, lambda job: _summary(work(job.progress)))
+
+
+def start_probes(entry: state.TrainedModel, cfg: RunConfig) -> Job | None:
+    """Probes start on their own (no button): they are a view of the model, not a run."""
+    work = state.prober(entry, cfg)
+    return _start(probes_key(cfg), cfg, lambda job: _summary(work(job.progress)),
+                  remember=False)
 
 
 def _summary(result) -> str:
@@ -200,11 +215,4 @@ def elsewhere_ui(container, current: set[str]) -> None:
         text = status_text(job, what) if not job.finished else f"{what}: {job.state}"
         box.caption(f"{text} · width {flat['width']} · seed {flat['seed']} · site "
                     f"{flat['site']} · k {flat['k']}")
-        box.button("Show it", key=f"job_show_{i}", on_click=_restore, args=(flat, page))
-
-
-def _restore(flat: dict, page: str) -> None:
-    """Point every config widget (and the page) at a run's configuration."""
-    for name, value in flat.items():
-        st.session_state[name] = value
-    st.session_state["page"] = page
+        box.button("Show it", key=f"job_show_{i}", on_click=show_config, args=(flat, page))

@@ -4,6 +4,7 @@
     alignment_ui(cfg, key)  DAS: phase, step, ETA, Cancel; the validation-IIA curve once the
                             engine publishes its history rows (see das_frames_ui)
     neuron_ui(cfg)          the neuron-wise search's place in the queue / elapsed time
+    probes_ui(cfg)          likewise, the geometry page's linear probes
 """
 
 from __future__ import annotations
@@ -55,3 +56,7 @@ def alignment_ui(cfg: RunConfig, button_key: str) -> None:
 
 def neuron_ui(cfg: RunConfig) -> None:
     jobs.live_ui(jobs.neuron_key(cfg), jobs.WHAT["neuron"])
+
+
+def probes_ui(cfg: RunConfig) -> None:
+    jobs.live_ui(jobs.probes_key(cfg), jobs.WHAT["probes"])

@@ -21,8 +21,9 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.core.config import (ACTIVATIONS, DISTRIBUTIONS, HYPOTHESES, INITS, MAPS, RENAMED,
-                                  ConfigError, RunConfig, cut, echo, n_variables, validate)
+from explorer.core.config import (ACTIVATIONS, DISTRIBUTIONS, HYPOTHESIS_NAMES, INITS, MAPS,
+                                  RENAMED, ConfigError, RunConfig, cut, echo, n_variables,
+                                  validate)
 
 SEEDED, PROBLEMS, VIEW, LAST_VALID = "_seeded", "_url_problems", "_view", "_last_valid"
 NOTES = "_notes"  # this run's adjustments (k lowered after the site shrank, ...)
@@ -51,6 +52,7 @@ VIEWS = {
     "swap_source": View("random", PATTERN_CHOICES),
     "swap_type": View("random", ("random", "V1", "V2", "both")),
     "swap_draw": View(0, low=0, high=1_000_000),
+    "swap_flips": View(True),
     "swap_changed": View(False),
 }
 VIEW_DEFAULTS = {name: view.default for name, view in VIEWS.items()}
@@ -87,7 +89,7 @@ TRAINING = (
     Field("eval_size", "Held-out examples", 64, 100_000, step=512),
 )
 ALIGNMENT = (
-    Field("hypothesis", "Hypothesis", options=HYPOTHESES),
+    Field("hypothesis", "Hypothesis", options=HYPOTHESIS_NAMES),
     Field("site", "Site (0 = input)", 0, None, slider=True),
     Field("k", "k (dims per variable)", 1, None, slider=True),
     Field("map", "Map", options=MAPS),

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import common, stores as state
+from app import common, nearest, stores as state
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.store import precomputed, shipped
-from explorer.core.causal import HYPOTHESES
+from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
 
 SOURCE = "precomputed (pretrained/results.csv)"
@@ -25,6 +25,8 @@ def applies(entry: state.TrainedModel | None) -> bool:
 def precomputed_ui(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
     """Show the precomputed results for cfg, if pretrained/ has them. True when shown."""
     rows = precomputed.results_for(cfg)
+    if rows.empty and applies(entry):
+        nearest.nearest_ui(cfg, "Press **Run DAS** below to compute it.")
     if rows.empty or not applies(entry):
         if not rows.empty:
             st.caption("pretrained/results.csv has results for this configuration, but they "
@@ -75,5 +77,5 @@ def rotation_ui(cfg: RunConfig) -> None:
                    "has finished): press **Run DAS** to learn and show one.")
         return
     rotation, var_mask = stored
-    frame = analysis.matrix_frame(rotation, var_mask, HYPOTHESES[cfg.das.hypothesis].variables)
+    frame = analysis.matrix_frame(rotation, var_mask, CAUSAL_MODELS[cfg.das.hypothesis].variables)
     common.chart(plots.rotation_heatmap(frame, f"stored R, {SOURCE}"), stretch=False)

@@ -13,7 +13,8 @@ Trained models are held per session (`ModelStore`): a model a session trained or
 no live session holds are forgotten, least recently used first, beyond `MODELS`. So the
 store holds at most MODELS + SESSION_MODELS x live sessions models (each under 1 MB at
 the app's largest width). A model this session had to let go of (it used more than
-SESSION_MODELS since) and that was then evicted is reported (`dropped_message`).
+SESSION_MODELS since) and that was then evicted is reported (`dropped_message`). Alignment
+runs are held the same way, SESSION_RUNS per session.
 
 Model sources, in the order `find_model` (the one place that looks them up) tries them:
 a checkpoint uploaded in this session (kept in that session only: uploaded weights are not
@@ -50,8 +51,10 @@ from explorer.core.train import accuracy_table, heldout_examples, train_model
 
 MODELS, NEURON, ALIGNMENT = 8, 16, 8  # entries per store; an alignment run is < 40 MB even
 # at the app's largest budget (20,000 test pairs x 3 states x 128 units)
+PROBES = 32  # probe tables (16 rows each)
 SESSION_MODELS = 4  # models each live session keeps from eviction (its most recent)
-HELD = "_models_held"  # session key: this session's SessionModels
+SESSION_RUNS = 2  # likewise, alignment runs (ten sessions running DAS at once keep theirs)
+HELD, HELD_RUNS = "_models_held", "_runs_held"  # session keys: this session's SessionModels
 TRAINED_HERE, SHIPPED, UPLOADED = "trained in this app", "shipped checkpoint", "uploaded"
 UPLOADS, MAX_UPLOADS = "_uploaded_models", 2  # per session: recipe key -> TrainedModel
 
@@ -147,14 +150,14 @@ class ModelStore:
 @st.cache_resource
 def stores() -> dict:
     return {"models": ModelStore(MODELS, SESSION_MODELS), "neuron": LRUStore(NEURON),
-            "alignment": LRUStore(ALIGNMENT)}
+            "alignment": ModelStore(ALIGNMENT, SESSION_RUNS), "probes": LRUStore(PROBES)}
 
 
-def _session() -> SessionModels:
-    """This session's hold on shared models (created on first use)."""
-    if HELD not in st.session_state:
-        st.session_state[HELD] = SessionModels()
-    return st.session_state[HELD]
+def _session(key: str = HELD) -> SessionModels:
+    """This session's hold on shared models (or, with HELD_RUNS, alignment runs)."""
+    if key not in st.session_state:
+        st.session_state[key] = SessionModels()
+    return st.session_state[key]
 
 
 @dataclass(frozen=True)
@@ -267,7 +270,7 @@ def find_neuron(cfg: RunConfig) -> NeuronResult | None:
 
 
 def find_alignment(cfg: RunConfig) -> AlignmentRun | None:
-    return stores()["alignment"].get(run_key(cfg))
+    return stores()["alignment"].get(run_key(cfg), _session(HELD_RUNS))
 
 
 def trainer(cfg: RunConfig):
@@ -310,7 +313,7 @@ def aligner(entry: TrainedModel, cfg: RunConfig):
     """Neuron-wise search (reused if done), DAS and every control, on the same test pairs,
     as work any thread may run; both results are stored when it finishes."""
     neuron_store, runs, key = stores()["neuron"], stores()["alignment"], run_key(cfg)
-    neuron = neuron_store.get(key)
+    neuron, session = neuron_store.get(key), _session(HELD_RUNS)
 
     def work(progress=None) -> AlignmentRun:
         start = time.perf_counter()
@@ -318,7 +321,7 @@ def aligner(entry: TrainedModel, cfg: RunConfig):
         neuron_store.put(key, found.neuron)
         run = AlignmentRun(found.das, found.neuron, found.controls, found.pairs.test,
                            round(time.perf_counter() - start, 2))
-        runs.put(key, run)
+        runs.put(key, run, session)
         return run
     return work
 
@@ -327,14 +330,29 @@ def run_alignment(entry: TrainedModel, cfg: RunConfig, progress=None) -> Alignme
     return aligner(entry, cfg)(progress)
 
 
-@st.cache_data(max_entries=16, show_spinner="Computing PCA and probes…")
+@st.cache_data(max_entries=16, show_spinner="Computing PCA…")
 def geometry_tables(key: str, _entry: TrainedModel) -> tuple[pd.DataFrame, ...]:
-    """PCA points (600 held-out examples), explained variance, probes (2,000 examples)."""
-    cfg, model = _entry.config, _entry.model
-    points = heldout_examples(cfg, 600)
-    probes = heldout_examples(cfg, 2000)
-    return (analysis.pca_frame(model, points), analysis.explained_variance_frame(model, points),
-            analysis.probe_frame(model, probes, cfg.seed))
+    """PCA points and explained variance (600 held-out examples): fast, drawn at once."""
+    points = heldout_examples(_entry.config, 600)
+    return (analysis.pca_frame(_entry.model, points),
+            analysis.explained_variance_frame(_entry.model, points))
+
+
+def find_probes(cfg: RunConfig) -> pd.DataFrame | None:
+    return stores()["probes"].get(model_key(cfg))
+
+
+def prober(entry: TrainedModel, cfg: RunConfig):
+    """Linear probes (2,000 held-out examples; 6 logistic regressions per site and variable:
+    seconds, tens of seconds at width 128) as work any thread may run; stored when done."""
+    found, key = stores()["probes"], model_key(cfg)
+
+    def work(progress=None) -> pd.DataFrame:
+        frame = analysis.probe_frame(entry.model, heldout_examples(entry.config, 2000),
+                                     entry.config.seed)
+        found.put(key, frame)
+        return frame
+    return work
 
 
 @st.cache_data(max_entries=16, show_spinner="Scoring single units at every site…")

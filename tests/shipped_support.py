@@ -41,3 +41,10 @@ def shipped_default() -> RunConfig:
 
 BASE = shipped_default()
 BASE_PARAMS = {k: str(v) for k, v in BASE.to_flat().items() if v != RunConfig().to_flat()[k]}
+
+
+def shipped_link() -> dict[str, str]:
+    """Query parameters that open the app on the shipped default (empty once pretrained/
+    holds the current defaults)."""
+    base, now = shipped_default().to_flat(), RunConfig().to_flat()
+    return {name: str(value) for name, value in base.items() if value != now[name]}

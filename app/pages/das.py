@@ -11,7 +11,7 @@ import streamlit as st
 from app import common, params, precomputed, stores as state
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
-from explorer.core.causal import HYPOTHESES
+from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
 from explorer.core.vocabulary import CONTROLS
 from explorer.methods.controls import closest_signed_permutation, verdicts
@@ -21,7 +21,7 @@ MAX_STEPS = next(f.high for f in params.SEARCH_BUDGET if f.name == "das_steps")
 
 
 def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
-    d, hyp = cfg.site_dim(cfg.das.site), HYPOTHESES[cfg.das.hypothesis]
+    d, hyp = cfg.site_dim(cfg.das.site), CAUSAL_MODELS[cfg.das.hypothesis]
     st.markdown(f"Learn a rotation of site **{cfg.das.site}** ({d} dims) so that swapping "
                 f"its first **{cfg.das.k}** rotated coordinates per variable "
                 f"({', '.join(hyp.variables)}) reproduces **{hyp.title}**'s counterfactual "

@@ -30,23 +30,27 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
         return
     run = state.find_alignment(cfg)
     report = exports.results(cfg, entry, run)
-    stem = f"explorer-seed{cfg.seed}-site{cfg.das.site}-k{cfg.das.k}"
+    stem = exports.stem(cfg, entry.origin)
     cols = st.columns(3)
     cols[0].download_button("Results (JSON)", exports.results_json(report), f"{stem}.json",
                             "application/json", key="download_json")
-    cols[1].download_button("Results (CSV)", exports.results_csv(report), f"{stem}.csv",
-                            "text/csv", key="download_csv")
+    cols[1].download_button("Results (CSV)", exports.results_csv(cfg, entry, run),
+                            f"{stem}.csv", "text/csv", key="download_csv",
+                            help="one row per measurement, with the config and versions")
     cols[2].download_button("Model checkpoint (safetensors)", exports.checkpoint(cfg, entry),
                             f"{stem}-model.safetensors", "application/octet-stream",
                             key="download_checkpoint")
+    learned = exports.map_name(cfg)
     if run is None:
-        st.caption("Run DAS to add its results and the learned rotation.")
+        st.caption(f"Run DAS to add its results and the learned {learned}.")
         return
     cols = st.columns(3)
-    cols[0].download_button("Rotation (CSV)", exports.rotation_csv(run), f"{stem}-rotation.csv",
-                            "text/csv", key="download_rotation_csv")
-    cols[1].download_button("Rotation (safetensors)", exports.rotation_safetensors(cfg, run),
-                            f"{stem}-rotation.safetensors", "application/octet-stream",
-                            key="download_rotation")
+    cols[0].download_button(f"{learned.capitalize()} (CSV)", exports.rotation_csv(run),
+                            f"{stem}-{learned.replace(' ', '-')}.csv", "text/csv",
+                            key="download_rotation_csv")
+    cols[1].download_button(f"{learned.capitalize()} (safetensors)",
+                            exports.rotation_safetensors(cfg, run),
+                            f"{stem}-{learned.replace(' ', '-')}.safetensors",
+                            "application/octet-stream", key="download_rotation")
     with st.expander("Results report"):
         st.json(report, expanded=False)

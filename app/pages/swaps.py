@@ -1,5 +1,6 @@
 """Swap interventions page: one base and its sources, the swap's effect per alignment, and
-the outcomes on all held-out pairs."""
+the outcomes on all held-out pairs. Each part is a fragment: a new draw or the filter redraws
+only its own part. A drawn pair is, by default, one whose label the swap changes."""
 
 from __future__ import annotations
 
@@ -27,9 +28,16 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
                                   label="Run DAS and neuron-wise search")
     if run is None:
         return
+    one_pair_ui(cfg, entry, run)
+    aggregate_ui(cfg, entry, run)
+
+
+@st.fragment
+def one_pair_ui(cfg, entry, run) -> None:
+    """The draw widgets and the drawn pair: a fragment, so a new draw redraws only this."""
     pairs = swaps.draw_pairs(cfg, 1, *draw_ui(run))
     pair_ui(cfg, entry, run, pairs)
-    aggregate_ui(cfg, entry, run)
+    params.sync_url(cfg)  # a fragment rerun does not reach main()'s sync
 
 
 def _next_draw() -> None:
@@ -37,8 +45,12 @@ def _next_draw() -> None:
 
 
 def draw_ui(run: state.AlignmentRun) -> tuple:
-    """Widgets choosing the pair: (draw, base pattern, source pattern, intervention type)."""
+    """Widgets choosing the pair: (draw, base pattern, source pattern, intervention type,
+    label-changing only)."""
     types = INTERVENTION_TYPES[run.test.source_h.shape[1]]
+    flips = params.view_ui(st.checkbox, "swap_flips", "A pair whose label the swap changes",
+                           help="Only pairs whose counterfactual label differs from the base "
+                                "label: on the others a swap that does nothing also matches.")
     cols = st.columns([1, 1, 1, 1, 0.7])
     base = params.view_ui(cols[0].selectbox, "swap_base", "Base pattern", (RANDOM, *PATTERNS))
     source = params.view_ui(cols[1].selectbox, "swap_source", "Source pattern",
@@ -48,7 +60,8 @@ def draw_ui(run: state.AlignmentRun) -> tuple:
                           max_value=1_000_000, step=1)
     cols[4].button("Draw another", key="swap_next", on_click=_next_draw)
     none_if_random = lambda v: None if v == RANDOM else v  # noqa: E731
-    return int(draw), none_if_random(base), none_if_random(source), none_if_random(kind)
+    return (int(draw), none_if_random(base), none_if_random(source), none_if_random(kind),
+            bool(flips))
 
 
 def pair_ui(cfg, entry, run, pairs) -> None:
@@ -63,6 +76,10 @@ def pair_ui(cfg, entry, run, pairs) -> None:
     outcomes = swaps.swap_outcomes(entry.model, data, swaps.alignments(run.das, run.neuron,
                                                                        n_vars, d))
     expected, base_pred = bool(data.counterfactual_label[0]), bool(data.base_pred[0])
+    if expected == bool(data.base_label[0]):
+        st.caption("This swap leaves the label as it was: a swap that does nothing also "
+                   "matches here (no-intervention row). Tick **A pair whose label the swap "
+                   "changes** for a pair that tells the alignments apart.")
     cols = st.columns(3)
     cols[0].metric("Network on the base", str(base_pred))
     cols[1].metric("Expected counterfactual label", str(expected))
@@ -82,6 +99,7 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@st.fragment
 def aggregate_ui(cfg, entry, run) -> None:
     st.subheader("Outcomes on all held-out test pairs")
     changed = params.view_ui(st.checkbox, "swap_changed",
@@ -93,3 +111,4 @@ def aggregate_ui(cfg, entry, run) -> None:
     summary = swaps.outcome_summary(outcomes, changed_only=changed)
     common.chart(plots.swap_outcome_bars(summary))
     st.dataframe(summary, hide_index=True, key="swap_summary")
+    params.sync_url(cfg)

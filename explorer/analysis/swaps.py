@@ -15,15 +15,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from explorer.core.causal import HYPOTHESES
+from explorer.core.causal import CAUSAL_MODELS, counterfactual_labels
 from explorer.core.config import RunConfig
 from explorer.methods.das import DASResult
 from explorer.core.iia import SiteData, intervened_logits, site_data
 from explorer.core.models import MLP
 from explorer.core.rng import generator
 from explorer.methods.search import NeuronResult
-from explorer.core.task import (INTERVENTION_TYPES, PATTERN_V1, PATTERN_V2, PATTERNS, Pairs,
-                   sample_examples, sample_pairs)
+from explorer.core.task import (INTERVENTION_TYPES, PATTERN_V1, PATTERN_V2, PATTERNS, Examples,
+                                Pairs, first_matches_base_b, sample_examples)
 from explorer.core.train import entities_for
 
 NO_INTERVENTION = "no intervention"
@@ -66,33 +66,62 @@ def swapped_logits(model: MLP, data: SiteData, alignment: Alignment) -> torch.Te
 
 
 def draw_pairs(cfg: RunConfig, n: int, draw: int, base_pattern: str | None = None,
-               source_pattern: str | None = None, kind: str | None = None) -> Pairs:
-    """n held-out pairs for the config's hypothesis; patterns and intervention type are
-    random unless named. `draw` selects an independent random stream (draw 0, 1, ...)."""
+               source_pattern: str | None = None, kind: str | None = None,
+               label_changing: bool = False) -> Pairs:
+    """n held-out pairs for the config's hypothesis. The base's pattern, each source's
+    pattern and the intervention type are drawn uniformly at random for every pair unless
+    named (not balanced over the n pairs: a balanced draw of one pair is always ABCD with
+    ABCD sources on V1). With `label_changing`, only pairs whose counterfactual label
+    differs from the base label are kept (drawing more as needed); when the named patterns
+    and type allow none, the pairs drawn are returned as they are. `draw` selects an
+    independent random stream (draw 0, 1, ...)."""
     hyp = cfg.das.hypothesis
-    n_vars = len(HYPOTHESES[hyp].variables)
     ent, gen = entities_for(cfg), generator(cfg.seed, "swap-draw", hyp, draw)
-    pairs = sample_pairs(n, n_vars, ent, "test", gen, identity=hyp == "identity")
-    if base_pattern is not None or source_pattern is not None:
-        pairs = _with_patterns(pairs, ent, gen, base_pattern, source_pattern)
-    if kind is not None:
-        types = INTERVENTION_TYPES[n_vars]
-        table = torch.tensor([[t in (var, "both") for var in types[:n_vars]] for t in types])
-        index = torch.full((n,), types.index(kind))
-        pairs = replace(pairs, intervened=table[index], kind=index)
-    return pairs
+    if not label_changing:
+        return _uniform_pairs(n, cfg, ent, gen, base_pattern, source_pattern, kind)
+    kept, first = [], None
+    for _ in range(LABEL_CHANGING_TRIES):
+        pairs = _uniform_pairs(max(n, 64), cfg, ent, gen, base_pattern, source_pattern, kind)
+        first = first or pairs
+        flips = counterfactual_labels(hyp, pairs) != CAUSAL_MODELS[hyp].run(pairs.base.x)
+        kept.append(pairs.subset(flips.nonzero()[:, 0]))
+        if sum(len(p) for p in kept) >= n:
+            break
+    found = _concat(kept)
+    return (found if len(found) >= n else first).subset(torch.arange(n))
 
 
-def _with_patterns(pairs: Pairs, ent, gen, base_pattern, source_pattern) -> Pairs:
-    n, n_vars = len(pairs), pairs.n_vars
+LABEL_CHANGING_TRIES = 8  # batches of >= 64 candidates: a third or more change the label
 
-    def fresh(name):
-        return sample_examples(n, ent, "test", gen, torch.full((n,), PATTERNS.index(name)))
 
-    base = fresh(base_pattern) if base_pattern else pairs.base
-    sources = (torch.stack([fresh(source_pattern).x for _ in range(n_vars)], 1)
-               if source_pattern else pairs.sources)
-    return replace(pairs, base=base, sources=sources)
+def _uniform_pairs(n: int, cfg: RunConfig, ent, gen: torch.Generator, base_pattern,
+                   source_pattern, kind) -> Pairs:
+    hyp = cfg.das.hypothesis
+    n_vars = len(CAUSAL_MODELS[hyp].variables)
+    types = INTERVENTION_TYPES[n_vars]
+
+    def pick(name: str | None, options: tuple) -> torch.Tensor:
+        if name is not None:
+            return torch.full((n,), options.index(name))
+        return torch.randint(len(options), (n,), generator=gen)
+
+    base = sample_examples(n, ent, "test", gen, pick(base_pattern, PATTERNS))
+    sources = torch.stack([sample_examples(n, ent, "test", gen,
+                                           pick(source_pattern, PATTERNS)).x
+                           for _ in range(n_vars)], 1)
+    if hyp == "identity":  # as sample_pairs: the source's a is the base's b half the time
+        where = torch.randint(2, (n,), generator=gen).bool()
+        sources[:, 0] = first_matches_base_b(sources[:, 0], base.x, where)
+    index = pick(kind, types)
+    table = torch.tensor([[t in (var, "both") for var in types[:n_vars]] for t in types])
+    return Pairs(base, sources, table[index], index)
+
+
+def _concat(parts: list[Pairs]) -> Pairs:
+    return Pairs(Examples(torch.cat([p.base.x for p in parts]),
+                          torch.cat([p.base.pattern for p in parts])),
+                 torch.cat([p.sources for p in parts]), torch.cat([p.intervened for p in parts]),
+                 torch.cat([p.kind for p in parts]))
 
 
 def swap_outcomes(model: MLP, data: SiteData, aligns: list[Alignment]) -> pd.DataFrame:
@@ -147,7 +176,7 @@ def entity_names(pairs: Pairs, i: int) -> tuple[list[list[str]], dict[str, list[
 def pair_table(pairs: Pairs, i: int, hypothesis: str) -> pd.DataFrame:
     """Pair i as a table: role, a, b, c, d (entity names), pattern, the high-level
     variables and the label of each input (base first, then one source per variable)."""
-    model = HYPOTHESES[hypothesis]
+    model = CAUSAL_MODELS[hypothesis]
     names, vectors = entity_names(pairs, i)
     inputs = torch.cat([pairs.base.x[i:i + 1], pairs.sources[i]])
     roles = ["base"] + [f"source for {v}" + ("" if pairs.intervened[i, j] else " (unused)")

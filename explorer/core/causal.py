@@ -70,7 +70,7 @@ def _identity_output(values, x):
     return equal(values["V1"], b) == equal(c, d)
 
 
-HYPOTHESES: dict[str, CausalModel] = {
+CAUSAL_MODELS: dict[str, CausalModel] = {
     "both": CausalModel("both", "Both Equality Relations", ("V1", "V2"), _both_compute,
                         lambda v, x: v["V1"] == v["V2"]),
     "left": CausalModel("left", "Left Equality", ("V1",), _left_compute, _left_output),
@@ -81,4 +81,4 @@ HYPOTHESES: dict[str, CausalModel] = {
 
 def counterfactual_labels(hypothesis: str, pairs) -> torch.Tensor:
     """Counterfactual labels of `explorer.core.task.Pairs` under a named hypothesis: (n,) bool."""
-    return HYPOTHESES[hypothesis].counterfactual(pairs.base.x, pairs.sources, pairs.intervened)
+    return CAUSAL_MODELS[hypothesis].counterfactual(pairs.base.x, pairs.sources, pairs.intervened)

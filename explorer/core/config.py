@@ -18,7 +18,7 @@ from typing import Any, get_type_hints
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "leaky_relu")
 DISTRIBUTIONS = ("gaussian", "uniform")
-HYPOTHESES = ("both", "left", "identity")
+HYPOTHESIS_NAMES = ("both", "left", "identity")
 MAPS = ("orthogonal", "linear")
 INITS = ("random", "identity", "neuron")
 
@@ -231,7 +231,7 @@ def validate(cfg: RunConfig, *, budget: int | None = None) -> RunConfig:
     _check_range("train_batch_size", tr.train_batch_size, 8, 65_536)
     _check_range("eval_size", tr.eval_size, 64, 1_000_000)
     _check_range("site", d.site, 0, m.layers)
-    _check_choice("hypothesis", d.hypothesis, HYPOTHESES)
+    _check_choice("hypothesis", d.hypothesis, HYPOTHESIS_NAMES)
     _check_choice("map", d.map, MAPS)
     max_k = cfg.site_dim(d.site) // n_variables(d.hypothesis)
     _check_range("k", d.k, 1, max_k)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from explorer.core.causal import HYPOTHESES, counterfactual_labels
+from explorer.core.causal import CAUSAL_MODELS, counterfactual_labels
 from explorer.core.interventions import interchange, pair_mask
 from explorer.core.models import MLP
 from explorer.core.task import Pairs
@@ -46,9 +46,9 @@ def site_data(model: MLP, site: int, pairs: Pairs, hypothesis: str) -> SiteData:
         site=site, base_h=base_h, source_h=model.hidden(pairs.sources, site),
         intervened=pairs.intervened, kind=pairs.kind, type_names=pairs.type_names,
         counterfactual_label=counterfactual_labels(hypothesis, pairs),
-        base_label=HYPOTHESES[hypothesis].run(pairs.base.x),
+        base_label=CAUSAL_MODELS[hypothesis].run(pairs.base.x),
         base_pred=model.forward_from(site, base_h) > 0,
-        source_label=HYPOTHESES["both"].run(pairs.sources))
+        source_label=CAUSAL_MODELS["both"].run(pairs.sources))
 
 
 @dataclass(frozen=True)

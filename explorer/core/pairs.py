@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from explorer.core.causal import HYPOTHESES
+from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
 from explorer.core.iia import SiteData, site_data
 from explorer.core.models import MLP
@@ -30,7 +30,7 @@ def pair_set(model: MLP, cfg: RunConfig, site: int | None = None,
     """Pairs depend on the seed and hypothesis only, so any network sees the same pairs."""
     site = cfg.das.site if site is None else site
     hyp = hypothesis or cfg.das.hypothesis
-    n_vars, ent, d = len(HYPOTHESES[hyp].variables), entities_for(cfg), cfg.das
+    n_vars, ent, d = len(CAUSAL_MODELS[hyp].variables), entities_for(cfg), cfg.das
 
     def make(n, split, name, only=None):
         gen = generator(cfg.seed, "pairs", hyp, name)

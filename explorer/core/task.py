@@ -139,14 +139,14 @@ def sample_pairs(n: int, n_vars: int, entities: Entities, split: str, gen: torch
     sources = torch.stack(
         [sample_examples(n, entities, split, gen).x for _ in range(n_vars)], dim=1)
     if identity:
-        sources[:, 0] = _first_matches_base_b(sources[:, 0], base.x, balanced(n, 2, gen).bool())
+        sources[:, 0] = first_matches_base_b(sources[:, 0], base.x, balanced(n, 2, gen).bool())
     types = INTERVENTION_TYPES[n_vars]
     kind = (torch.full((n,), types.index(only)) if only else balanced(n, len(types), gen))
     table = torch.tensor([[name in (var, "both") for var in types[:n_vars]] for name in types])
     return Pairs(base, sources, table[kind], kind)
 
 
-def _first_matches_base_b(source: torch.Tensor, base: torch.Tensor,
+def first_matches_base_b(source: torch.Tensor, base: torch.Tensor,
                           where: torch.Tensor) -> torch.Tensor:
     """Set the source's a (and its b, where a == b) to the base's b on the rows `where`."""
     a, b, c, d = source.unflatten(-1, (4, -1)).unbind(-2)

@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from explorer.core.causal import HYPOTHESES
+from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
 from explorer.core.models import MLP
 from explorer.core.rng import generator
@@ -52,7 +52,7 @@ def new_model(cfg: RunConfig, stream: str = "init") -> MLP:
 
 
 def labels(x: torch.Tensor) -> torch.Tensor:
-    return HYPOTHESES["both"].run(x)
+    return CAUSAL_MODELS["both"].run(x)
 
 
 @torch.no_grad()

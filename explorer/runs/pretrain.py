@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 from safetensors.torch import load_file, save_file
 
-from explorer.core.config import HYPOTHESES, RunConfig
+from explorer.core.config import HYPOTHESIS_NAMES, RunConfig
 from explorer.runs.sweep import sweep
 
 COMMAND = "python -m explorer pretrain"
@@ -60,7 +60,7 @@ def _settings(model: RunConfig, grid: PretrainGrid, detail: bool) -> list[RunCon
     if not detail:
         return [model]
     return [model.with_values(site=site, k=k, hypothesis=hyp)
-            for site in range(model.model.layers + 1) for hyp in HYPOTHESES
+            for site in range(model.model.layers + 1) for hyp in HYPOTHESIS_NAMES
             for k in (grid.ks if hyp == DEFAULT_HYPOTHESIS else grid.control_ks)]
 
 

@@ -2,6 +2,7 @@
 app can draw a precomputed chart before the heavy imports of a cold start.
 
     results_for(cfg)     the rows (das, then neuron) for exactly this config
+    nearest(cfg)         the precomputed configs closest to an off-grid cfg, with their rows
     seed_spread(cfg)     the same config at every seed the table has
     site_profile(cfg)    the same config at every site
     spread_summary(rows) per method: seeds, mean, min, max IIA
@@ -14,9 +15,11 @@ field). A missing or partial table gives empty frames.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from explorer.core.config import RENAMED, RunConfig
@@ -81,6 +84,50 @@ def seed_spread(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
 
 def site_profile(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
     return _ordered(matching(cfg, ("site",), folder), "site")
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """A precomputed configuration near the asked one: the fields that differ, as
+    {field: (precomputed value, asked value)}, its full flat config and its rows."""
+
+    differences: dict
+    flat: dict
+    rows: pd.DataFrame
+
+
+def nearest(cfg: RunConfig, limit: int = 3, folder: Path = FOLDER) -> list[Nearby]:
+    """The precomputed configurations closest to cfg, itself excluded: fewest differing
+    fields first, then the smallest differences (numbers by |log2| of their ratio, other
+    values count 1). Empty when the table is."""
+    table, flat, defaults = results_table(folder), cfg.to_flat(), RunConfig().to_flat()
+    columns = [name for name in flat if name in table.columns]
+    added = [name for name in flat if name not in table.columns]  # rows hold the default
+    if table.empty or any(name not in ADDED for name in added):
+        return []
+    configs = table[columns].drop_duplicates()
+    fixed = {name: (defaults[name], flat[name]) for name in added if flat[name] != defaults[name]}
+    count = pd.Series(len(fixed), index=configs.index)
+    distance = pd.Series(float(len(fixed)), index=configs.index)
+    for name in columns:
+        differs = configs[name] != flat[name]
+        count += differs
+        if isinstance(flat[name], (int, float)) and not isinstance(flat[name], bool):
+            ratio = (configs[name].astype(float).abs() + 1) / (abs(flat[name]) + 1)
+            distance += np.abs(np.log2(ratio)).where(differs, 0.0)
+        else:
+            distance += differs.astype(float)
+    order = pd.DataFrame({"n": count, "d": distance})
+    order = order[order.n > 0].sort_values(["n", "d"], kind="stable")
+    found = []
+    for index in order.index[:limit]:
+        theirs = {name: configs.at[index, name] for name in columns}
+        theirs = {k: v.item() if hasattr(v, "item") else v for k, v in theirs.items()}
+        keep = np.logical_and.reduce([table[name] == value for name, value in theirs.items()])
+        found.append(Nearby({**{k: (v, flat[k]) for k, v in theirs.items() if v != flat[k]},
+                             **fixed}, {**theirs, **{k: defaults[k] for k in added}},
+                            _ordered(table[keep])))
+    return found
 
 
 def spread_summary(rows: pd.DataFrame) -> pd.DataFrame:

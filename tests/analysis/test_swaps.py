@@ -7,6 +7,7 @@ import torch
 from explorer.analysis import swaps
 from explorer.core.interventions import random_rotation
 from explorer.core.rng import generator
+from explorer.core.causal import CAUSAL_MODELS, counterfactual_labels
 from explorer.core.task import PATTERNS
 from tests.app_fixtures import small_run  # noqa: F401  (fixture)
 
@@ -132,3 +133,31 @@ def test_identity_hypothesis_shows_entity_valued_variable(small_run):
     table = swaps.pair_table(pairs, 0, "identity")
     assert list(table.columns[-2:]) == ["V1", "label"]
     assert (table.V1 == table.a).all()  # V1 is the first argument's entity
+
+
+def test_single_draws_are_random_over_patterns_and_types(small_run):
+    """Issue 11: one pair drawn at a time was always base ABCD, ABCD sources, on V1 (a
+    balanced draw of one), so its counterfactual label always equalled the base label."""
+    cfg = small_run.cfg
+    draws = [swaps.draw_pairs(cfg, 1, draw=i) for i in range(40)]
+    assert {int(p.base.pattern[0]) for p in draws} == set(range(len(PATTERNS)))
+    sources = [swaps.pair_table(p, 0, "both").pattern.iloc[1] for p in draws]
+    assert set(sources) == set(PATTERNS)
+    assert {p.type_names[int(p.kind[0])] for p in draws} == {"V1", "V2", "both"}
+    changed = [bool(counterfactual_labels("both", p)[0] != p.base.y[0]) for p in draws]
+    assert 0 < sum(changed) < len(changed)
+
+
+def test_label_changing_draws_change_the_label(small_run):
+    for hypothesis in ("both", "left", "identity"):
+        cfg = small_run.cfg.with_values(hypothesis=hypothesis)
+        model = CAUSAL_MODELS[hypothesis]
+        for draw in range(10):
+            pairs = swaps.draw_pairs(cfg, 1, draw, label_changing=True)
+            assert counterfactual_labels(hypothesis, pairs)[0] != model.run(pairs.base.x)[0]
+        named = swaps.draw_pairs(cfg, 5, 0, base_pattern="AABB", label_changing=True)
+        assert (named.base.pattern == PATTERNS.index("AABB")).all()
+        assert (counterfactual_labels(hypothesis, named) != model.run(named.base.x)).all()
+    # no pair can change the label: V1 swapped from an AABB source into an AABB base
+    stuck = swaps.draw_pairs(small_run.cfg, 3, 0, "AABB", "AABB", "V1", label_changing=True)
+    assert len(stuck) == 3 and (counterfactual_labels("both", stuck) == stuck.base.y).all()

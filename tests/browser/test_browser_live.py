@@ -7,11 +7,13 @@ Same setup and skip rules as tests/browser/test_browser.py (its fixtures are reu
 """
 
 import time
+from urllib.parse import urlencode
 
 import pandas as pd
 import pytest
 
 from tests.browser_support import EXCEPTION, ROOT
+from tests.shipped_support import shipped_default, shipped_link
 from tests.browser.test_browser import WAIT_MS, browser, open_app, page, server  # noqa: F401
 
 # Slow (each waits for real background runs in a live server); not yet run on the merged
@@ -72,7 +74,7 @@ def test_a_run_survives_a_page_switch_and_a_config_change_and_its_curves_grow(pa
     seed.press("Enter")
     page.get_by_text("No trained model for this configuration").wait_for(timeout=WAIT_MS)
     page.get_by_text("Your other runs").wait_for(timeout=WAIT_MS)
-    page.get_by_role("button", name="Show it").click()  # back to seed 41
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Show it").click()
     page.get_by_text("Model ready (trained in this app)").wait_for(timeout=2 * WAIT_MS)
     assert seed.input_value() == "41"
     loss_line(page).first.wait_for(timeout=WAIT_MS)  # the finished model's curves
@@ -99,10 +101,11 @@ def _metric(page, label: str) -> str:
 
 @needs_shipped
 def test_a_slider_move_on_the_shipped_grid_changes_the_iia_without_a_button(page, server):
-    open_app(page, f"{server}/?page=das")
+    open_app(page, f"{server}/?{urlencode(shipped_link())}&page=das")
     page.get_by_text("Precomputed DAS IIA").wait_for(timeout=WAIT_MS)
     table = pd.read_csv(ROOT / "pretrained" / "results.csv")
-    das = table[(table.method == "das") & (table.activation == "relu") & (table.width == 16)
+    das = table[(table.das_steps == shipped_default().das.das_steps) & (table.method == "das")
+                & (table.activation == "relu") & (table.width == 16)
                 & (table.seed == 0) & (table.k == 8) & (table.hypothesis == "both")]
     expected = {int(r.site): f"{r.iia:.3f}" for r in das.itertuples()}
     assert _metric(page, "Precomputed DAS IIA") == expected[1]
@@ -122,7 +125,7 @@ def test_no_chart_is_wider_than_its_column_at_1280px(browser, server):  # noqa: 
     tab = browser.new_page(viewport={"width": 1280, "height": 1400})
     try:
         for name, charts in (("train", 2), ("geometry", 3), ("das", 2)):
-            open_app(tab, f"{server}/?page={name}")
+            open_app(tab, f"{server}/?{urlencode(shipped_link())}&page={name}")
             tab.wait_for_function(f"document.querySelectorAll('.vega-embed svg').length >= "
                                   f"{charts}", timeout=WAIT_MS)
             tab.wait_for_timeout(500)  # the last resize

@@ -1,6 +1,6 @@
 import torch
 
-from explorer.core.causal import HYPOTHESES
+from explorer.core.causal import CAUSAL_MODELS
 
 
 def _x(*entities):
@@ -11,7 +11,7 @@ A, B, C, D = 1, 2, 3, 4
 
 
 def test_both_equality_relations_by_hand():
-    model = HYPOTHESES["both"]
+    model = CAUSAL_MODELS["both"]
     base = _x(A, A, C, D)  # V1 true, V2 false -> y false
     assert model.run(base).tolist() == [False]
     src = torch.stack([_x(A, B, C, C), _x(B, B, D, D)], dim=1)  # V1 false / V2 true
@@ -29,14 +29,14 @@ def test_left_equality_and_identity_by_hand():
     src = torch.stack([_x(B, D, C, C)], dim=1)
     flag = torch.tensor([[True]])
     # left: V1 := (B == D) = False, right equality of the base stays True -> False
-    assert HYPOTHESES["left"].counterfactual(base, src, flag).tolist() == [False]
+    assert CAUSAL_MODELS["left"].counterfactual(base, src, flag).tolist() == [False]
     # identity: V1 := a_source = B; (B == b_base = A) False; (c == d) True -> False
-    assert HYPOTHESES["identity"].counterfactual(base, src, flag).tolist() == [False]
+    assert CAUSAL_MODELS["identity"].counterfactual(base, src, flag).tolist() == [False]
     src_same_a = torch.stack([_x(A, D, C, D)], dim=1)  # a_source equals a_base
-    assert HYPOTHESES["identity"].counterfactual(base, src_same_a, flag).tolist() == [True]
+    assert CAUSAL_MODELS["identity"].counterfactual(base, src_same_a, flag).tolist() == [True]
     # left with a source whose a == b: V1 := True -> True
     src_eq = torch.stack([_x(D, D, A, B)], dim=1)
-    assert HYPOTHESES["left"].counterfactual(base, src_eq, flag).tolist() == [True]
+    assert CAUSAL_MODELS["left"].counterfactual(base, src_eq, flag).tolist() == [True]
 
 
 def test_no_intervention_leaves_the_label():
@@ -45,7 +45,7 @@ def test_no_intervention_leaves_the_label():
     base = entities[torch.randint(3, (50, 4), generator=gen)].view(50, 16)
     src = entities[torch.randint(3, (50, 2, 4), generator=gen)].view(50, 2, 16)
     none = torch.zeros(50, 2, dtype=torch.bool)
-    for name, model in HYPOTHESES.items():
+    for name, model in CAUSAL_MODELS.items():
         labels = model.run(base)
         assert 0 < labels.sum() < 50, name  # both labels occur, so a swap could show
         assert torch.equal(model.counterfactual(base, src, none), labels), name

@@ -1,6 +1,6 @@
 import torch
 
-from explorer.core.causal import HYPOTHESES
+from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import TaskConfig
 from explorer.core.rng import generator
 from explorer.core.task import PATTERNS, Entities, sample_examples, sample_pairs
@@ -17,7 +17,7 @@ def test_patterns_are_exactly_balanced_and_match_the_causal_model():
     v1 = torch.tensor([bool(torch.equal(p, q)) for p, q in zip(a, b)])  # oracle: plain loops
     v2 = torch.tensor([bool(torch.equal(p, q)) for p, q in zip(c, d)])
     assert torch.equal(ex.v1, v1) and torch.equal(ex.v2, v2)
-    assert torch.equal(HYPOTHESES["both"].run(ex.x), v1 == v2)
+    assert torch.equal(CAUSAL_MODELS["both"].run(ex.x), v1 == v2)
     assert ex.v1.float().mean() == 0.5 and ex.v2.float().mean() == 0.5 and ex.y.float().mean() == 0.5
     # entities not meant to be equal are distinct (AABB: c differs from a)
     aabb = ex.pattern == PATTERNS.index("AABB")

@@ -4,7 +4,7 @@ interchange loss against the causal model (training itself: tests/runs/test_plan
 import pytest
 import torch
 
-from explorer.core.causal import HYPOTHESES
+from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
 from explorer.core.rng import generator
 from explorer.core.task import sample_pairs
@@ -65,8 +65,8 @@ def test_iit_losses_match_a_swap_built_by_hand():
                     own = slice(4 * v, 4 * v + 4)
                     r[own] = (model.hidden(pairs.sources[n, v], 1) @ R)[own]
             out.append(model.forward_from(1, r @ R.T))
-        labels = HYPOTHESES["both"].counterfactual(pairs.base.x, pairs.sources, pairs.intervened)
+        labels = CAUSAL_MODELS["both"].counterfactual(pairs.base.x, pairs.sources, pairs.intervened)
         want_iit = bce(torch.stack(out), labels.float())
-        want_task = bce(model(pairs.base.x), HYPOTHESES["both"].run(pairs.base.x).float())
+        want_task = bce(model(pairs.base.x), CAUSAL_MODELS["both"].run(pairs.base.x).float())
     assert float(iit) == pytest.approx(float(want_iit), abs=1e-5)
     assert float(task) == pytest.approx(float(want_task), abs=1e-6)

@@ -2,7 +2,7 @@
 
 import torch
 
-from explorer.core.causal import HYPOTHESES
+from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.handbuilt import equality_network, exact_units
 from explorer.core.iia import evaluate
 from explorer.core.interventions import block_mask
@@ -21,7 +21,7 @@ def test_input_coordinate_alignment_scores_task_accuracy(trained):
     x = base.clone()
     x[flags[:, 0], :8] = src[flags[:, 0], 0, :8]
     x[flags[:, 1], 8:] = src[flags[:, 1], 1, 8:]
-    label = HYPOTHESES["both"].run(x)
+    label = CAUSAL_MODELS["both"].run(x)
     assert torch.equal(label, test.counterfactual_label)
     composed_accuracy = ((model(x) > 0) == label).float().mean().item()
     assert iia.iia == composed_accuracy

@@ -1,0 +1,48 @@
+"""Issue 11, instant where it can be (AppTest): on the shipped grid every slider move shows
+the precomputed IIA with no button; off the grid the page names what is precomputed nearest,
+offers the run, and one click moves the widgets there."""
+
+import pandas as pd
+import pytest
+
+from tests.app_driver import ROOT, clear_caches, metric, open_app
+from tests.shipped_support import shipped_default, shipped_link
+
+RESULTS = ROOT / "pretrained" / "results.csv"
+pytestmark = pytest.mark.skipif(not RESULTS.exists(), reason="pretrained/ not generated")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_caches():
+    clear_caches()
+
+
+def shipped_iia(**fields) -> str:
+    table = pd.read_csv(RESULTS)
+    want = {"method": "das", "activation": "relu", "width": 16, "seed": 0, "site": 1, "k": 8,
+            "hypothesis": "both", "das_steps": shipped_default().das.das_steps, **fields}
+    keep = pd.concat([table[name] == value for name, value in want.items()], axis=1).all(axis=1)
+    return f"{table[keep].iia.iloc[0]:.3f}"
+
+
+def test_slider_moves_on_the_shipped_grid_show_the_answer_without_a_button():
+    at = open_app({**shipped_link(), "page": "das"})
+    assert metric(at, "Precomputed DAS IIA") == shipped_iia()
+    for widget, value, fields in (("k", 4, {"k": 4}), ("site", 2, {"k": 4, "site": 2}),
+                                  ("site", 3, {"k": 4, "site": 3}), ("k", 8, {"site": 3})):
+        at.slider(key=widget).set_value(value).run()
+        assert not at.exception
+        assert metric(at, "Precomputed DAS IIA") == shipped_iia(**fields), (widget, value)
+    at.selectbox(key="hypothesis").set_value("left").run()
+    assert metric(at, "Precomputed DAS IIA") == shipped_iia(site=3, hypothesis="left")
+
+
+def test_off_the_grid_the_page_names_the_nearest_and_offers_the_run():
+    at = open_app({**shipped_link(), "page": "das", "k": "7"})
+    assert metric(at, "Precomputed DAS IIA") is None
+    text = " ".join(m.value for m in at.markdown)
+    assert "Not precomputed" in text and "k 7 → **8**" in text
+    assert not at.button(key="das_button").disabled  # the run is offered
+    at.button(key="nearest_0").click().run()
+    assert at.slider(key="k").value == 8
+    assert metric(at, "Precomputed DAS IIA") == shipped_iia()
