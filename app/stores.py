@@ -42,6 +42,8 @@ from explorer.store import checkpoints, shipped
 
 from explorer.methods import experiment as pipeline, search
 from explorer.core.config import RunConfig
+from explorer.core.identity import model_fields
+from explorer.core.pairs import pair_set
 from explorer.methods.das import DASResult
 from explorer.core.iia import SiteData
 from explorer.methods.controls import Controls
@@ -186,7 +188,7 @@ class AlignmentRun:
 
 def model_flat(cfg: RunConfig) -> dict:
     """The fields a trained model depends on."""
-    return shipped.model_fields(cfg)
+    return model_fields(cfg)
 
 
 def recipe_key(cfg: RunConfig) -> str:
@@ -299,7 +301,7 @@ def neuron_searcher(entry: TrainedModel, cfg: RunConfig):
     found, key = stores()["neuron"], run_key(cfg)
 
     def work(progress=None) -> NeuronResult:
-        result = pipeline.run_neuron(entry.model, cfg, pipeline.pair_set(entry.model, cfg))
+        result = pipeline.run_neuron(entry.model, cfg, pair_set(entry.model, cfg))
         found.put(key, result)
         return result
     return work
@@ -358,7 +360,7 @@ def prober(entry: TrainedModel, cfg: RunConfig):
 @st.cache_data(max_entries=16, show_spinner="Scoring single units at every site…")
 def unit_scores(key: str, _entry: TrainedModel, _cfg: RunConfig) -> pd.DataFrame:
     """Single-unit swap IIA at every site: site, variable, neuron, iia."""
-    frames = [search.single_unit_scores(_entry.model, pipeline.pair_set(
+    frames = [search.single_unit_scores(_entry.model, pair_set(
         _entry.model, _cfg, site=site).search).assign(site=site)
         for site in range(_entry.model.n_sites)]
     return pd.concat(frames, ignore_index=True)

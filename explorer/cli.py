@@ -168,8 +168,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_plant(args: argparse.Namespace) -> int:
-    from explorer.runs.planting import (METHODS, PLANT_DEFAULTS, WRONG, PlantSettings,
-                                        plant_and_recover, plant_report, save_planted)
+    from explorer.runs.plant_methods import METHODS
+    from explorer.runs.planting import (PLANT_DEFAULTS, WRONG, PlantSettings, plant_and_recover,
+                                        plant_report, save_planted)
 
     for name, value in PLANT_DEFAULTS.items():  # where plant's defaults differ from run's
         if getattr(args, name) is None:
