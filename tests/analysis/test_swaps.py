@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from explorer.analysis import swaps
+from explorer.core.alignment import Alignment
 from explorer.core.interventions import random_rotation
 from explorer.core.rng import generator
 from explorer.core.causal import CAUSAL_MODELS, counterfactual_labels
@@ -40,7 +41,7 @@ def test_das_swap_equals_plain_torch(small_run):
 
 def test_neuron_and_full_layer_swaps_equal_plain_torch(small_run):
     model, data, neuron = small_run.model, small_run.pairs.test, small_run.neuron
-    aligns = {a.method: a for a in swaps.alignments(None, neuron, 2, 16)}
+    aligns = {a.name: a for a in swaps.alignments(None, neuron, 2, 16)}
 
     def edit_units(h, sources, intervened):
         for v, units in enumerate(neuron.subsets):
@@ -62,7 +63,7 @@ def test_random_rotation_alignment_equals_plain_torch(small_run):
     rotation = random_rotation(16, generator(1, "test-rotation"))
     mask = torch.zeros(2, 16)
     mask[0, 3:7], mask[1, 7:9] = 1, 1
-    align = swaps.Alignment("custom", mask, rotation)
+    align = Alignment("custom", mask, rotation)
 
     def edit(h, sources, intervened):
         r = h @ rotation

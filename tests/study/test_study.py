@@ -18,7 +18,8 @@ from explorer.methods.experiment import run_das
 from explorer.store.tables import load_study
 from explorer.study.run import study
 from explorer.study.measure import StudyGrid
-from explorer.analysis.subspaces import coordinate_blocks, principal_angles, subspace
+from explorer.analysis.subspaces import coordinate_blocks, principal_angles
+from explorer.core.alignment import subspace
 from explorer.runs.measure import ModelCache
 from explorer.core.train import heldout_examples
 
