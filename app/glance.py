@@ -13,8 +13,7 @@ from app import params
 from explorer.plots import charts as plots
 from explorer.store import precomputed
 from explorer.core.config import ConfigError, RunConfig, validate
-
-METHOD_NAMES = {"das": "DAS", "neuron": "neuron-wise"}
+from explorer.core.vocabulary import METHOD_LABELS
 
 
 def header_ui():
@@ -51,7 +50,7 @@ def overview_ui(cfg: RunConfig | None) -> None:
     profile = precomputed.site_profile(cfg) if cfg is not None else None
     if profile is None or profile.empty:
         return
-    frame = profile[["site", "method", "iia"]].assign(method=profile.method.map(METHOD_NAMES))
+    frame = profile[["site", "method", "iia"]].assign(method=profile.method.map(METHOD_LABELS))
     hypothesis = params.LABELS.get(cfg.das.hypothesis, cfg.das.hypothesis)
     st.markdown(f"**Where does this model hold the variables?** DAS and the best "
                 f"neuron-wise subsets at every site · k = {cfg.das.k} · {hypothesis} · "

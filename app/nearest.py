@@ -6,9 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.core.config import RunConfig
+from explorer.core.vocabulary import METHOD_LABELS
 from explorer.store import precomputed
-
-METHODS = {"das": "DAS", "neuron": "neuron-wise"}
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -32,7 +31,7 @@ def show_config(flat: dict, page: str | None = None) -> None:
 def _describe(near: precomputed.Nearby) -> str:
     changes = ", ".join(f"{name} {ours} → **{theirs}**"
                         for name, (theirs, ours) in near.differences.items())
-    scores = " · ".join(f"{METHODS.get(r.method, r.method)} IIA {r.iia:.3f}"
+    scores = " · ".join(f"{METHOD_LABELS.get(r.method, r.method)} IIA {r.iia:.3f}"
                         for r in near.rows.itertuples())
     return f"{changes}: {scores}"
 

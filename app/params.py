@@ -108,7 +108,7 @@ SEARCH_BUDGET = (
     Field("n_train_pairs", "Train pairs", 64, 50_000, step=256),
     Field("n_val_pairs", "Validation pairs", 64, 20_000, step=256),
     Field("n_test_pairs", "Test pairs", 64, 20_000, step=256),
-    Field("n_search_pairs", "Neuron-search pairs", 64, 10_000, step=64),
+    Field("n_search_pairs", "Neuron-wise search pairs", 64, 10_000, step=64),
     Field("max_exhaustive", "Max exhaustive subsets", 1, 100_000, step=1000),
 )
 LABELS = {"both": "Both Equality Relations (V1, V2)", "left": "Left Equality (V1)",

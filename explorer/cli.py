@@ -115,7 +115,7 @@ def report(result: RunResult) -> str:
         + ("converged" if s["das"]["converged"] else "NOT converged")
         + "; restarts (start val/test): " + ", ".join(
             f"{r['start']} {r['val_iia']:.3f}/{r['test_iia']:.3f}" for r in s["das"]["restarts"]),
-        f"neuron-wise ({'exhaustive' if s['neuron']['exhaustive'] else 'greedy'}): "
+        f"neuron-wise search ({'exhaustive' if s['neuron']['exhaustive'] else 'greedy'}): "
         f"IIA {s['neuron']['iia']:.3f}  units {s['neuron']['neurons']}",
         *controls_lines(s["controls"]),
         *(["notes:"] + [f"  - {note}" for note in s["notes"]] if s["notes"] else []),

@@ -122,7 +122,7 @@ def controls_table(run: state.AlignmentRun, task_accuracy: float) -> pd.DataFram
             ("best neuron-wise subsets", "alignment", run.neuron.test.iia,
              run.neuron.test.changed,
              "" if das.iia >= run.neuron.test.iia - BELOW else "DAS below: a search miss",
-             "localist search (a permutation DAS could learn)", "", "")]
+             "neuron-wise search (a permutation DAS could learn)", "", "")]
     for ctl in CONTROLS:
         report = c.iia_of(ctl.key)
         details = ", ".join(f"{name} {columns[name]:.3f}" for name in ctl.details)

@@ -1,4 +1,4 @@
-"""Neuron-wise (localist) search page: best unit subsets and single units per site."""
+"""Neuron-wise search page: the best unit subsets per variable and single units per site."""
 
 from __future__ import annotations
 

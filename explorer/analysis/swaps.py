@@ -27,18 +27,20 @@ from explorer.methods.search import NeuronResult
 from explorer.core.task import (INTERVENTION_TYPES, PATTERN_V1, PATTERN_V2, PATTERNS, Examples,
                                 Pairs, first_matches_base_b, sample_examples)
 from explorer.core.train import entities_for
+from explorer.core.vocabulary import METHOD_LABELS
 
 NO_INTERVENTION = "no intervention"
 
 
 def alignments(das: DASResult | None, neuron: NeuronResult | None,
                n_vars: int, d: int) -> list[Alignment]:
-    """The alignments to compare: DAS, neuron-wise (when given), full layer, no intervention."""
+    """The alignments to compare: DAS and the neuron-wise search's subsets (when given), the
+    full layer, no intervention."""
     out = []
     if das is not None:
-        out.append(Alignment("DAS", das.var_mask, das.map, das.inverse))
+        out.append(Alignment(METHOD_LABELS["das"], das.var_mask, das.map, das.inverse))
     if neuron is not None:
-        out.append(Alignment("neuron-wise", neuron.var_mask))
+        out.append(Alignment(METHOD_LABELS["neuron"], neuron.var_mask))
     out.append(Alignment("full layer", torch.ones(n_vars, d), first_source_only=True))
     out.append(Alignment(NO_INTERVENTION, torch.zeros(n_vars, d)))
     return out

@@ -52,7 +52,7 @@ def test_neuron_and_full_layer_swaps_equal_plain_torch(small_run):
     def edit_full(h, sources, intervened):
         return sources[int(intervened.int().argmax())].clone()
 
-    for method, edit in (("neuron-wise", edit_units), ("full layer", edit_full),
+    for method, edit in (("neuron-wise search", edit_units), ("full layer", edit_full),
                          (swaps.NO_INTERVENTION, lambda h, s, i: h)):
         got = swaps.swapped_logits(model, data, aligns[method])[:N_CHECK]
         torch.testing.assert_close(got, by_hand(model, data, edit), atol=1e-5, rtol=0)
@@ -96,7 +96,7 @@ def test_outcome_summary_matches_engine_iia(small_run):
                                    swaps.alignments(run.das, run.neuron, 2, 16))
     table = swaps.outcome_summary(outcomes).set_index(["method", "type"]).iia
     assert table["DAS", "all"] == pytest.approx(run.das.test.iia)
-    assert table["neuron-wise", "all"] == pytest.approx(run.neuron.test.iia)
+    assert table["neuron-wise search", "all"] == pytest.approx(run.neuron.test.iia)
     assert table[swaps.NO_INTERVENTION, "all"] == pytest.approx(run.das.test.baseline)
     for name, value in run.das.test.by_type.items():
         assert table["DAS", name] == pytest.approx(value)
