@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app import session
 from explorer.core.config import RunConfig
 from explorer.core.vocabulary import METHOD_LABELS
 from explorer.store import precomputed
@@ -25,7 +26,7 @@ def show_config(flat: dict, page: str | None = None) -> None:
     for name, value in flat.items():
         st.session_state[name] = value
     if page is not None:
-        st.session_state["page"] = page
+        st.session_state[session.PAGE] = page
 
 
 def _describe(near: precomputed.Nearby) -> str:

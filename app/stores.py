@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from app import session
+from app.session import MODELS_HELD, RUNS_HELD, UPLOADS
 from explorer.analysis import geometry as analysis, swaps
 
 from explorer.store import checkpoints, shipped
@@ -56,9 +58,8 @@ MODELS, NEURON, ALIGNMENT = 8, 16, 8  # entries per store; an alignment run is <
 PROBES = 32  # probe tables (16 rows each)
 SESSION_MODELS = 4  # models each live session keeps from eviction (its most recent)
 SESSION_RUNS = 2  # likewise, alignment runs (ten sessions running DAS at once keep theirs)
-HELD, HELD_RUNS = "_models_held", "_runs_held"  # session keys: this session's SessionModels
 TRAINED_HERE, SHIPPED, UPLOADED = "trained in this app", "shipped checkpoint", "uploaded"
-UPLOADS, MAX_UPLOADS = "_uploaded_models", 2  # per session: recipe key -> TrainedModel
+MAX_UPLOADS = 2  # uploaded models each session keeps
 
 
 class LRUStore:
@@ -155,8 +156,8 @@ def stores() -> dict:
             "alignment": ModelStore(ALIGNMENT, SESSION_RUNS), "probes": LRUStore(PROBES)}
 
 
-def _session(key: str = HELD) -> SessionModels:
-    """This session's hold on shared models (or, with HELD_RUNS, alignment runs)."""
+def _session(key: str = MODELS_HELD) -> SessionModels:
+    """This session's hold on shared models (or, with RUNS_HELD, alignment runs)."""
     if key not in st.session_state:
         st.session_state[key] = SessionModels()
     return st.session_state[key]
@@ -197,7 +198,7 @@ def recipe_key(cfg: RunConfig) -> str:
 
 
 def _upload(cfg: RunConfig) -> TrainedModel | None:
-    return st.session_state.get(UPLOADS, {}).get(recipe_key(cfg))
+    return session.uploads().get(recipe_key(cfg))
 
 
 def _origin_suffix(cfg: RunConfig) -> str:
@@ -260,7 +261,7 @@ def accept_upload(name: str, data: bytes, check=None) -> TrainedModel:
     accuracy = accuracy_table(model, heldout_examples(cfg))
     entry = TrainedModel(cfg, model, None, accuracy, f"{UPLOADED} {name}",
                          round(time.perf_counter() - start, 2), origin=digest)
-    uploads = dict(st.session_state.get(UPLOADS, {}))
+    uploads = dict(session.uploads())
     uploads.pop(recipe_key(cfg), None)
     uploads[recipe_key(cfg)] = entry
     st.session_state[UPLOADS] = dict(list(uploads.items())[-MAX_UPLOADS:])
@@ -272,7 +273,7 @@ def find_neuron(cfg: RunConfig) -> NeuronResult | None:
 
 
 def find_alignment(cfg: RunConfig) -> AlignmentRun | None:
-    return stores()["alignment"].get(run_key(cfg), _session(HELD_RUNS))
+    return stores()["alignment"].get(run_key(cfg), _session(RUNS_HELD))
 
 
 def trainer(cfg: RunConfig):
@@ -315,7 +316,7 @@ def aligner(entry: TrainedModel, cfg: RunConfig):
     """Neuron-wise search (reused if done), DAS and every control, on the same test pairs,
     as work any thread may run; both results are stored when it finishes."""
     neuron_store, runs, key = stores()["neuron"], stores()["alignment"], run_key(cfg)
-    neuron, session = neuron_store.get(key), _session(HELD_RUNS)
+    neuron, session = neuron_store.get(key), _session(RUNS_HELD)
 
     def work(progress=None) -> AlignmentRun:
         start = time.perf_counter()

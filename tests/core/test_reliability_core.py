@@ -66,7 +66,7 @@ def test_memory_budget_rejects_oversized_runs_naming_the_field():
 
 
 def test_every_field_at_its_app_maximum_fits_the_budget():
-    from app.params import ALIGNMENT, NETWORK, SEARCH_BUDGET, TRAINING
+    from app.widgets import ALIGNMENT, NETWORK, SEARCH_BUDGET, TRAINING
     for field in (*NETWORK, *TRAINING, *ALIGNMENT, *SEARCH_BUDGET):
         if field.high is not None and field.name != "seed":
             validate(RunConfig().with_values(**{field.name: field.high}))
