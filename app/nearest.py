@@ -12,12 +12,9 @@ from explorer.store import precomputed
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _nearest(flat_items: tuple) -> list[precomputed.Nearby]:
-    return precomputed.nearest(RunConfig.from_flat(dict(flat_items)))
-
-
 def nearest(cfg: RunConfig) -> list[precomputed.Nearby]:
-    return _nearest(tuple(sorted(cfg.to_flat().items())))
+    """The nearest precomputed configurations (cached by the config's value)."""
+    return precomputed.nearest(cfg)
 
 
 def show_config(flat: dict, page: str | None = None) -> None:

@@ -6,7 +6,10 @@ of drawing a page. The work (`trainer`, `neuron_searcher`, `aligner`) is built i
 run and may run in any thread: `app.jobs` runs it as a background job, and it stores its
 result when it finishes (`train`, `run_neuron`, `run_alignment` run it in the caller's
 thread). Looking a config up (`find_model`, ...) never computes. Tables derived from them
-are `st.cache_data`.
+are `st.cache_data`, keyed by value: a model's table by `model_id(entry)` (its
+`core.identity.model_key` and its origin: shipped, trained here, or an upload's digest), a
+run's by its config and that id (`run_id`), both derived here from the objects themselves,
+so no caller builds a key and no two models or configs share an entry.
 
 Trained models are held per session (`ModelStore`): a model a session trained or is using
 (its `SESSION_MODELS` most recent) is never evicted while that session lives; only models
@@ -44,7 +47,7 @@ from explorer.store import checkpoints, shipped
 
 from explorer.methods import experiment as pipeline, search
 from explorer.core.config import RunConfig
-from explorer.core.identity import model_fields
+from explorer.core.identity import model_fields, model_key as identity_key
 from explorer.core.pairs import pair_set
 from explorer.methods.das import DASResult
 from explorer.core.iia import SiteData
@@ -185,6 +188,22 @@ class AlignmentRun:
     controls: Controls
     test: SiteData  # the held-out pairs every IIA above was scored on
     seconds: float
+    config: RunConfig  # the config it ran
+    model_id: tuple[str, str]  # model_id() of the model it ran on
+
+
+def model_id(entry: TrainedModel) -> tuple[str, str]:
+    """The one key of a model in the cached tables: the identity of the model its config
+    trains and where this one came from (an upload by its digest: other weights)."""
+    return identity_key(entry.config), f"upload {entry.origin}" if entry.origin else entry.source
+
+
+def run_id(entry: TrainedModel, run: AlignmentRun) -> tuple[RunConfig, tuple[str, str]]:
+    """The key of a run's tables: its config and its model's id. Raises ValueError when the
+    run was not computed on this model (its tables would mix the two)."""
+    if run.model_id != model_id(entry):
+        raise ValueError(f"the run was computed on model {run.model_id}, not {model_id(entry)}")
+    return run.config, run.model_id
 
 
 def model_flat(cfg: RunConfig) -> dict:
@@ -323,7 +342,7 @@ def aligner(entry: TrainedModel, cfg: RunConfig):
         found = pipeline.align(entry.model, cfg, progress, neuron=neuron)
         neuron_store.put(key, found.neuron)
         run = AlignmentRun(found.das, found.neuron, found.controls, found.pairs.test,
-                           round(time.perf_counter() - start, 2))
+                           round(time.perf_counter() - start, 2), cfg, model_id(entry))
         runs.put(key, run, session)
         return run
     return work
@@ -333,9 +352,13 @@ def run_alignment(entry: TrainedModel, cfg: RunConfig, progress=None) -> Alignme
     return aligner(entry, cfg)(progress)
 
 
-@st.cache_data(max_entries=16, show_spinner="Computing PCA…")
-def geometry_tables(key: str, _entry: TrainedModel) -> tuple[pd.DataFrame, ...]:
+def geometry_tables(entry: TrainedModel) -> tuple[pd.DataFrame, ...]:
     """PCA points and explained variance (600 held-out examples): fast, drawn at once."""
+    return _geometry_tables(model_id(entry), entry)
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing PCA…")
+def _geometry_tables(key: tuple[str, str], _entry: TrainedModel) -> tuple[pd.DataFrame, ...]:
     points = heldout_examples(_entry.config, 600)
     return (analysis.pca_frame(_entry.model, points),
             analysis.explained_variance_frame(_entry.model, points))
@@ -358,26 +381,40 @@ def prober(entry: TrainedModel, cfg: RunConfig):
     return work
 
 
+def unit_scores(entry: TrainedModel, cfg: RunConfig) -> pd.DataFrame:
+    """Single-unit swap IIA at every site (cfg's search pairs): site, variable, neuron, iia."""
+    return _unit_scores(cfg, model_id(entry), entry)
+
+
 @st.cache_data(max_entries=16, show_spinner="Scoring single units at every site…")
-def unit_scores(key: str, _entry: TrainedModel, _cfg: RunConfig) -> pd.DataFrame:
-    """Single-unit swap IIA at every site: site, variable, neuron, iia."""
+def _unit_scores(cfg: RunConfig, key: tuple[str, str], _entry: TrainedModel) -> pd.DataFrame:
     frames = [search.single_unit_scores(_entry.model, pair_set(
-        _entry.model, _cfg, site=site).search).assign(site=site)
+        _entry.model, cfg, site=site).search).assign(site=site)
         for site in range(_entry.model.n_sites)]
     return pd.concat(frames, ignore_index=True)
 
 
-@st.cache_data(max_entries=16)
-def rotated_points(key: str, _entry: TrainedModel, _run: AlignmentRun,
+def rotated_points(entry: TrainedModel, run: AlignmentRun,
                    variables: tuple[str, ...]) -> pd.DataFrame:
+    """PCA of the run's rotated coordinates per variable block (600 held-out examples)."""
+    return _rotated_points(run_id(entry, run), variables, entry, run)
+
+
+@st.cache_data(max_entries=16)
+def _rotated_points(key: tuple, variables: tuple[str, ...], _entry: TrainedModel,
+                    _run: AlignmentRun) -> pd.DataFrame:
     das, cfg = _run.das, _entry.config
     return analysis.rotated_pca_frame(_entry.model, heldout_examples(cfg, 600), _run.test.site,
                                       das.map, das.var_mask, variables)
 
 
+def test_outcomes(entry: TrainedModel, run: AlignmentRun) -> pd.DataFrame:
+    """Per-pair outcomes of every alignment on the run's held-out test pairs."""
+    return _test_outcomes(run_id(entry, run), entry, run)
+
+
 @st.cache_data(max_entries=16)
-def test_outcomes(key: str, _entry: TrainedModel, _run: AlignmentRun) -> pd.DataFrame:
-    """Per-pair outcomes of every alignment on the held-out test pairs."""
+def _test_outcomes(key: tuple, _entry: TrainedModel, _run: AlignmentRun) -> pd.DataFrame:
     n_vars, d = _run.test.source_h.shape[1:]
     aligns = swaps.alignments(_run.das, _run.neuron, n_vars, d)
     return swaps.swap_outcomes(_entry.model, _run.test, aligns)

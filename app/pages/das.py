@@ -81,8 +81,7 @@ def rotation_ui(cfg, entry, run: state.AlignmentRun, variables) -> None:
     st.subheader("PCA of the rotated coordinates, per block")
     colour = widgets.view_ui(st.radio, session.DAS_COLOR, "Colour by", ("V1", "V2", "label", "pattern"),
                             horizontal=True)
-    points = common.attempt("Rotated PCA", state.rotated_points, state.run_key(cfg), entry, run,
-                            tuple(variables))
+    points = common.attempt("Rotated PCA", state.rotated_points, entry, run, tuple(variables))
     if points is not None:
         common.chart(plots.pca_scatter(points, colour, facet="block"), stretch=False)
 

@@ -24,7 +24,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     st.info(CAVEAT)
     if not common.require_model(cfg, entry):
         return
-    tables = common.attempt("PCA", state.geometry_tables, state.model_key(cfg), entry)
+    tables = common.attempt("PCA", state.geometry_tables, entry)
     if tables is None:
         return
     points, variance = tables

@@ -104,8 +104,7 @@ def aggregate_ui(cfg, entry, run) -> None:
     st.subheader("Outcomes on all held-out test pairs")
     changed = widgets.view_ui(st.checkbox, "swap_changed",
                              "Only pairs whose counterfactual label differs from the base label")
-    outcomes = common.attempt("Swap outcomes", state.test_outcomes, state.run_key(cfg), entry,
-                              run)
+    outcomes = common.attempt("Swap outcomes", state.test_outcomes, entry, run)
     if outcomes is None:
         return
     summary = swaps.outcome_summary(outcomes, changed_only=changed)
