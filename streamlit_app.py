@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import glance, params
+from app import glance, params, session, widgets
 
 # Drawn before the imports below (torch, the engine, the pages), which take seconds on a cold
 # start: the title, and on the Train page of a shipped configuration a precomputed chart.
@@ -37,20 +37,20 @@ PAGES = {
 
 
 def page_ui() -> str:
-    return params.view_ui(st.radio, "page", "Page", list(PAGES), horizontal=True,
+    return widgets.view_ui(st.radio, session.PAGE, "Page", list(PAGES), horizontal=True,
                           format_func=lambda p: PAGES[p][0], label_visibility="collapsed")
 
 
 def problems_ui(error) -> None:
     """Problems with the link (kept until dismissed), this run's notes, and a bad field."""
     ss = st.session_state
-    if ss[params.PROBLEMS]:
+    if ss[session.PROBLEMS]:
         st.error("Some link parameters were invalid and were replaced:\n\n- "
-                 + "\n- ".join(ss[params.PROBLEMS]))
+                 + "\n- ".join(ss[session.PROBLEMS]))
         if st.button("Dismiss", key="dismiss_problems"):
-            ss[params.PROBLEMS] = []
+            ss[session.PROBLEMS] = []
             st.rerun()
-    for note in ss[params.NOTES]:
+    for note in ss[session.NOTES]:
         st.info(f"Adjusted {note}")
     if error is not None:
         st.error(f"**{error.field}**: {error.message}. Showing the last valid configuration; "

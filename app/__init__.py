@@ -1,14 +1,20 @@
-"""The Streamlit UI of the alignment explorer (`streamlit run streamlit_app.py`).
+"""The Streamlit UI of the alignment explorer (`streamlit run streamlit_app.py`), bottom
+floor first: each module imports only modules listed before it (tests/test_layering.py).
 
-    glance     header and precomputed overview, drawn before the heavy imports (cold start)
-    params     config widgets <-> URL query parameters (one key and one parameter per field)
-    sidebar    the config widgets and the Train button
-    model_source  the shipped-models selector and the checkpoint upload
+    session       every st.session_state key, one line each (imports nothing from the app)
+    params        the link: URL query parameters <-> config and view settings
+    widgets       the config and view widgets (fields, ranges, labels) and how they are drawn
+    glance        header and precomputed overview, drawn before the heavy imports (cold start)
+    stores        bounded stores of models / searches / DAS runs; tables cached by value
+    nearest       the nearest precomputed configurations, with a button there
+    jobs, live    background runs and their live panels
+    common        shared UI pieces (progress, guards, notices, the Run DAS button)
     precomputed   pretrained/results.csv for the current config (DAS page)
-    state      bounded stores of models / searches / DAS runs keyed by config; cached tables
-    common     shared UI pieces (progress, guards, notices)
-    pages_*    one module per page: train, geometry, neuron, das, swaps, share
-    exports    downloadable results, rotation and checkpoint
+    model_source  the shipped-models selector and the checkpoint upload
+    sidebar       the config widgets and the Train button
+    exports       downloadable results, rotation and checkpoint
+    findings      the Findings page
+    pages/        one module per page: train, geometry, neuron, das, swaps, share
 
 Only this package imports Streamlit; all math lives in `explorer`.
 """

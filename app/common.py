@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app import jobs, live, nearest, params, stores as state
+from app.session import LAST_MODEL, LAST_RUN
 from explorer.core.config import RunConfig
 
 LEARNED = 0.95  # below this held-out accuracy, IIA says little about the network
-LAST_MODEL, LAST_RUN = "_last_model_flat", "_last_run_flat"
 
 
 def progress_bar(container, text: str):

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import params
+from app import params, session, widgets
 from explorer.plots import charts as plots
 from explorer.store import precomputed
 from explorer.core.config import ConfigError, RunConfig, validate
-
-METHOD_NAMES = {"das": "DAS", "neuron": "neuron-wise"}
+from explorer.core.vocabulary import METHOD_LABELS
 
 
 def header_ui():
@@ -34,7 +33,7 @@ def header_ui():
 
 def _current_page() -> str:
     ss = st.session_state
-    return ss["page"] if "page" in ss else ss[params.VIEW].get("page", "train")
+    return ss[session.PAGE] if session.PAGE in ss else session.view().get(session.PAGE, "train")
 
 
 def _session_config() -> RunConfig | None:
@@ -51,8 +50,8 @@ def overview_ui(cfg: RunConfig | None) -> None:
     profile = precomputed.site_profile(cfg) if cfg is not None else None
     if profile is None or profile.empty:
         return
-    frame = profile[["site", "method", "iia"]].assign(method=profile.method.map(METHOD_NAMES))
-    hypothesis = params.LABELS.get(cfg.das.hypothesis, cfg.das.hypothesis)
+    frame = profile[["site", "method", "iia"]].assign(method=profile.method.map(METHOD_LABELS))
+    hypothesis = widgets.LABELS.get(cfg.das.hypothesis, cfg.das.hypothesis)
     st.markdown(f"**Where does this model hold the variables?** DAS and the best "
                 f"neuron-wise subsets at every site · k = {cfg.das.k} · {hypothesis} · "
                 "shipped model, precomputed (pretrained/results.csv)")

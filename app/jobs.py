@@ -25,6 +25,7 @@ from typing import Callable
 import streamlit as st
 
 from app import stores as state
+from app.session import JOBS_MINE
 from app.nearest import show_config
 from explorer.core.config import RunConfig
 from explorer.runs.jobs import CANCELLED, FAILED, QUEUED, Full, Job, Jobs
@@ -32,7 +33,7 @@ from explorer.runs.jobs import CANCELLED, FAILED, QUEUED, Full, Job, Jobs
 REFRESH_S = 0.5  # how often a live panel redraws (one with charts: CHARTS_S)
 CHARTS_S = 1.0
 WARM_DELAY_S = 3.0
-MINE, KEEP_MINE = "_jobs_mine", 6  # session key: key -> (what, page, config) of its jobs
+KEEP_MINE = 6  # jobs each session lists under "Your other runs"
 PAGES = {"train": "train", "align": "das", "neuron": "neuron", "probes": "geometry"}
 WHAT = {"train": "Training", "align": "DAS and controls", "neuron": "Neuron-wise search",
         "probes": "Fitting linear probes"}
@@ -88,7 +89,7 @@ def _start(key: str, cfg: RunConfig, work: Callable, remember: bool = True) -> J
         return None
     if not remember:
         return job
-    mine = st.session_state.setdefault(MINE, OrderedDict())
+    mine = st.session_state.setdefault(JOBS_MINE, OrderedDict())
     kind = key.split(" ", 1)[0]
     mine[key] = (WHAT[kind], PAGES[kind], cfg.to_flat())
     mine.move_to_end(key)
@@ -204,7 +205,7 @@ def _live(key: str, what: str, cancel_key: str | None, frames_ui, bar: bool) -> 
 
 def elsewhere_ui(container, current: set[str]) -> None:
     """This session's other runs (other configurations), each with a button back to it."""
-    mine = st.session_state.get(MINE, {})
+    mine = st.session_state.get(JOBS_MINE, {})
     rows = [(key, info) for key, info in reversed(mine.items()) if key not in current]
     shown = [(key, info, get(key)) for key, info in rows if get(key) is not None]
     if not shown:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import params, stores as state
+from app import session, stores as state, widgets
+from app.session import SHIPPED_MODEL, UPLOAD_FILE, UPLOAD_NOTE
 from explorer.store import shipped
 from explorer.store.checkpoints import MAX_BYTES, CheckpointError
 from explorer.core.config import RunConfig
 
-SELECT_KEY, UPLOAD_KEY, UPLOAD_NOTE = "shipped_model", "upload_checkpoint", "_upload_note"
 CUSTOM = "— not a shipped model —"
 
 
@@ -39,7 +39,7 @@ def _current_label(models: dict[str, shipped.ShippedModel]) -> str:
 
 
 def _apply_selection() -> None:
-    item = shipped_by_label().get(st.session_state[SELECT_KEY])
+    item = shipped_by_label().get(st.session_state[SHIPPED_MODEL])
     if item is not None:
         set_model_widgets(item.config)
 
@@ -51,8 +51,8 @@ def selector_ui(container) -> None:
         container.caption("No shipped models in pretrained/ (run `python -m explorer "
                           "pretrain`); press **Train** to train one.")
         return
-    st.session_state[SELECT_KEY] = _current_label(models)  # before the widget is drawn
-    container.selectbox("Shipped models", [CUSTOM, *models], key=SELECT_KEY,
+    st.session_state[SHIPPED_MODEL] = _current_label(models)  # before the widget is drawn
+    container.selectbox("Shipped models", [CUSTOM, *models], key=SHIPPED_MODEL,
                         on_change=_apply_selection,
                         help="Checkpoints in pretrained/, trained by `python -m explorer "
                              "pretrain` with the app's recipe; choosing one sets the network "
@@ -63,7 +63,7 @@ def check_app_ranges(cfg: RunConfig) -> None:
     """Raise CheckpointError when the checkpoint's config is outside the app's widget ranges
     (the widgets would clamp it, and the model would no longer match them)."""
     flat = cfg.to_flat()
-    for field in (*params.NETWORK, *params.TRAINING):
+    for field in (*widgets.NETWORK, *widgets.TRAINING):
         value = flat[field.name]
         if field.options or field.low <= value <= field.high:
             continue
@@ -92,10 +92,10 @@ def handle_upload(name: str, data: bytes) -> tuple[str, str]:
 def _on_upload() -> None:
     """A new file is validated and kept; removing the file forgets this session's uploads."""
     ss = st.session_state
-    file = ss.get(UPLOAD_KEY)
+    file = ss.get(UPLOAD_FILE)
     if file is None:
         ss[UPLOAD_NOTE] = None
-        ss.pop(state.UPLOADS, None)
+        ss.pop(session.UPLOADS, None)
         return
     ss[UPLOAD_NOTE] = handle_upload(file.name, file.getvalue())
 
@@ -106,7 +106,7 @@ def upload_ui(container) -> None:
     box = container.expander("Upload a checkpoint", expanded=note is not None)
     box.file_uploader(f"A .safetensors checkpoint (at most {MAX_BYTES // 2**20} MB), e.g. "
                       "one downloaded from the Share page or written by `python -m explorer "
-                      "train`", type=["safetensors"], key=UPLOAD_KEY, on_change=_on_upload)
+                      "train`", type=["safetensors"], key=UPLOAD_FILE, on_change=_on_upload)
     if note is not None:
         kind, text = note
         (box.error if kind == "error" else box.success)(text)

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app import session
 from explorer.core.config import RunConfig
+from explorer.core.vocabulary import METHOD_LABELS
 from explorer.store import precomputed
-
-METHODS = {"das": "DAS", "neuron": "neuron-wise"}
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _nearest(flat_items: tuple) -> list[precomputed.Nearby]:
-    return precomputed.nearest(RunConfig.from_flat(dict(flat_items)))
-
-
 def nearest(cfg: RunConfig) -> list[precomputed.Nearby]:
-    return _nearest(tuple(sorted(cfg.to_flat().items())))
+    """The nearest precomputed configurations (cached by the config's value)."""
+    return precomputed.nearest(cfg)
 
 
 def show_config(flat: dict, page: str | None = None) -> None:
@@ -26,13 +23,13 @@ def show_config(flat: dict, page: str | None = None) -> None:
     for name, value in flat.items():
         st.session_state[name] = value
     if page is not None:
-        st.session_state["page"] = page
+        st.session_state[session.PAGE] = page
 
 
 def _describe(near: precomputed.Nearby) -> str:
     changes = ", ".join(f"{name} {ours} → **{theirs}**"
                         for name, (theirs, ours) in near.differences.items())
-    scores = " · ".join(f"{METHODS.get(r.method, r.method)} IIA {r.iia:.3f}"
+    scores = " · ".join(f"{METHOD_LABELS.get(r.method, r.method)} IIA {r.iia:.3f}"
                         for r in near.rows.itertuples())
     return f"{changes}: {scores}"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, jobs, model_source, params, stores as state
-from app.params import ALIGNMENT, NETWORK, SEARCH_BUDGET, TRAINING
+from app import jobs, model_source, params, session, stores as state, widgets
+from app.widgets import ALIGNMENT, NETWORK, SEARCH_BUDGET, TRAINING
 from explorer.core.config import ConfigError, RunConfig
 from explorer.core.train import recipe_for
 
@@ -19,14 +19,14 @@ def config_ui():
     model_source.selector_ui(bar)
     model_source.upload_ui(bar)
     bar.header("Network")
-    values = params.group_ui(NETWORK, bar)
-    values |= params.group_ui(TRAINING, bar.expander("Task and training budget"))
+    values = widgets.group_ui(NETWORK, bar)
+    values |= widgets.group_ui(TRAINING, bar.expander("Task and training budget"))
     train_slot = bar.container()
     bar.header("Alignment")
     site_bound = {"site": values["layers"]}
-    values |= params.group_ui(ALIGNMENT[:2], bar, site_bound)
-    values |= params.group_ui(ALIGNMENT[2:], bar, {"k": params.max_k(values)})
-    values |= params.group_ui(SEARCH_BUDGET, bar.expander("Search budget"))
+    values |= widgets.group_ui(ALIGNMENT[:2], bar, site_bound)
+    values |= widgets.group_ui(ALIGNMENT[2:], bar, {"k": widgets.max_k(values)})
+    values |= widgets.group_ui(SEARCH_BUDGET, bar.expander("Search budget"))
     return (*params.current_config(values), train_slot)
 
 
@@ -53,7 +53,7 @@ def train_ui(cfg: RunConfig, error: ConfigError | None, bar) -> state.TrainedMod
         with bar:
             jobs.live_ui(key, "Training", cancel_key="train_cancel")
     if entry is not None:
-        st.session_state[common.LAST_MODEL] = state.model_flat(cfg)
+        st.session_state[session.LAST_MODEL] = state.model_flat(cfg)
         bar.success(f"Model ready ({entry.source}) · held-out accuracy "
                     f"{entry.task_accuracy:.3f} · {entry.seconds:.1f} s")
         if shipped and not running:

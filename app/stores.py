@@ -6,7 +6,10 @@ of drawing a page. The work (`trainer`, `neuron_searcher`, `aligner`) is built i
 run and may run in any thread: `app.jobs` runs it as a background job, and it stores its
 result when it finishes (`train`, `run_neuron`, `run_alignment` run it in the caller's
 thread). Looking a config up (`find_model`, ...) never computes. Tables derived from them
-are `st.cache_data`.
+are `st.cache_data`, keyed by value: a model's table by `model_id(entry)` (its
+`core.identity.model_key` and its origin: shipped, trained here, or an upload's digest), a
+run's by its config and that id (`run_id`), both derived here from the objects themselves,
+so no caller builds a key and no two models or configs share an entry.
 
 Trained models are held per session (`ModelStore`): a model a session trained or is using
 (its `SESSION_MODELS` most recent) is never evicted while that session lives; only models
@@ -36,12 +39,16 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from app import session
+from app.session import MODELS_HELD, RUNS_HELD, UPLOADS
 from explorer.analysis import geometry as analysis, swaps
 
 from explorer.store import checkpoints, shipped
 
 from explorer.methods import experiment as pipeline, search
 from explorer.core.config import RunConfig
+from explorer.core.identity import model_fields, model_key as identity_key
+from explorer.core.pairs import pair_set
 from explorer.methods.das import DASResult
 from explorer.core.iia import SiteData
 from explorer.methods.controls import Controls
@@ -54,9 +61,8 @@ MODELS, NEURON, ALIGNMENT = 8, 16, 8  # entries per store; an alignment run is <
 PROBES = 32  # probe tables (16 rows each)
 SESSION_MODELS = 4  # models each live session keeps from eviction (its most recent)
 SESSION_RUNS = 2  # likewise, alignment runs (ten sessions running DAS at once keep theirs)
-HELD, HELD_RUNS = "_models_held", "_runs_held"  # session keys: this session's SessionModels
 TRAINED_HERE, SHIPPED, UPLOADED = "trained in this app", "shipped checkpoint", "uploaded"
-UPLOADS, MAX_UPLOADS = "_uploaded_models", 2  # per session: recipe key -> TrainedModel
+MAX_UPLOADS = 2  # uploaded models each session keeps
 
 
 class LRUStore:
@@ -153,8 +159,8 @@ def stores() -> dict:
             "alignment": ModelStore(ALIGNMENT, SESSION_RUNS), "probes": LRUStore(PROBES)}
 
 
-def _session(key: str = HELD) -> SessionModels:
-    """This session's hold on shared models (or, with HELD_RUNS, alignment runs)."""
+def _session(key: str = MODELS_HELD) -> SessionModels:
+    """This session's hold on shared models (or, with RUNS_HELD, alignment runs)."""
     if key not in st.session_state:
         st.session_state[key] = SessionModels()
     return st.session_state[key]
@@ -182,11 +188,27 @@ class AlignmentRun:
     controls: Controls
     test: SiteData  # the held-out pairs every IIA above was scored on
     seconds: float
+    config: RunConfig  # the config it ran
+    model_id: tuple[str, str]  # model_id() of the model it ran on
+
+
+def model_id(entry: TrainedModel) -> tuple[str, str]:
+    """The one key of a model in the cached tables: the identity of the model its config
+    trains and where this one came from (an upload by its digest: other weights)."""
+    return identity_key(entry.config), f"upload {entry.origin}" if entry.origin else entry.source
+
+
+def run_id(entry: TrainedModel, run: AlignmentRun) -> tuple[RunConfig, tuple[str, str]]:
+    """The key of a run's tables: its config and its model's id. Raises ValueError when the
+    run was not computed on this model (its tables would mix the two)."""
+    if run.model_id != model_id(entry):
+        raise ValueError(f"the run was computed on model {run.model_id}, not {model_id(entry)}")
+    return run.config, run.model_id
 
 
 def model_flat(cfg: RunConfig) -> dict:
     """The fields a trained model depends on."""
-    return shipped.model_fields(cfg)
+    return model_fields(cfg)
 
 
 def recipe_key(cfg: RunConfig) -> str:
@@ -195,7 +217,7 @@ def recipe_key(cfg: RunConfig) -> str:
 
 
 def _upload(cfg: RunConfig) -> TrainedModel | None:
-    return st.session_state.get(UPLOADS, {}).get(recipe_key(cfg))
+    return session.uploads().get(recipe_key(cfg))
 
 
 def _origin_suffix(cfg: RunConfig) -> str:
@@ -258,7 +280,7 @@ def accept_upload(name: str, data: bytes, check=None) -> TrainedModel:
     accuracy = accuracy_table(model, heldout_examples(cfg))
     entry = TrainedModel(cfg, model, None, accuracy, f"{UPLOADED} {name}",
                          round(time.perf_counter() - start, 2), origin=digest)
-    uploads = dict(st.session_state.get(UPLOADS, {}))
+    uploads = dict(session.uploads())
     uploads.pop(recipe_key(cfg), None)
     uploads[recipe_key(cfg)] = entry
     st.session_state[UPLOADS] = dict(list(uploads.items())[-MAX_UPLOADS:])
@@ -270,7 +292,7 @@ def find_neuron(cfg: RunConfig) -> NeuronResult | None:
 
 
 def find_alignment(cfg: RunConfig) -> AlignmentRun | None:
-    return stores()["alignment"].get(run_key(cfg), _session(HELD_RUNS))
+    return stores()["alignment"].get(run_key(cfg), _session(RUNS_HELD))
 
 
 def trainer(cfg: RunConfig):
@@ -299,7 +321,7 @@ def neuron_searcher(entry: TrainedModel, cfg: RunConfig):
     found, key = stores()["neuron"], run_key(cfg)
 
     def work(progress=None) -> NeuronResult:
-        result = pipeline.run_neuron(entry.model, cfg, pipeline.pair_set(entry.model, cfg))
+        result = pipeline.run_neuron(entry.model, cfg, pair_set(entry.model, cfg))
         found.put(key, result)
         return result
     return work
@@ -313,14 +335,14 @@ def aligner(entry: TrainedModel, cfg: RunConfig):
     """Neuron-wise search (reused if done), DAS and every control, on the same test pairs,
     as work any thread may run; both results are stored when it finishes."""
     neuron_store, runs, key = stores()["neuron"], stores()["alignment"], run_key(cfg)
-    neuron, session = neuron_store.get(key), _session(HELD_RUNS)
+    neuron, session = neuron_store.get(key), _session(RUNS_HELD)
 
     def work(progress=None) -> AlignmentRun:
         start = time.perf_counter()
         found = pipeline.align(entry.model, cfg, progress, neuron=neuron)
         neuron_store.put(key, found.neuron)
         run = AlignmentRun(found.das, found.neuron, found.controls, found.pairs.test,
-                           round(time.perf_counter() - start, 2))
+                           round(time.perf_counter() - start, 2), cfg, model_id(entry))
         runs.put(key, run, session)
         return run
     return work
@@ -330,9 +352,13 @@ def run_alignment(entry: TrainedModel, cfg: RunConfig, progress=None) -> Alignme
     return aligner(entry, cfg)(progress)
 
 
-@st.cache_data(max_entries=16, show_spinner="Computing PCA…")
-def geometry_tables(key: str, _entry: TrainedModel) -> tuple[pd.DataFrame, ...]:
+def geometry_tables(entry: TrainedModel) -> tuple[pd.DataFrame, ...]:
     """PCA points and explained variance (600 held-out examples): fast, drawn at once."""
+    return _geometry_tables(model_id(entry), entry)
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing PCA…")
+def _geometry_tables(key: tuple[str, str], _entry: TrainedModel) -> tuple[pd.DataFrame, ...]:
     points = heldout_examples(_entry.config, 600)
     return (analysis.pca_frame(_entry.model, points),
             analysis.explained_variance_frame(_entry.model, points))
@@ -355,26 +381,40 @@ def prober(entry: TrainedModel, cfg: RunConfig):
     return work
 
 
+def unit_scores(entry: TrainedModel, cfg: RunConfig) -> pd.DataFrame:
+    """Single-unit swap IIA at every site (cfg's search pairs): site, variable, neuron, iia."""
+    return _unit_scores(cfg, model_id(entry), entry)
+
+
 @st.cache_data(max_entries=16, show_spinner="Scoring single units at every site…")
-def unit_scores(key: str, _entry: TrainedModel, _cfg: RunConfig) -> pd.DataFrame:
-    """Single-unit swap IIA at every site: site, variable, neuron, iia."""
-    frames = [search.single_unit_scores(_entry.model, pipeline.pair_set(
-        _entry.model, _cfg, site=site).search).assign(site=site)
+def _unit_scores(cfg: RunConfig, key: tuple[str, str], _entry: TrainedModel) -> pd.DataFrame:
+    frames = [search.single_unit_scores(_entry.model, pair_set(
+        _entry.model, cfg, site=site).search).assign(site=site)
         for site in range(_entry.model.n_sites)]
     return pd.concat(frames, ignore_index=True)
 
 
-@st.cache_data(max_entries=16)
-def rotated_points(key: str, _entry: TrainedModel, _run: AlignmentRun,
+def rotated_points(entry: TrainedModel, run: AlignmentRun,
                    variables: tuple[str, ...]) -> pd.DataFrame:
+    """PCA of the run's rotated coordinates per variable block (600 held-out examples)."""
+    return _rotated_points(run_id(entry, run), variables, entry, run)
+
+
+@st.cache_data(max_entries=16)
+def _rotated_points(key: tuple, variables: tuple[str, ...], _entry: TrainedModel,
+                    _run: AlignmentRun) -> pd.DataFrame:
     das, cfg = _run.das, _entry.config
     return analysis.rotated_pca_frame(_entry.model, heldout_examples(cfg, 600), _run.test.site,
                                       das.map, das.var_mask, variables)
 
 
+def test_outcomes(entry: TrainedModel, run: AlignmentRun) -> pd.DataFrame:
+    """Per-pair outcomes of every alignment on the run's held-out test pairs."""
+    return _test_outcomes(run_id(entry, run), entry, run)
+
+
 @st.cache_data(max_entries=16)
-def test_outcomes(key: str, _entry: TrainedModel, _run: AlignmentRun) -> pd.DataFrame:
-    """Per-pair outcomes of every alignment on the held-out test pairs."""
+def _test_outcomes(key: tuple, _entry: TrainedModel, _run: AlignmentRun) -> pd.DataFrame:
     n_vars, d = _run.test.source_h.shape[1:]
     aligns = swaps.alignments(_run.das, _run.neuron, n_vars, d)
     return swaps.swap_outcomes(_entry.model, _run.test, aligns)

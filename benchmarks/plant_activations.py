@@ -22,8 +22,9 @@ from explorer.core.config import RunConfig
 from explorer.core.iia import evaluate
 from explorer.core.pairs import pair_set
 from explorer.core.train import heldout_examples, task_accuracy
-from explorer.runs.planting import (METHODS, PLANT_THRESHOLD, PlantSettings, plant_config,
-                                    plant_network, recover_all)
+from explorer.runs.plant_methods import METHODS
+from explorer.runs.planting import (PLANT_THRESHOLD, PlantSettings, plant_config, plant_network,
+                                    recover_all)
 
 LEARNED = tuple(m for m in METHODS if m != "neuron")
 

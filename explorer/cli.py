@@ -115,7 +115,7 @@ def report(result: RunResult) -> str:
         + ("converged" if s["das"]["converged"] else "NOT converged")
         + "; restarts (start val/test): " + ", ".join(
             f"{r['start']} {r['val_iia']:.3f}/{r['test_iia']:.3f}" for r in s["das"]["restarts"]),
-        f"neuron-wise ({'exhaustive' if s['neuron']['exhaustive'] else 'greedy'}): "
+        f"neuron-wise search ({'exhaustive' if s['neuron']['exhaustive'] else 'greedy'}): "
         f"IIA {s['neuron']['iia']:.3f}  units {s['neuron']['neurons']}",
         *controls_lines(s["controls"]),
         *(["notes:"] + [f"  - {note}" for note in s["notes"]] if s["notes"] else []),
@@ -168,8 +168,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_plant(args: argparse.Namespace) -> int:
-    from explorer.runs.planting import (METHODS, PLANT_DEFAULTS, WRONG, PlantSettings,
-                                        plant_and_recover, plant_report, save_planted)
+    from explorer.runs.plant_methods import METHODS
+    from explorer.runs.planting import (PLANT_DEFAULTS, WRONG, PlantSettings, plant_and_recover,
+                                        plant_report, save_planted)
 
     for name, value in PLANT_DEFAULTS.items():  # where plant's defaults differ from run's
         if getattr(args, name) is None:

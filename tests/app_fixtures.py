@@ -8,6 +8,7 @@ from explorer.methods import experiment as pipeline
 from explorer.core.config import RunConfig, tiny
 from explorer.methods.das import DASResult
 from explorer.core.models import MLP
+from explorer.core.pairs import PairSet, pair_set
 from explorer.methods.search import NeuronResult
 from explorer.core.train import new_model
 
@@ -16,7 +17,7 @@ from explorer.core.train import new_model
 class SmallRun:
     cfg: RunConfig
     model: MLP
-    pairs: pipeline.PairSet
+    pairs: PairSet
     das: DASResult
     neuron: NeuronResult
 
@@ -28,6 +29,6 @@ def small_run() -> SmallRun:
     cfg = tiny(k=2, das_steps=20, restarts=1, n_train_pairs=256, n_val_pairs=64,
                n_test_pairs=300, n_search_pairs=64)
     model = new_model(cfg).eval().requires_grad_(False)
-    pairs = pipeline.pair_set(model, cfg)
+    pairs = pair_set(model, cfg)
     return SmallRun(cfg, model, pairs, pipeline.run_das(model, cfg, pairs),
                     pipeline.run_neuron(model, cfg, pairs))

@@ -7,7 +7,11 @@
     cli       anything                  (app/ sits on top, outside the package)
 
 and no two modules import each other, directly or through others. The check is run on a
-temporary copy with one planted bad import, to show that it fails when it should."""
+temporary copy with one planted bad import, to show that it fails when it should.
+
+The app (app/) has no import cycles either, and its floors point one way: `app.session`
+(every session key) imports nothing from the app, `app.params` (the link) only session,
+and `app.widgets` (drawing) sits above the link, never below it."""
 
 from __future__ import annotations
 
@@ -147,3 +151,40 @@ def test_a_planted_cycle_is_found(tmp_path):
     config = copy / "core" / "config.py"  # core.task imports core.config
     config.write_text("from explorer.core import task\n" + config.read_text())
     assert any("explorer.core.config" in c and "explorer.core.task" in c for c in cycles(copy))
+
+
+APP_FLOORS = {"app.session": set(), "app.params": {"app.session"},
+              "app.widgets": {"app.session", "app.params"}}
+APP_ORDER = ("session", "params", "widgets", "glance", "stores", "nearest", "jobs", "live",
+             "common", "precomputed", "model_source", "sidebar", "exports", "findings",
+             "pages")  # as app/__init__.py lists them, bottom floor first
+
+
+def test_the_app_has_no_import_cycles():
+    assert cycles(ROOT / "app") == []
+
+
+def test_the_apps_lowest_floors_import_only_the_floors_below():
+    edges = graph(ROOT / "app")
+    assert {module: edges[module] for module in APP_FLOORS} == APP_FLOORS
+
+
+def test_a_planted_app_cycle_is_found(tmp_path):
+    copy = tmp_path / "app"
+    shutil.copytree(ROOT / "app", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    session = copy / "session.py"  # app.params imports app.session
+    session.write_text("from app import params\n" + session.read_text())
+    assert any("app.session" in c and "app.params" in c for c in cycles(copy))
+
+
+def test_every_app_module_imports_only_modules_listed_before_it():
+    def floor(module: str) -> int:
+        return APP_ORDER.index(module.split(".")[1]) if "." in module else -1
+    edges = graph(ROOT / "app")
+    assert {m.split(".")[1] for m in edges if "." in m} == set(APP_ORDER)
+    assert [(m, t) for m, targets in edges.items() for t in targets
+            if floor(t) >= floor(m)] == []
+    doc = (ROOT / "app" / "__init__.py").read_text()
+    listed = [w for line in doc.splitlines()[3:] for w in line.split()[:2]
+              if w.rstrip(",/") in APP_ORDER]
+    assert [w.rstrip(",/") for w in listed] == list(APP_ORDER)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import common, params, precomputed, stores as state
+from app import common, precomputed, session, stores as state, widgets
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.core.causal import CAUSAL_MODELS
@@ -17,7 +17,7 @@ from explorer.core.vocabulary import CONTROLS
 from explorer.methods.controls import closest_signed_permutation, verdicts
 from explorer.methods.report import BELOW, notes
 
-MAX_STEPS = next(f.high for f in params.SEARCH_BUDGET if f.name == "das_steps")
+MAX_STEPS = next(f.high for f in widgets.SEARCH_BUDGET if f.name == "das_steps")
 
 
 def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
@@ -79,10 +79,9 @@ def rotation_ui(cfg, entry, run: state.AlignmentRun, variables) -> None:
         frame = analysis.matrix_frame(snapped, das.var_mask, variables)
         common.chart(plots.rotation_heatmap(frame, "closest signed permutation"), stretch=False)
     st.subheader("PCA of the rotated coordinates, per block")
-    colour = params.view_ui(st.radio, "das_color", "Colour by", ("V1", "V2", "label", "pattern"),
+    colour = widgets.view_ui(st.radio, session.DAS_COLOR, "Colour by", ("V1", "V2", "label", "pattern"),
                             horizontal=True)
-    points = common.attempt("Rotated PCA", state.rotated_points, state.run_key(cfg), entry, run,
-                            tuple(variables))
+    points = common.attempt("Rotated PCA", state.rotated_points, entry, run, tuple(variables))
     if points is not None:
         common.chart(plots.pca_scatter(points, colour, facet="block"), stretch=False)
 
@@ -122,7 +121,7 @@ def controls_table(run: state.AlignmentRun, task_accuracy: float) -> pd.DataFram
             ("best neuron-wise subsets", "alignment", run.neuron.test.iia,
              run.neuron.test.changed,
              "" if das.iia >= run.neuron.test.iia - BELOW else "DAS below: a search miss",
-             "localist search (a permutation DAS could learn)", "", "")]
+             "neuron-wise search (a permutation DAS could learn)", "", "")]
     for ctl in CONTROLS:
         report = c.iia_of(ctl.key)
         details = ", ".join(f"{name} {columns[name]:.3f}" for name in ctl.details)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, jobs, live, params, stores as state
+from app import common, jobs, live, params, session, stores as state, widgets
 from explorer.plots import charts as plots
 from explorer.core.config import RunConfig
 from explorer.runs.jobs import DONE
@@ -24,7 +24,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     st.info(CAVEAT)
     if not common.require_model(cfg, entry):
         return
-    tables = common.attempt("PCA", state.geometry_tables, state.model_key(cfg), entry)
+    tables = common.attempt("PCA", state.geometry_tables, entry)
     if tables is None:
         return
     points, variance = tables
@@ -48,7 +48,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
 
 @st.fragment
 def pca_ui(cfg: RunConfig, points) -> None:
-    colour = params.view_ui(st.radio, "geo_color", "Colour points by", COLOURS,
+    colour = widgets.view_ui(st.radio, session.GEO_COLOR, "Colour points by", COLOURS,
                             horizontal=True)
     st.subheader("PCA of hidden states at each site")
     st.caption("Site 0 is the input; sites 1… are the hidden layers' outputs. "

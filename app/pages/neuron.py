@@ -1,4 +1,4 @@
-"""Neuron-wise (localist) search page: best unit subsets and single units per site."""
+"""Neuron-wise search page: the best unit subsets per variable and single units per site."""
 
 from __future__ import annotations
 
@@ -31,8 +31,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     st.subheader("Single units at every site")
     st.caption("IIA of swapping one unit alone, per variable (pairs that intervene on that "
                "variable only).")
-    scores = common.attempt("Single-unit scores", state.unit_scores, state.run_key(cfg),
-                            entry, cfg)
+    scores = common.attempt("Single-unit scores", state.unit_scores, entry, cfg)
     if scores is not None:
         common.chart(plots.neuron_heatmap(scores))
 

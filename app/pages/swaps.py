@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import common, params, stores as state
+from app import common, params, session, stores as state, widgets
 from explorer.plots import charts as plots
 from explorer.analysis import swaps
 from explorer.core.config import RunConfig
@@ -41,22 +41,22 @@ def one_pair_ui(cfg, entry, run) -> None:
 
 
 def _next_draw() -> None:
-    st.session_state["swap_draw"] = st.session_state.get("swap_draw", 0) + 1
+    st.session_state[session.SWAP_DRAW] = st.session_state.get(session.SWAP_DRAW, 0) + 1
 
 
 def draw_ui(run: state.AlignmentRun) -> tuple:
     """Widgets choosing the pair: (draw, base pattern, source pattern, intervention type,
     label-changing only)."""
     types = INTERVENTION_TYPES[run.test.source_h.shape[1]]
-    flips = params.view_ui(st.checkbox, "swap_flips", "A pair whose label the swap changes",
+    flips = widgets.view_ui(st.checkbox, session.SWAP_FLIPS, "A pair whose label the swap changes",
                            help="Only pairs whose counterfactual label differs from the base "
                                 "label: on the others a swap that does nothing also matches.")
     cols = st.columns([1, 1, 1, 1, 0.7])
-    base = params.view_ui(cols[0].selectbox, "swap_base", "Base pattern", (RANDOM, *PATTERNS))
-    source = params.view_ui(cols[1].selectbox, "swap_source", "Source pattern",
+    base = widgets.view_ui(cols[0].selectbox, session.SWAP_BASE, "Base pattern", (RANDOM, *PATTERNS))
+    source = widgets.view_ui(cols[1].selectbox, session.SWAP_SOURCE, "Source pattern",
                             (RANDOM, *PATTERNS))
-    kind = params.view_ui(cols[2].selectbox, "swap_type", "Intervene on", (RANDOM, *types))
-    draw = params.view_ui(cols[3].number_input, "swap_draw", "Draw #", min_value=0,
+    kind = widgets.view_ui(cols[2].selectbox, session.SWAP_TYPE, "Intervene on", (RANDOM, *types))
+    draw = widgets.view_ui(cols[3].number_input, session.SWAP_DRAW, "Draw #", min_value=0,
                           max_value=1_000_000, step=1)
     cols[4].button("Draw another", key="swap_next", on_click=_next_draw)
     none_if_random = lambda v: None if v == RANDOM else v  # noqa: E731
@@ -102,10 +102,9 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 @st.fragment
 def aggregate_ui(cfg, entry, run) -> None:
     st.subheader("Outcomes on all held-out test pairs")
-    changed = params.view_ui(st.checkbox, "swap_changed",
+    changed = widgets.view_ui(st.checkbox, "swap_changed",
                              "Only pairs whose counterfactual label differs from the base label")
-    outcomes = common.attempt("Swap outcomes", state.test_outcomes, state.run_key(cfg), entry,
-                              run)
+    outcomes = common.attempt("Swap outcomes", state.test_outcomes, entry, run)
     if outcomes is None:
         return
     summary = swaps.outcome_summary(outcomes, changed_only=changed)

@@ -36,7 +36,8 @@ from explorer.methods.das import DASResult
 from explorer.methods.experiment import run_das, run_neuron
 from explorer.methods.search import NeuronResult
 from explorer.analysis.subspaces import (basis_alignment, difference_subspaces, input_oracles,
-                                         orthonormalize, subspace)
+                                         orthonormalize)
+from explorer.core.alignment import subspace
 
 
 def iia_row(result: IIA) -> dict:
@@ -50,7 +51,7 @@ def oracle_table(model: MLP, test: SiteData, entity_dim: int) -> pd.DataFrame:
     n_vars = test.source_h.shape[1]
     rows = []
     for oracle in input_oracles(entity_dim, n_vars):
-        result = evaluate(model, test, oracle.var_mask, oracle.rotation)
+        result = evaluate(model, test, oracle.var_mask, oracle.map)
         rows.append({"alignment": oracle.name, "k": oracle.k, **iia_row(result)})
     return pd.DataFrame(rows)
 

@@ -1,9 +1,10 @@
 """Subspaces of a site: what an alignment swaps, how far apart two subspaces are, and the
 exact alignments known at the input.
 
-An alignment is a map R (d, d) plus a variable mask (V, d): h is read as coordinates h @ R,
-so variable v's subspace is spanned by the columns of R at the coordinates v owns
-(mask > 0.5). For an orthogonal R that is also where the swap writes.
+An alignment (`explorer.core.alignment.Alignment`) is a map R (d, d) plus a variable mask
+(V, d): h is read as coordinates h @ R, so variable v's subspace is spanned by the columns
+of R at the coordinates v owns (mask > 0.5). For an orthogonal R that is also where the
+swap writes.
 
 Principal angles between span(A) and span(B): orthonormalize both (Q_A, Q_B), take the
 singular values s_i of Q_A^T Q_B, angle_i = arccos(s_i), ascending; 0 = a shared direction,
@@ -20,17 +21,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
 
 import pandas as pd
 import torch
 
+from explorer.core.alignment import Alignment, subspace
 from explorer.core.interventions import block_mask
-
-
-def subspace(rotation: torch.Tensor, var_mask: torch.Tensor, var: int) -> torch.Tensor:
-    """Columns of rotation (d, d) at the coordinates variable `var` owns: (d, k)."""
-    return rotation[:, var_mask[var] > 0.5]
 
 
 def orthonormalize(a: torch.Tensor, rtol: float = 1e-6, atol: float = 0.0) -> torch.Tensor:
@@ -69,23 +65,9 @@ def basis_alignment(basis: torch.Tensor, var: int, n_vars: int) -> tuple[torch.T
     return complete_basis(basis), mask
 
 
-@dataclass(frozen=True)
-class Alignment:
-    name: str
-    rotation: torch.Tensor  # (d, d)
-    var_mask: torch.Tensor  # (V, d)
-
-    @property
-    def k(self) -> int:
-        return int(self.var_mask[0].sum())
-
-    def subspace(self, var: int) -> torch.Tensor:
-        return subspace(self.rotation, self.var_mask, var)
-
-
 def coordinate_blocks(entity_dim: int, n_vars: int = 2) -> Alignment:
     d = 4 * entity_dim
-    return Alignment("coordinates", torch.eye(d), block_mask(2 * entity_dim, 2, d)[:n_vars])
+    return Alignment("coordinates", block_mask(2 * entity_dim, 2, d)[:n_vars], torch.eye(d))
 
 
 def difference_subspaces(entity_dim: int, n_vars: int = 2) -> Alignment:
@@ -97,7 +79,7 @@ def difference_subspaces(entity_dim: int, n_vars: int = 2) -> Alignment:
     a, b, c, d = pick
     cols = [a - b, c - d, a + b, c + d]
     rotation = torch.cat(cols, dim=1) / math.sqrt(2.0)
-    return Alignment("differences", rotation, block_mask(dim, 2, 4 * dim)[:n_vars])
+    return Alignment("differences", block_mask(dim, 2, 4 * dim)[:n_vars], rotation)
 
 
 def input_oracles(entity_dim: int, n_vars: int = 2) -> tuple[Alignment, ...]:

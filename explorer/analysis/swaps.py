@@ -1,20 +1,22 @@
 """Swap interventions one pair at a time, and their outcomes in aggregate.
 
-An `Alignment` names how a site's state is split among the high-level variables: DAS (a
-learned rotation with a block mask), the best neuron-wise subsets (identity rotation, 0/1
-mask), the full-layer patch (everything from the first intervened variable's source) and
-"no intervention" (an all-zero mask: the base prediction). Every swap goes through the
+An `Alignment` (`explorer.core.alignment`) names how a site's state is split among the
+high-level variables; the ones compared here are DAS (a learned rotation with a block
+mask), the best neuron-wise subsets (identity map, 0/1 mask), the full-layer patch
+(everything from the first intervened variable's source) and "no intervention" (an all-zero
+mask: the base prediction). Every swap goes through the
 engine's one primitive via `explorer.core.iia.intervened_logits`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import torch
 
+from explorer.core.alignment import Alignment
 from explorer.core.causal import CAUSAL_MODELS, counterfactual_labels
 from explorer.core.config import RunConfig
 from explorer.methods.das import DASResult
@@ -25,27 +27,20 @@ from explorer.methods.search import NeuronResult
 from explorer.core.task import (INTERVENTION_TYPES, PATTERN_V1, PATTERN_V2, PATTERNS, Examples,
                                 Pairs, first_matches_base_b, sample_examples)
 from explorer.core.train import entities_for
+from explorer.core.vocabulary import METHOD_LABELS
 
 NO_INTERVENTION = "no intervention"
 
 
-@dataclass(frozen=True)
-class Alignment:
-    method: str
-    var_mask: torch.Tensor  # (V, d)
-    rotation: torch.Tensor | None = None  # (d, d); None = the identity (neuron-wise)
-    inverse: torch.Tensor | None = None
-    first_source_only: bool = False  # full layer: the whole state from the first source
-
-
 def alignments(das: DASResult | None, neuron: NeuronResult | None,
                n_vars: int, d: int) -> list[Alignment]:
-    """The alignments to compare: DAS, neuron-wise (when given), full layer, no intervention."""
+    """The alignments to compare: DAS and the neuron-wise search's subsets (when given), the
+    full layer, no intervention."""
     out = []
     if das is not None:
-        out.append(Alignment("DAS", das.var_mask, das.map, das.inverse))
+        out.append(Alignment(METHOD_LABELS["das"], das.var_mask, das.map, das.inverse))
     if neuron is not None:
-        out.append(Alignment("neuron-wise", neuron.var_mask))
+        out.append(Alignment(METHOD_LABELS["neuron"], neuron.var_mask))
     out.append(Alignment("full layer", torch.ones(n_vars, d), first_source_only=True))
     out.append(Alignment(NO_INTERVENTION, torch.zeros(n_vars, d)))
     return out
@@ -61,7 +56,7 @@ def swapped_logits(model: MLP, data: SiteData, alignment: Alignment) -> torch.Te
     """Logits (n,) after applying the alignment's interchange to every pair."""
     if alignment.first_source_only:
         data = replace(data, intervened=_first_only(data.intervened))
-    return intervened_logits(model, data, alignment.var_mask, alignment.rotation,
+    return intervened_logits(model, data, alignment.var_mask, alignment.map,
                              alignment.inverse)
 
 
@@ -136,7 +131,7 @@ def swap_outcomes(model: MLP, data: SiteData, aligns: list[Alignment]) -> pd.Dat
     frames = []
     for alignment in aligns:
         pred = (swapped_logits(model, data, alignment) > 0).numpy()
-        frames.append(base.assign(method=alignment.method, prediction=pred,
+        frames.append(base.assign(method=alignment.name, prediction=pred,
                                   correct=pred == base.counterfactual_label))
     return pd.concat(frames, ignore_index=True)
 

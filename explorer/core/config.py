@@ -280,7 +280,7 @@ def memory_terms(cfg: RunConfig) -> list[tuple[str, str | None, float]]:
         ("DAS test pairs", "n_test_pairs", d.n_test_pairs * (pairs + (d.restarts + 1) * rotated)),
         ("DAS batch", "das_batch_size",
          d.das_batch_size * d.restarts * 2 * (rotated + 2 * depth * w)),
-        ("neuron-search pairs", "n_search_pairs",
+        ("neuron-wise search pairs", "n_search_pairs",
          n.n_search_pairs * (v * pairs + 8 * site + 2 * w)),
         ("exhaustive subsets", "max_exhaustive",
          _exhaustive_subsets(cfg) * (site + (v + 1) * (30 + 4 * d.k))),

@@ -1,5 +1,7 @@
 """The one table of an alignment result's controls: what each is called, which JSON key and
-CSV column holds its score, the question it answers and what a pass and a fail look like.
+CSV column holds its score, the question it answers and what a pass and a fail look like;
+and the methods' names in words (`METHOD_LABELS`: the code's key `neuron` is, in anything a
+user reads, "neuron-wise search").
 
 The engine (`explorer.methods.controls`), the JSON and command-line report, the sweep's CSV
 row, the shipped-results lookups (`explorer.store.precomputed`), the app's DAS page and the
@@ -61,3 +63,6 @@ CONTROLS = (
             ("full_layer_iia",)),
 )
 BY_KEY = {c.key: c for c in CONTROLS}
+
+# method key (CSV `method`, JSON keys) -> its name in user-facing text
+METHOD_LABELS = {"das": "DAS", "neuron": "neuron-wise search"}

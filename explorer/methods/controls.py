@@ -30,7 +30,7 @@ import torch
 from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits, report
 from explorer.core.interventions import random_rotation
 from explorer.core.models import MLP
-from explorer.core.vocabulary import BY_KEY, CONTROLS
+from explorer.core.vocabulary import CONTROLS
 
 RANDOM_ROTATIONS = 20  # draws of the random-rotation control
 CONSTANT = 0.99  # an output that gives one class to this share of inputs is constant
@@ -232,5 +232,3 @@ def permutation_units(rotation: torch.Tensor, var_mask: torch.Tensor) -> list[li
     units = perm.abs().argmax(0)  # (d,) unit feeding each rotated coordinate
     return [sorted(units[row.bool()].tolist()) for row in var_mask]
 
-
-__all__ = ["BY_KEY", "CONTROLS", "Controls", "NetworkControl", "OutputSpread", "verdicts"]

@@ -1,5 +1,10 @@
 """The whole experiment for one config: train, task accuracy, neuron-wise search, DAS and
-every control, with timings. `RunResult.summary()` is the JSON report (`methods.report`)."""
+every control, with timings.
+
+    align(model, cfg) -> AlignmentResults   the search, DAS and controls on one pair set
+    run(cfg) -> RunResult                   training first, then align; `summary()` is the
+                                            JSON report (`methods.report`)
+"""
 
 from __future__ import annotations
 
@@ -129,7 +134,7 @@ class _Timer:
 
 
 @dataclass(frozen=True)
-class Alignment:
+class AlignmentResults:
     """Neuron-wise search, DAS and every control for one config, on the same test pairs."""
 
     pairs: PairSet
@@ -141,7 +146,7 @@ class Alignment:
 
 def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
           neuron: NeuronResult | None = None,
-          networks: tuple[NetworkControl, NetworkControl] | None = None) -> Alignment:
+          networks: tuple[NetworkControl, NetworkControl] | None = None) -> AlignmentResults:
     """The alignment half of the experiment; pass `neuron` to reuse a finished search and
     `networks` for finished untrained and random-features controls.
 
@@ -172,7 +177,7 @@ def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
             neuron = search.result()
     if progress:
         progress(1.0, "alignment done")
-    return Alignment(pairs, neuron, das, controls, timer.timings)
+    return AlignmentResults(pairs, neuron, das, controls, timer.timings)
 
 
 @dataclass

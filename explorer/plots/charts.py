@@ -176,7 +176,7 @@ def swap_outcome_bars(summary: pd.DataFrame) -> alt.LayerChart:
 
 
 def site_profile_bars(profile: pd.DataFrame, title: str) -> alt.LayerChart:
-    """profile: site, method ('DAS' / 'neuron-wise'), iia. IIA per site, one bar per
+    """profile: site, method ('DAS' / 'neuron-wise search'), iia. IIA per site, one bar per
     method with its value written on it, beside the named chance line; tall enough (with
     title and axes, ~300 px of plot: 15 px per 0.05) to read differences of 0.05."""
     methods = list(dict.fromkeys(profile.method))

@@ -72,7 +72,7 @@ class BudgetGrid:
 def oracle_target(model: MLP, data: SiteData, entity_dim: int) -> tuple[float, float]:
     """(best exact input oracle's IIA, no-intervention baseline) of one model on the data."""
     n_vars = data.source_h.shape[1]
-    best = max(evaluate(model, data, o.var_mask, o.rotation).iia
+    best = max(evaluate(model, data, o.var_mask, o.map).iia
                for o in input_oracles(entity_dim, n_vars))
     baseline = float(((model.forward_from(0, data.base_h) > 0)
                       == data.counterfactual_label).float().mean())

@@ -14,11 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from explorer.core.vocabulary import BY_KEY
+from explorer.core.vocabulary import BY_KEY, METHOD_LABELS
 
 DETAIL_WIDTH = 16
 UNTRAINED, ROTATION = BY_KEY["untrained_das"], BY_KEY["random_rotation"]  # controls' names
-METHODS = ["DAS", "neuron-wise", "probe (true labels)", "probe (shuffled labels)",
+DAS, NEURON = METHOD_LABELS["das"], METHOD_LABELS["neuron"]
+METHODS = [DAS, NEURON, "probe (true labels)", "probe (shuffled labels)",
            UNTRAINED.label, ROTATION.label, "identity-hypothesis DAS"]
 
 
@@ -42,8 +43,8 @@ def method_frame(results: pd.DataFrame, probes: pd.DataFrame | None, k: int = 8)
     neuron = results[(results.method == "neuron") & (results.hypothesis == "both")
                      & (results.width == DETAIL_WIDTH) & (results.k == k)]
     identity = das_frame(results, "identity")
-    parts = [_scores(das, "iia", "DAS"),
-             _scores(neuron, "iia", "neuron-wise"),
+    parts = [_scores(das, "iia", DAS),
+             _scores(neuron, "iia", NEURON),
              _scores(das, UNTRAINED.column, UNTRAINED.label),
              _scores(das, "random_rotation_iia", ROTATION.label),  # the mean (one draw before)
              _scores(identity[identity.k == k], "iia", "identity-hypothesis DAS")]

@@ -37,7 +37,8 @@ from explorer.core.pairs import PairSet, pair_set
 from explorer.methods.experiment import run_das, untrained_model
 from explorer.core.rng import generator
 from explorer.store.tables import PARTS
-from explorer.analysis.subspaces import input_oracles, principal_angles, subspace
+from explorer.analysis.subspaces import input_oracles, principal_angles
+from explorer.core.alignment import subspace
 from explorer.core.task import sample_pairs
 from explorer.core.train import entities_for, heldout_examples
 
@@ -211,7 +212,7 @@ def measure_site(model: MLP, cfg: RunConfig, grid: StudyGrid, site: int, parts: 
         reported = next((r for r in first if r.init == "random"), first[0]).das
         parts["angles"] += restart_angle_rows(reported, site, k)
         aligns = {f"DAS ({r.init} init)": (r.das.map, r.das.var_mask) for r in first}
-        aligns.update({f"oracle: {o.name}": (o.rotation, o.var_mask) for o in oracles})
+        aligns.update({f"oracle: {o.name}": (o.map, o.var_mask) for o in oracles})
         parts["range"] += range_rows(pairs, site, k, aligns)
         chosen[k] = reported
         if site == 0:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from explorer.study.findings import ROTATION, UNTRAINED, fmt, plateau, random_subspace_angle, spread
+from explorer.study.findings import (DAS, NEURON, ROTATION, UNTRAINED, fmt, plateau,
+                                     random_subspace_angle, spread)
 
 
 def iia_vs_k(das: pd.DataFrame) -> str:
@@ -33,7 +34,7 @@ def methods(frame: pd.DataFrame, activation: str = "relu") -> str:
     def med(method, site):
         return spread(frame, "score", activation=activation, method=method, site=site)
 
-    das1, neuron1 = med("DAS", 1), med("neuron-wise", 1)
+    das1, neuron1 = med(DAS, 1), med(NEURON, 1)
     return (f"At site 1 ({activation}, k = 8) DAS scores {fmt(das1)} against "
             f"{neuron1[0]:.3f} for the best neuron-wise subsets, "
             f"{med(UNTRAINED.label, 1)[0]:.3f} for the same search on an untrained "
@@ -42,8 +43,8 @@ def methods(frame: pd.DataFrame, activation: str = "relu") -> str:
             f"control, while probes read V1/V2 at {med('probe (true labels)', 1)[0]:.3f} "
             f"(shuffled labels {med('probe (shuffled labels)', 1)[0]:.3f}). At the input a "
             f"probe reads nothing ({med('probe (true labels)', 0)[0]:.3f}: equality is not "
-            f"linear in a, b) and 600-step DAS fails ({med('DAS', 0)[0]:.3f}), yet the neuron-wise "
-            f"swap of the (a, b) coordinates is exact ({med('neuron-wise', 0)[0]:.3f}): "
+            f"linear in a, b) and 600-step DAS fails ({med(DAS, 0)[0]:.3f}), yet the neuron-wise "
+            f"swap of the (a, b) coordinates is exact ({med(NEURON, 0)[0]:.3f}): "
             "decodability and findability are both different from causal role.")
 
 

@@ -33,10 +33,10 @@ from explorer.core.config import RunConfig
 from explorer.analysis.subspaces import principal_angles
 from explorer.runs.executors import run_local
 from explorer.runs.measure import ModelCache
-from explorer.store.tables import append_rows, read_table, write_table  # noqa: F401
 from explorer.core.progress import Progress
 from explorer.store.paths import BUDGET_COMMAND, MODELS, STUDY_COMMAND as COMMAND
-from explorer.store.tables import BUDGET, PARTS, load_study, read_part
+from explorer.store.tables import (BUDGET, PARTS, append_rows, load_study, read_part, read_table,
+                                   write_table)
 from explorer.study.budget import BudgetGrid, budget_rows
 from explorer.study.measure import StudyGrid, measure_model
 

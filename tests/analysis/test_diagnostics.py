@@ -57,10 +57,10 @@ def test_difference_oracle_swaps_exactly_a_minus_b(trained):
     model, cfg, _ = trained
     test = pair_set(model, cfg.with_values(site=0)).test
     oracle = difference_subspaces(4)
-    torch.testing.assert_close(oracle.rotation.T @ oracle.rotation, torch.eye(16), atol=1e-6,
+    torch.testing.assert_close(oracle.map.T @ oracle.map, torch.eye(16), atol=1e-6,
                                rtol=0)
     only_v1 = replace(test, intervened=torch.tensor([[True, False]]).expand(len(test), 2))
-    x = intervened_states(only_v1, oracle.var_mask, oracle.rotation)
+    x = intervened_states(only_v1, oracle.var_mask, oracle.map)
     a, b, c, d = x.unflatten(-1, (4, 4)).unbind(-2)
     ba, bb, bc, bd = test.base_h.unflatten(-1, (4, 4)).unbind(-2)
     sa, sb = test.source_h[:, 0].unflatten(-1, (4, 4)).unbind(-2)[:2]

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from explorer.analysis import swaps
+from explorer.core.alignment import Alignment
 from explorer.core.interventions import random_rotation
 from explorer.core.rng import generator
 from explorer.core.causal import CAUSAL_MODELS, counterfactual_labels
@@ -40,7 +41,7 @@ def test_das_swap_equals_plain_torch(small_run):
 
 def test_neuron_and_full_layer_swaps_equal_plain_torch(small_run):
     model, data, neuron = small_run.model, small_run.pairs.test, small_run.neuron
-    aligns = {a.method: a for a in swaps.alignments(None, neuron, 2, 16)}
+    aligns = {a.name: a for a in swaps.alignments(None, neuron, 2, 16)}
 
     def edit_units(h, sources, intervened):
         for v, units in enumerate(neuron.subsets):
@@ -51,7 +52,7 @@ def test_neuron_and_full_layer_swaps_equal_plain_torch(small_run):
     def edit_full(h, sources, intervened):
         return sources[int(intervened.int().argmax())].clone()
 
-    for method, edit in (("neuron-wise", edit_units), ("full layer", edit_full),
+    for method, edit in (("neuron-wise search", edit_units), ("full layer", edit_full),
                          (swaps.NO_INTERVENTION, lambda h, s, i: h)):
         got = swaps.swapped_logits(model, data, aligns[method])[:N_CHECK]
         torch.testing.assert_close(got, by_hand(model, data, edit), atol=1e-5, rtol=0)
@@ -62,7 +63,7 @@ def test_random_rotation_alignment_equals_plain_torch(small_run):
     rotation = random_rotation(16, generator(1, "test-rotation"))
     mask = torch.zeros(2, 16)
     mask[0, 3:7], mask[1, 7:9] = 1, 1
-    align = swaps.Alignment("custom", mask, rotation)
+    align = Alignment("custom", mask, rotation)
 
     def edit(h, sources, intervened):
         r = h @ rotation
@@ -95,7 +96,7 @@ def test_outcome_summary_matches_engine_iia(small_run):
                                    swaps.alignments(run.das, run.neuron, 2, 16))
     table = swaps.outcome_summary(outcomes).set_index(["method", "type"]).iia
     assert table["DAS", "all"] == pytest.approx(run.das.test.iia)
-    assert table["neuron-wise", "all"] == pytest.approx(run.neuron.test.iia)
+    assert table["neuron-wise search", "all"] == pytest.approx(run.neuron.test.iia)
     assert table[swaps.NO_INTERVENTION, "all"] == pytest.approx(run.das.test.baseline)
     for name, value in run.das.test.by_type.items():
         assert table["DAS", name] == pytest.approx(value)

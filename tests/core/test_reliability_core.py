@@ -66,7 +66,7 @@ def test_memory_budget_rejects_oversized_runs_naming_the_field():
 
 
 def test_every_field_at_its_app_maximum_fits_the_budget():
-    from app.params import ALIGNMENT, NETWORK, SEARCH_BUDGET, TRAINING
+    from app.widgets import ALIGNMENT, NETWORK, SEARCH_BUDGET, TRAINING
     for field in (*NETWORK, *TRAINING, *ALIGNMENT, *SEARCH_BUDGET):
         if field.high is not None and field.name != "seed":
             validate(RunConfig().with_values(**{field.name: field.high}))
@@ -77,7 +77,7 @@ def test_every_field_at_its_app_maximum_fits_the_budget():
 def test_estimate_bounds_the_tensors_actually_built():
     """Oracle: the held-out examples' and the DAS pairs' own tensors, measured."""
     from explorer.core.train import heldout_examples, new_model
-    from explorer.methods.experiment import pair_set
+    from explorer.core.pairs import pair_set
     cfg = RunConfig().with_values(eval_size=20_000, n_test_pairs=5000, width=32)
     terms = {name: size for _, name, size in memory_terms(cfg)}
     examples = heldout_examples(cfg)

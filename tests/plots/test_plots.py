@@ -143,7 +143,7 @@ def test_fixed_size_charts_fit_the_narrowest_column():
 
 
 def test_the_headline_chart_reads_differences_of_five_hundredths():
-    profile = pd.DataFrame({"site": [0, 0, 1, 1], "method": ["DAS", "neuron-wise"] * 2,
+    profile = pd.DataFrame({"site": [0, 0, 1, 1], "method": ["DAS", "neuron-wise search"] * 2,
                             "iia": [0.5, 0.55, 0.9, 0.85]})
     spec = plots.site_profile_bars(profile, "IIA per site").to_dict()
     assert (spec["height"] - 100) * 0.05 >= 14  # px per 0.05 of IIA (title, axes: ~100 px)

@@ -88,7 +88,7 @@ def test_method_comparison_aggregates_seeds_per_method_activation_and_site():
     assert facet_fields(spec) == ["site"] and tick["encoding"]["x"]["field"] == "method"
     means = aggregate(spec, tick).set_index(["method", "activation", "site"])["mean(score)"]
     assert means[("DAS", "relu", 1)] == pytest.approx(0.92)
-    assert means[("neuron-wise", "relu", 1)] == pytest.approx(0.82)
+    assert means[("neuron-wise search", "relu", 1)] == pytest.approx(0.82)
     assert means[("identity-hypothesis DAS", "relu", 0)] == pytest.approx(0.62)
     assert means[(findings.UNTRAINED.label, "relu", 1)] == pytest.approx(0.55)
     lows = aggregate(spec, rule).set_index(["method", "activation", "site"])["min(score)"]

@@ -16,7 +16,7 @@ from explorer.core.train import new_model
 from tests import shipped_support as support
 from tests.shipped_support import BASE
 
-FOLDER = shipped.FOLDER
+FOLDER = precomputed.FOLDER
 needs_models = pytest.mark.skipif(not list((FOLDER / "models").glob("*.safetensors")),
                                   reason="pretrained/models not generated")
 needs_results = pytest.mark.skipif(not (FOLDER / "results.csv").exists(),

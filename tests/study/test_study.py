@@ -15,9 +15,11 @@ from explorer.core.config import tiny
 from explorer.analysis.diagnostics import oracle_table
 from explorer.core.pairs import pair_set
 from explorer.methods.experiment import run_das
-from explorer.study.run import load_study, study
+from explorer.store.tables import load_study
+from explorer.study.run import study
 from explorer.study.measure import StudyGrid
-from explorer.analysis.subspaces import coordinate_blocks, principal_angles, subspace
+from explorer.analysis.subspaces import coordinate_blocks, principal_angles
+from explorer.core.alignment import subspace
 from explorer.runs.measure import ModelCache
 from explorer.core.train import heldout_examples
 

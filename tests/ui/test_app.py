@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from tests.app_driver import click, clear_caches, finish_jobs, goto, metric, open_app
 from explorer.methods import experiment as pipeline
 from explorer.core.config import RunConfig
+from explorer.core.pairs import pair_set
 from explorer.core.vocabulary import CONTROLS
 from explorer.core.train import accuracy_table, heldout_examples, train_model
 
@@ -98,7 +99,7 @@ def test_das_page_numbers_match_the_engine_and_controls_render():
     assert not at.exception
     cfg = small_config()
     model, _ = train_model(cfg)
-    das = pipeline.run_das(model, cfg, pipeline.pair_set(model, cfg))
+    das = pipeline.run_das(model, cfg, pair_set(model, cfg))
     assert metric(at, "DAS IIA (test pairs)") == f"{das.test.iia:.3f}"
     assert metric(at, "no-intervention baseline") == f"{das.test.baseline:.3f}"
     assert chart_marks(at).count("rect") == 6  # R and its permutation: V1, V2, rest panels

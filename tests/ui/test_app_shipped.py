@@ -105,7 +105,7 @@ def test_the_train_page_opens_with_the_precomputed_iia_per_site():
     shown = overview(at)
     expected = oracle_rows(pd.read_csv(FOLDER / "results.csv"), BASE, ignore=("site",))
     assert len(shown) == len(expected) >= 2
-    names = {"das": "DAS", "neuron": "neuron-wise"}
+    names = {"das": "DAS", "neuron": "neuron-wise search"}
     assert sorted(zip(shown.site, shown.method, shown.iia)) == sorted(
         zip(expected.site, expected.method.map(names), expected.iia))
     assert overview(opened(seed="7")) is None  # no shipped model, no overview

@@ -11,7 +11,7 @@ import torch
 from safetensors import safe_open
 
 from app import exports
-from app.stores import AlignmentRun, TrainedModel
+from app.stores import AlignmentRun, TrainedModel, model_id
 from explorer.core.train import accuracy_table, heldout_examples
 from explorer.core.vocabulary import CONTROLS
 from explorer.methods.experiment import run_controls
@@ -26,7 +26,8 @@ def exported(small_run):  # noqa: F811
     entry = TrainedModel(run.cfg, run.model, None,
                          accuracy_table(run.model, heldout_examples(run.cfg, 256)), "test", 0.0)
     controls = run_controls(run.model, run.cfg, run.pairs, run.das)
-    return run.cfg, entry, AlignmentRun(run.das, run.neuron, controls, run.pairs.test, 0.0)
+    return run.cfg, entry, AlignmentRun(run.das, run.neuron, controls, run.pairs.test, 0.0,
+                                         run.cfg, model_id(entry))
 
 
 def test_file_names_differ_for_every_field_that_differs(exported):

@@ -87,7 +87,7 @@ def test_shipped_findings_render_every_chart(monkeypatch):
 
 
 def test_budget_section_draws_both_curves_and_the_reading_of_the_csv(monkeypatch, tmp_path):
-    from test_sections import synthetic_budget
+    from tests.study.test_sections import synthetic_budget
 
     study = tmp_path / "study"
     study.mkdir()

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from app import jobs
+from app import jobs, session
 from tests.app_driver import ROOT, clear_caches, finish_jobs, goto, metric, open_app
 
 TINY = dict(train_steps="40", train_batch_size="128", eval_size="128", das_steps="10",
@@ -34,7 +34,7 @@ def test_a_second_session_of_the_link_shares_the_run_and_it_survives_page_switch
     link = {**TINY, "train_steps": "400", "seed": "1201"}
     first, second = open_app(link), open_app(link)
     first.button(key="train_button").click().run()
-    job = jobs.get(next(iter(first.session_state[jobs.MINE])))
+    job = jobs.get(next(iter(first.session_state[session.JOBS_MINE])))
     assert job is not None and not job.finished  # the script run did not wait for it
     assert first.button(key="train_button").disabled
     assert any("Training" in t for t in progress_texts(first))
