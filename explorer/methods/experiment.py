@@ -20,7 +20,7 @@ import torch
 from explorer.core.config import RunConfig, validate
 from explorer.core.models import MLP
 from explorer.core.pairs import PairSet, pair_set
-from explorer.core.progress import Progress, labelled, scaled_progress
+from explorer.core.progress import Progress, labelled, scaled_progress, side_by_side
 from explorer.core.rng import generator
 from explorer.core.task import sample_examples
 from explorer.core.train import (accuracy_table, entities_for, heldout_examples, new_model,
@@ -51,6 +51,16 @@ def run_das(model: MLP, cfg: RunConfig, pairs: PairSet, stream: str = "das",
     return train_das(model, pairs.train, pairs.val, pairs.test, cfg.das.k, cfg.das,
                      generator(cfg.seed, stream), progress,
                      first=das_start(model, cfg, pairs, neuron), first_name=cfg.das.das_init)
+
+
+def _reported(progress: Progress | None, fn, *args, **kwargs):
+    """fn(*args, **kwargs) for a phase with no steps of its own: it reports its start and end."""
+    if progress:
+        progress(0.0, "started")
+    out = fn(*args, **kwargs)
+    if progress:
+        progress(1.0, "done")
+    return out
 
 
 def run_neuron(model: MLP, cfg: RunConfig, pairs: PairSet, *, map_fn=map) -> NeuronResult:
@@ -158,19 +168,24 @@ def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
     timer = _Timer()
     with timer.phase("pairs"):
         pairs = pair_set(model, cfg)
+    phases = {"neuron-wise search": 0.15, "DAS": 0.7,
+              **({"control networks": 0.15} if networks is None else {})}
+    bar = side_by_side(progress, phases, 0.0, 0.95)
+    searching = partial(_reported, bar["neuron-wise search"], run_neuron)
     with ThreadPoolExecutor(max_workers=2) as pool:
         nets = None if networks is not None else pool.submit(
-            timer.call, "control_networks", network_controls, cfg)
+            timer.call, "control_networks", network_controls, cfg, bar["control networks"])
         search = None
         if neuron is None and cfg.das.das_init == "neuron":  # DAS starts there: wait for it,
-            neuron = timer.call("neuron", partial(run_neuron, map_fn=_beside(pool)), model,
+            neuron = timer.call("neuron", partial(searching, map_fn=_beside(pool)), model,
                                 cfg, pairs)
         elif neuron is None:  # ... or search beside DAS
-            search = pool.submit(timer.call, "neuron", run_neuron, model, cfg, pairs)
+            search = pool.submit(timer.call, "neuron", searching, model, cfg, pairs)
         with timer.phase("das"):
-            das = run_das(model, cfg, pairs, progress=scaled_progress(progress, 0.0, 0.9),
-                          neuron=neuron)
+            das = run_das(model, cfg, pairs, progress=bar["DAS"], neuron=neuron)
         with timer.phase("controls"):
+            if progress:
+                progress(0.95, "controls")
             controls = run_controls(model, cfg, pairs, das,
                                     networks=networks or nets.result())
         if neuron is None:
@@ -209,14 +224,16 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     validate(cfg)
     start = time.perf_counter()
     timer = _Timer()
+    bar = side_by_side(progress, {"training": 0.75, "control networks": 0.25}, 0.0, 0.55)
     with ThreadPoolExecutor(max_workers=1) as pool:  # the control networks beside training
-        control = pool.submit(timer.call, "control_networks", network_controls, cfg)
+        control = pool.submit(timer.call, "control_networks", network_controls, cfg,
+                              bar["control networks"])
         with timer.phase("train"):
-            model, history = train_model(cfg, scaled_progress(progress, 0.0, 0.45))
+            model, history = train_model(cfg, bar["training"])
         with timer.phase("evaluate"):
             accuracy = accuracy_table(model, heldout_examples(cfg))
         networks = control.result()
-    found = align(model, cfg, scaled_progress(progress, 0.45, 1.0), networks=networks)
+    found = align(model, cfg, scaled_progress(progress, 0.55, 1.0), networks=networks)
     timer.timings.update(found.timings)
     if progress:
         progress(1.0, "done")
