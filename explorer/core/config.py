@@ -221,8 +221,9 @@ def validate(cfg: RunConfig, *, budget: int | None = None) -> RunConfig:
     t, m, tr, d, n = cfg.task, cfg.model, cfg.train, cfg.das, cfg.neuron
     _check_range("entity_dim", t.entity_dim, 1, 32)
     _check_choice("distribution", t.distribution, DISTRIBUTIONS)
-    if t.vocab_size != 0:
-        _check_range("vocab_size", t.vocab_size, 16, 100_000)
+    if t.vocab_size != 0 and not 16 <= t.vocab_size <= 100_000:
+        raise ConfigError("vocab_size", "must be 0 (fresh entities per example) or between 16 "
+                          f"and 100000 (got {echo(t.vocab_size)})")
     _check_choice("activation", m.activation, ACTIVATIONS)
     _check_range("width", m.width, 2, 128)
     _check_range("layers", m.layers, 1, 4)

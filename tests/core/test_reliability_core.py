@@ -196,3 +196,12 @@ def test_cli_train_with_ten_steps(tmp_path):
     assert main(["train", "--quiet", "--train-steps", "10", "--train-batch-size", "64",
                  "--eval-size", "64", "--out", str(out)]) == 0
     assert out.stat().st_size > 0
+
+
+def test_a_bad_vocabulary_size_names_zero_as_allowed():
+    for bad in (1, 15, 100_001):
+        with pytest.raises(ConfigError) as err:
+            validate(RunConfig().with_values(vocab_size=bad))
+        assert err.value.field == "vocab_size" and "must be 0" in str(err.value)
+        assert "16 and 100000" in str(err.value)
+    validate(RunConfig().with_values(vocab_size=0))
