@@ -95,6 +95,9 @@ ALIGNMENT = (
     Field("map", "Map", options=MAPS),
     Field("restarts", "DAS restarts", 1, 16, slider=True),
 )
+MAP_WIDTH = Field("map_width", "RevNet width h (complexity)", 1, 64, slider=True,
+                  help="hidden width of the RevNet map's coupling blocks: the complexity dial "
+                       "(drawn only for the revnet map)")
 SEARCH_BUDGET = (
     Field("das_init", "Restart 0 starts at", options=INITS),
     Field("das_steps", "DAS steps (cap)", 1, 20_000, step=50,

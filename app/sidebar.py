@@ -26,8 +26,25 @@ def config_ui():
     site_bound = {"site": values["layers"]}
     values |= params.group_ui(ALIGNMENT[:2], bar, site_bound)
     values |= params.group_ui(ALIGNMENT[2:], bar, {"k": params.max_k(values)})
+    values |= map_width_ui(values["map"], bar)
     values |= params.group_ui(SEARCH_BUDGET, bar.expander("Search budget"))
     return (*params.current_config(values), train_slot)
+
+
+KEPT_WIDTH = "_map_width_kept"
+
+
+def map_width_ui(family: str, bar) -> dict:
+    """The RevNet width widget, drawn only for the revnet map; otherwise the width kept
+    (so switching back to revnet, and the link, keep it)."""
+    ss, name = st.session_state, params.MAP_WIDTH.name
+    kept = ss.get(KEPT_WIDTH, ss.get(name, params.DEFAULTS[name]))  # Streamlit forgets the
+    if family == "revnet":  # value of a widget it did not draw, so a copy is kept aside
+        ss.setdefault(name, kept)
+        ss[KEPT_WIDTH] = params.group_ui((params.MAP_WIDTH,), bar)[name]
+    else:
+        ss[KEPT_WIDTH] = kept
+    return {name: ss[KEPT_WIDTH]}
 
 
 def train_ui(cfg: RunConfig, error: ConfigError | None, bar) -> state.TrainedModel | None:

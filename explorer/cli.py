@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from explorer.core.config import RENAMED, ConfigError, RunConfig, echo, flat_field_types, validate
-from explorer.core.vocabulary import CONTROLS
+from explorer.core.vocabulary import CONTROLS, NOT_APPLICABLE
 from explorer.store import paths
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ def report(result: RunResult) -> str:
         f"task accuracy (held-out entities): {s['task_accuracy']:.4f}",
         "" if s["task_accuracy"] >= 0.95 else
         "  WARNING: the network has not learned the task; IIA below is not meaningful",
-        f"DAS  site {c.das.site}, k={c.das.k}, hypothesis {c.das.hypothesis}, {c.das.map}: "
+        f"DAS  site {c.das.site}, k={c.das.k}, hypothesis {c.das.hypothesis}, {s['das']['map']}: "
         f"IIA {s['das']['iia']:.3f}  (label-changing pairs {s['das']['iia_label_changed']:.3f})",
         "  by type: " + ", ".join(f"{k} {v:.3f}" for k, v in s["das"]["iia_by_type"].items()),
         f"  {s['das']['steps_used']} steps, "
@@ -131,6 +131,9 @@ def controls_lines(ctl: dict) -> list[str]:
              f"  {'no intervention':<34} {ctl['no_intervention_baseline']:.3f}"]
     for c in CONTROLS:
         details = ", ".join(f"{name} {ctl[name]:.3f}" for name in c.details)
+        if ctl["verdicts"][c.key] == "n/a" and ctl[c.column] != ctl[c.column]:  # NaN score
+            lines.append(f"  {c.label:<34} {NOT_APPLICABLE}")
+            continue
         lines.append((f"  {c.label:<34} {ctl[c.column]:.3f}  {ctl['verdicts'][c.key]:<11}"
                       + (f" ({details})" if details else "")).rstrip())
     return lines
@@ -181,7 +184,7 @@ def cmd_plant(args: argparse.Namespace) -> int:
         methods = _parse_list(args.methods, "methods", str, METHODS) or METHODS
         wrong = () if args.wrong == "none" else _parse_list(args.wrong, "wrong", str, WRONG)
         settings = PlantSettings(form=args.form, iit_weight=args.iit_weight,
-                                 plant_seed=args.plant_seed, map_width=args.map_width,
+                                 plant_seed=args.plant_seed, map_width=cfg.das.map_width,
                                  methods=methods, wrong=wrong or WRONG).check()
         if args.workers < 1:
             raise ValueError(f"--workers: must be at least 1 (got {args.workers})")
@@ -316,8 +319,6 @@ def build_parser() -> argparse.ArgumentParser:
                          help="weight of the interchange loss beside the task loss [2.0]")
     p_plant.add_argument("--plant-seed", type=int, default=None,
                          help="seed of the planted units or rotation [the config's seed]")
-    p_plant.add_argument("--map-width", type=int, default=8,
-                         help="hidden width h of the RevNet map (the complexity dial) [8]")
     p_plant.add_argument("--methods", default=None, metavar="M1,M2",
                          help="neuron,orthogonal,linear,boundless,revnet [all]")
     p_plant.add_argument("--wrong", default="left,identity", metavar="H1,H2",

@@ -14,9 +14,13 @@ starts as the rotation alone, i.e. as orthogonal DAS. Restarts are one batch: ev
 parameter has a leading restart dim, and `CouplingMap` acts on (..., m, d) like a stack of
 matrices (the leading dims broadcast against the restarts).
 
-`train_revnet` fits r restarts together with DAS's loss and keeps, per restart, the state of
-best validation IIA; the restart with the best of those is reported on the test pairs.
-(It is its own loop until the shared fitting loop of `explorer.methods` takes every map.)
+`train_revnet` fits r restarts together with DAS's loss through the shared fitting loop
+(`explorer.methods.fit`: best validation state per restart, step 0 included; patience;
+converged / steps used), and the restart with the best of those is reported on the test
+pairs. `revnet_das` gives the result as a `DASResult` whose `map` is the `CouplingMap`
+(`inverse` None): the pipeline's `run_das` returns it for `map = revnet`, and every
+consumer that needs a matrix (the closest-permutation snap, matrix heatmaps, CSV exports)
+says "not applicable for a non-linear map" instead.
 """
 
 from __future__ import annotations
@@ -28,10 +32,13 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import orthogonal
 
-from explorer.core.config import DASConfig
+from explorer.core.config import REVNET_BLOCKS, DASConfig
 from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits
 from explorer.core.interventions import block_mask
 from explorer.core.models import MLP
+from explorer.core.progress import Progress
+from explorer.methods.das import DASResult, budget, start_names
+from explorer.methods.fit import MapState, fit, restart_table
 
 WIDTHS = (1, 2, 4, 8, 16)  # the complexity dial's usual settings
 
@@ -80,6 +87,29 @@ class CouplingMap:
         return CouplingMap(self.rotation[restart].detach(),
                            tuple(tuple(p[restart].detach() for p in blk) for blk in self.blocks))
 
+    __getitem__ = take  # so a MapState of r restarts indexes it like a stack of matrices
+
+    def detached(self) -> CouplingMap:
+        """A snapshot: every tensor detached and copied (training moves the parameters)."""
+        return CouplingMap(self.rotation.detach().clone(),
+                           tuple(tuple(p.detach().clone() for p in b) for b in self.blocks))
+
+    def where(self, keep: torch.Tensor, other: CouplingMap) -> CouplingMap:
+        """Per restart: this map where keep (r,) is true, else other's (fit.MapState.where)."""
+        def pick(a, b):
+            return torch.where(keep.view(-1, *[1] * (a.dim() - 1)), a, b)
+        return CouplingMap(pick(self.rotation, other.rotation),
+                           tuple(tuple(pick(p, q) for p, q in zip(mine, theirs))
+                                 for mine, theirs in zip(self.blocks, other.blocks)))
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Named tensors, for a safetensors file: rotation, block<b>_<w1|b1|w2|b2>."""
+        out = {"rotation": self.rotation.detach().contiguous()}
+        for b, blk in enumerate(self.blocks):
+            out.update({f"block{b}_{name}": p.detach().contiguous()
+                        for name, p in zip(("w1", "b1", "w2", "b2"), blk)})
+        return out
+
 
 def _place(z: torch.Tensor, cond: slice, moved: slice, new: torch.Tensor) -> torch.Tensor:
     """z with its `moved` half replaced (out of place, so autograd sees every block)."""
@@ -95,7 +125,7 @@ class RevNet(nn.Module):
     `coupling_gen`, its last layers start at zero (the identity)."""
 
     def __init__(self, d: int, restarts: int, gen: torch.Generator, *, width: int = 8,
-                 blocks: int = 2, first: torch.Tensor | None = None,
+                 blocks: int = REVNET_BLOCKS, first: torch.Tensor | None = None,
                  coupling_gen: torch.Generator | None = None):
         super().__init__()
         if width < 1 or blocks < 1 or d < 2:
@@ -139,80 +169,81 @@ class RevNetResult:
     var_mask: torch.Tensor  # (V, d) block mask
     best_restart: int
     test: IIA  # the chosen map on the test pairs
-    restarts: pd.DataFrame  # restart, best_step, val_iia, test_iia
+    restarts: pd.DataFrame  # restart, start, val_iia, test_iia, best_step
     history: pd.DataFrame  # step, restart, loss, val_iia
     width: int
     blocks: int
+    maps: CouplingMap  # every restart's kept map (a restart dim first)
+    converged: bool  # no restart gained over the last das_patience steps
+    steps_used: int  # training steps taken (at most das_steps)
 
 
-@torch.no_grad()
-def _val_iia(model: MLP, data: SiteData, mask: torch.Tensor, fmap: CouplingMap) -> torch.Tensor:
-    pred = intervened_logits(model, data, mask, fmap) > 0  # (r, n)
-    return (pred == data.counterfactual_label).float().mean(-1)
+class _CouplingFit:
+    """The RevNet map as a map family of the fitting loop: a fixed block mask; the
+    rotation at das_lr, the couplings at their own lr."""
+
+    logged = ()
+
+    def __init__(self, model: MLP, net: RevNet, mask: torch.Tensor, lr: float, coupling_lr: float):
+        self.model, self.net, self.lr, self.coupling_lr = model, net, lr, coupling_lr
+        self.mask = mask.expand(net.weight.shape[0], *mask.shape)  # (r, V, d)
+
+    def param_groups(self) -> list[dict]:
+        return [{"params": [self.net.parametrizations.weight.original], "lr": self.lr},
+                {"params": self.net.coupling_parameters(), "lr": self.coupling_lr}]
+
+    def loss(self, batch: SiteData, step: int) -> tuple[torch.Tensor, dict]:
+        logits = intervened_logits(self.model, batch, self.mask[0], self.net.map())  # (r, B)
+        target = batch.counterfactual_label.float().expand_as(logits)
+        return nn.functional.binary_cross_entropy_with_logits(
+            logits, target, reduction="none").mean(-1), {}
+
+    def state(self) -> MapState:
+        with torch.no_grad():
+            return MapState(self.net.map().detached(), None, self.mask)
+
+    def columns(self, step: int, state: MapState) -> dict:
+        return {}
+
+    def score(self, val_iia: torch.Tensor, state: MapState) -> torch.Tensor:
+        return val_iia
 
 
 def train_revnet(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int,
-                 cfg: DASConfig, gen: torch.Generator, *, width: int = 8, blocks: int = 2,
-                 first: torch.Tensor | None = None, coupling_lr: float | None = None,
-                 log_every: int = 50) -> RevNetResult:
-    """DAS with the RevNet map: cfg's restarts, das_steps, das_lr, das_batch_size.
-    `coupling_lr` (default das_lr) is the couplings' Adam lr; 0 freezes them at the
-    identity, which is orthogonal DAS."""
+                 cfg: DASConfig, gen: torch.Generator, *, width: int | None = None,
+                 blocks: int = REVNET_BLOCKS, first: torch.Tensor | None = None,
+                 first_name: str = "given", coupling_lr: float | None = None,
+                 progress: Progress | None = None) -> RevNetResult:
+    """DAS with the RevNet map: cfg's restarts, das_steps (cap), das_patience, das_lr,
+    das_batch_size and map_width (unless `width` is given). `first`, if given, is restart
+    0's starting rotation. `coupling_lr` (default das_lr) is the couplings' Adam lr; 0
+    freezes them at the identity, which is orthogonal DAS."""
+    width = cfg.map_width if width is None else width
     d, n_vars = train.base_h.shape[-1], train.source_h.shape[1]
     net = RevNet(d, cfg.restarts, gen, width=width, blocks=blocks, first=first)
     mask = block_mask(k, n_vars, d)
     lr_c = cfg.das_lr if coupling_lr is None else coupling_lr
-    opt = torch.optim.Adam([{"params": [net.parametrizations.weight.original], "lr": cfg.das_lr},
-                            {"params": net.coupling_parameters(), "lr": lr_c}])
-    target, best = train.counterfactual_label.float(), _Best(net)
-    rows = best.update(0, None, _val_iia(model, val, mask, net.map()))
-    for step in range(1, cfg.das_steps + 1):
-        idx = torch.randint(len(train), (cfg.das_batch_size,), generator=gen)
-        logits = intervened_logits(model, train.take(idx), mask, net.map())  # (r, B)
-        loss = nn.functional.binary_cross_entropy_with_logits(
-            logits, target[idx].expand_as(logits), reduction="none").mean(-1)
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        opt.step()
-        if step % log_every == 0 or step == cfg.das_steps:
-            rows += best.update(step, loss.detach(), _val_iia(model, val, mask, net.map()))
-    return _result(model, test, mask, best, pd.DataFrame(rows), width, blocks)
+    fitted = fit(model, _CouplingFit(model, net, mask, cfg.das_lr, lr_c), train, val,
+                 budget(cfg), gen, progress, f"DAS (RevNet h={width})")
+    starts = start_names(cfg.restarts, first_name if first is not None else None)
+    best, restarts = restart_table(model, fitted, test, start=starts)
+    chosen = fitted.best.map.take(best)
+    return RevNetResult(
+        map=chosen, var_mask=mask, best_restart=best, test=evaluate(model, test, mask, chosen),
+        restarts=restarts[["restart", "start", "val_iia", "test_iia", "best_step"]],
+        history=fitted.history, width=width, blocks=blocks, maps=fitted.best.map,
+        converged=fitted.converged, steps_used=fitted.steps_used)
 
 
-class _Best:
-    """Per restart: the best validation IIA so far, its step and its map's tensors."""
-
-    def __init__(self, net: RevNet):
-        self.net, self.val, self.step, self.state = net, None, None, None
-
-    def update(self, step: int, loss, val_iia: torch.Tensor) -> list[dict]:
-        with torch.no_grad():
-            current = self.net.map()
-            snap = (current.rotation.detach().clone(),
-                    tuple(tuple(p.detach().clone() for p in b) for b in current.blocks))
-        if self.val is None:
-            self.val, self.step, self.state = val_iia.clone(), [step] * len(val_iia), snap
-        better = val_iia > self.val
-        for r in better.nonzero().flatten().tolist():
-            self.val[r], self.step[r] = val_iia[r], step
-            self.state[0][r] = snap[0][r]
-            for b, blk in enumerate(self.state[1]):
-                for i, p in enumerate(blk):
-                    p[r] = snap[1][b][i][r]
-        return [{"step": step, "restart": r,
-                 "loss": float("nan") if loss is None else float(loss[r]),
-                 "val_iia": float(val_iia[r])} for r in range(len(val_iia))]
-
-    def restart_map(self, r: int) -> CouplingMap:
-        return CouplingMap(*self.state).take(r)
+def as_das_result(found: RevNetResult) -> DASResult:
+    """The RevNet result in the pipeline's form: `map` is the CouplingMap, `inverse` None
+    (the map inverts itself), `maps` every restart's kept CouplingMap."""
+    return DASResult(map=found.map, inverse=None, var_mask=found.var_mask,
+                     best_restart=found.best_restart, test=found.test, restarts=found.restarts,
+                     history=found.history, maps=found.maps, converged=found.converged,
+                     steps_used=found.steps_used)
 
 
-def _result(model, test, mask, best: _Best, history, width, blocks) -> RevNetResult:
-    maps = [best.restart_map(r) for r in range(len(best.val))]
-    test_iia = [float(_val_iia(model, test, mask, m)) for m in maps]
-    chosen = int(best.val.argmax())
-    restarts = pd.DataFrame({"restart": range(len(maps)), "best_step": best.step,
-                             "val_iia": best.val.tolist(), "test_iia": test_iia})
-    return RevNetResult(map=maps[chosen], var_mask=mask, best_restart=chosen,
-                        test=evaluate(model, test, mask, maps[chosen]), restarts=restarts,
-                        history=history, width=width, blocks=blocks)
+def is_matrix(alignment_map) -> bool:
+    """Whether a result's map is a matrix (orthogonal, linear) rather than a map object."""
+    return isinstance(alignment_map, torch.Tensor)
