@@ -115,7 +115,8 @@ SEARCH_BUDGET = (
     Field("max_exhaustive", "Max exhaustive subsets", 1, 100_000, step=1000),
 )
 LABELS = {"both": "Both Equality Relations (V1, V2)", "left": "Left Equality (V1)",
-          "identity": "Identity of First Argument (control)"}
+          "identity": "Identity of First Argument (control)",
+          "output": "Output Only (V1 = y: skip to the end)"}
 
 
 def seed_from_url() -> None:

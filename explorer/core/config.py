@@ -18,7 +18,7 @@ from typing import Any, get_type_hints
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "leaky_relu")
 DISTRIBUTIONS = ("gaussian", "uniform")
-HYPOTHESIS_NAMES = ("both", "left", "identity")
+HYPOTHESIS_NAMES = ("both", "left", "identity", "output")
 MAPS = ("orthogonal", "linear", "revnet")  # revnet: a non-linear invertible map
 MAP_WIDTHS = (1, 64)  # the RevNet map's hidden width h (the complexity dial): allowed range
 REVNET_BLOCKS = 2  # coupling blocks of the RevNet map (explorer.methods.revnet)
