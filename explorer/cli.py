@@ -202,6 +202,43 @@ def cmd_plant(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_complexity(args: argparse.Namespace) -> int:
+    from explorer.analysis.court import COURT_MAPS
+    from explorer.runs import complexity
+    from explorer.runs.planting import load_planted
+
+    cfg = config_from_args(args)
+    check_workers(args.workers)
+    output_path(args.json, "--json")
+    output_path(args.csv, "--csv")
+    widths = _parse_list(args.widths, "widths", int)
+    if widths and not all(1 <= w <= 64 for w in widths):
+        raise ArgError(f"--widths: each must be between 1 and 64 (got {list(widths)})")
+    sites = _parse_list(args.sites, "sites", int)
+    if sites and not all(0 <= s <= cfg.model.layers for s in sites):
+        raise ArgError(f"--sites: each must be between 0 and {cfg.model.layers} (got {list(sites)})")
+    if args.court and args.court not in COURT_MAPS:
+        raise ArgError(f"--court: must be one of {', '.join(COURT_MAPS)} (got {echo(args.court)})")
+    given = {k: v for k, v in vars(args).items() if k in flat_field_types() and v is not None}
+    coerced = RunConfig.from_flat(given).to_flat()
+    settings = complexity.settings_with({k: coerced[k] for k in given}, widths)
+    planted = None
+    if args.planted:
+        try:
+            planted = load_planted(args.planted)[0]
+        except (OSError, ValueError) as err:
+            raise ArgError(f"--planted: {err}") from None
+    sweep, court, info = complexity.run(cfg, settings, planted, sites, args.court,
+                                        ProgressBar(not args.quiet), args.workers)
+    print(complexity.report(sweep, court))
+    if args.json:
+        Path(args.json).write_text(json.dumps(complexity.summary(cfg, settings, sweep, court, info),
+                                              indent=2, sort_keys=True, default=str))
+    if args.csv:
+        sweep.frame.to_csv(args.csv, index=False)
+    return 0
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from explorer.runs.sweep import parse_grid, plan, sweep
 
@@ -329,6 +366,23 @@ def build_parser() -> argparse.ArgumentParser:
                          help="save the planted network and its plant (safetensors + JSON)")
     p_plant.add_argument("--quiet", action="store_true", help="no progress bar")
     p_plant.set_defaults(func=cmd_plant)
+    p_cx = sub.add_parser("complexity", help="IIA against map complexity (orthogonal, linear, "
+                          "RevNet h=1..16) at every site, trained vs control (vs planted) network",
+                          description="Maps are fitted on pairs of one half of the entities and "
+                          "tested on the other half. The DAS budget flags set the sweep's own "
+                          "budget (defaults: explorer.analysis.complexity.DialSettings).")
+    add_config_flags(p_cx)
+    p_cx.add_argument("--widths", default=None, metavar="H1,H2", help="RevNet widths [1,2,4,8,16]")
+    p_cx.add_argument("--sites", default=None, metavar="S1,S2", help="sites [all]")
+    p_cx.add_argument("--planted", default=None, metavar="PATH",
+                      help="a planted checkpoint (plant --checkpoint): a third line")
+    p_cx.add_argument("--court", default=None, metavar="MAP",
+                      help="also the hypothesis court for this map (e.g. orthogonal, 'revnet h=8')")
+    p_cx.add_argument("--workers", type=int, default=2, help="fits at once (threads)")
+    p_cx.add_argument("--json", metavar="PATH", help="write the rows and settings as JSON")
+    p_cx.add_argument("--csv", metavar="PATH", help="write the rows as CSV")
+    p_cx.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_cx.set_defaults(func=cmd_complexity)
     p_sweep = sub.add_parser("sweep", help="measure methods over a grid; resumable CSV")
     add_config_flags(p_sweep)
     p_sweep.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",

@@ -50,6 +50,8 @@ class CouplingMap:
 
     rotation: torch.Tensor
     blocks: tuple[tuple[torch.Tensor, ...], ...]
+    units: torch.Tensor | None = None  # (*B, 1, h) 0/1: the hidden units each restart has
+    # (None: all). A restart with none is the rotation alone (orthogonal DAS): see `RevNet`
 
     @property
     def d(self) -> int:
@@ -61,7 +63,12 @@ class CouplingMap:
 
     def _scale_shift(self, z_a: torch.Tensor, block) -> tuple[torch.Tensor, torch.Tensor]:
         w1, b1, w2, b2 = block
-        s, t = (torch.tanh(z_a @ w1 + b1) @ w2 + b2).chunk(2, dim=-1)
+        hidden = torch.tanh(z_a @ w1 + b1)
+        if self.units is None:
+            s, t = (hidden @ w2 + b2).chunk(2, dim=-1)
+        else:  # absent units read nothing; a restart without units is the identity block
+            gate = self.units.amax(-1, keepdim=True)  # (*B, 1, 1)
+            s, t = (((hidden * self.units) @ w2 + b2) * gate).chunk(2, dim=-1)
         return torch.tanh(s), t
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -85,14 +92,16 @@ class CouplingMap:
     def take(self, restart: int) -> CouplingMap:
         """One restart's map, detached: tensors without the restart dim."""
         return CouplingMap(self.rotation[restart].detach(),
-                           tuple(tuple(p[restart].detach() for p in blk) for blk in self.blocks))
+                           tuple(tuple(p[restart].detach() for p in blk) for blk in self.blocks),
+                           None if self.units is None else self.units[restart])
 
     __getitem__ = take  # so a MapState of r restarts indexes it like a stack of matrices
 
     def detached(self) -> CouplingMap:
         """A snapshot: every tensor detached and copied (training moves the parameters)."""
         return CouplingMap(self.rotation.detach().clone(),
-                           tuple(tuple(p.detach().clone() for p in b) for b in self.blocks))
+                           tuple(tuple(p.detach().clone() for p in b) for b in self.blocks),
+                           self.units)
 
     def where(self, keep: torch.Tensor, other: CouplingMap) -> CouplingMap:
         """Per restart: this map where keep (r,) is true, else other's (fit.MapState.where)."""
@@ -100,7 +109,8 @@ class CouplingMap:
             return torch.where(keep.view(-1, *[1] * (a.dim() - 1)), a, b)
         return CouplingMap(pick(self.rotation, other.rotation),
                            tuple(tuple(pick(p, q) for p, q in zip(mine, theirs))
-                                 for mine, theirs in zip(self.blocks, other.blocks)))
+                                 for mine, theirs in zip(self.blocks, other.blocks)),
+                           None if self.units is None else pick(self.units, other.units))
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Named tensors, for a safetensors file: rotation, block<b>_<w1|b1|w2|b2>."""
@@ -108,6 +118,8 @@ class CouplingMap:
         for b, blk in enumerate(self.blocks):
             out.update({f"block{b}_{name}": p.detach().contiguous()
                         for name, p in zip(("w1", "b1", "w2", "b2"), blk)})
+        if self.units is not None:
+            out["units"] = self.units.contiguous()
         return out
 
 
@@ -122,14 +134,25 @@ class RevNet(nn.Module):
 
     The rotation draws from `gen` exactly as `explorer.methods.das.LearnedMap` does (so the
     same generator gives DAS's starting rotations); the coupling's first layers draw from
-    `coupling_gen`, its last layers start at zero (the identity)."""
+    `coupling_gen`, its last layers start at zero (the identity).
+
+    `widths` (one per restart) trains several settings of the dial as one batch: the
+    couplings are `max(widths)` wide and restart i uses only its first widths[i] hidden
+    units (a fixed 0/1 mask); width 0 is the rotation alone, i.e. orthogonal DAS."""
 
     def __init__(self, d: int, restarts: int, gen: torch.Generator, *, width: int = 8,
                  blocks: int = REVNET_BLOCKS, first: torch.Tensor | None = None,
-                 coupling_gen: torch.Generator | None = None):
+                 coupling_gen: torch.Generator | None = None,
+                 widths: tuple[int, ...] | None = None):
         super().__init__()
+        if widths is not None:
+            if len(widths) != restarts or min(widths) < 0:
+                raise ValueError(f"need one width >= 0 per restart (got {widths})")
+            width = max(max(widths), 1)
         if width < 1 or blocks < 1 or d < 2:
             raise ValueError(f"need width >= 1, blocks >= 1, d >= 2 (got {width}, {blocks}, {d})")
+        self.units = None if widths is None else (
+            torch.arange(width) < torch.tensor(widths)[:, None]).float().unsqueeze(1)
         start = torch.linalg.qr(torch.randn(restarts, d, d, generator=gen)).Q
         if first is not None:  # restart 0 starts from a given orthogonal matrix
             start[0] = first
@@ -153,7 +176,7 @@ class RevNet(nn.Module):
     def map(self) -> CouplingMap:
         p = list(self.couplings)
         return CouplingMap(self.weight, tuple(tuple(p[4 * b:4 * b + 4])
-                                              for b in range(self.n_blocks)))
+                                              for b in range(self.n_blocks)), self.units)
 
 
 def _side_generator(gen: torch.Generator) -> torch.Generator:
@@ -247,3 +270,39 @@ def as_das_result(found: RevNetResult) -> DASResult:
 def is_matrix(alignment_map) -> bool:
     """Whether a result's map is a matrix (orthogonal, linear) rather than a map object."""
     return isinstance(alignment_map, torch.Tensor)
+
+
+@dataclass(frozen=True)
+class DialFit:
+    """One batched fit of several settings of the dial (see `train_dial`)."""
+
+    test: dict[int, IIA]  # width -> the best-validation restart of that width, on test pairs
+    val_iia: dict[int, float]  # width -> that restart's validation IIA
+    converged: bool
+    steps_used: int
+
+
+def train_dial(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int,
+               cfg: DASConfig, gen: torch.Generator, widths: tuple[int, ...], *,
+               first: torch.Tensor | None = None,
+               progress: Progress | None = None) -> DialFit:
+    """cfg.restarts restarts of every width in `widths` trained as one batch (width 0: the
+    rotation alone, i.e. orthogonal DAS); restart 0 of each width starts at `first` if
+    given. Per width, the restart with the best validation IIA is scored on the test pairs."""
+    r, d, n_vars = cfg.restarts, train.base_h.shape[-1], train.source_h.shape[1]
+    per = tuple(w for w in widths for _ in range(r))
+    net = RevNet(d, len(per), gen, widths=per)
+    if first is not None:
+        with torch.no_grad():  # restart 0 of every width group starts at `first`
+            start = net.weight.detach().clone()
+            start[::r] = first
+            net.weight = start
+    mask = block_mask(k, n_vars, d)
+    fitted = fit(model, _CouplingFit(model, net, mask, cfg.das_lr, cfg.das_lr), train, val,
+                 budget(cfg), gen, progress, "complexity dial")
+    out, vals = {}, {}
+    for g, width in enumerate(widths):
+        best = g * r + int(fitted.best_val[g * r:(g + 1) * r].argmax())
+        out[width] = evaluate(model, test, mask, fitted.best.map.take(best))
+        vals[width] = float(fitted.best_val[best])
+    return DialFit(out, vals, fitted.converged, fitted.steps_used)
