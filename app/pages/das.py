@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app import common, params, precomputed, stores as state
+from app import common, dial, params, precomputed, stores as state
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.core.causal import CAUSAL_MODELS
@@ -34,15 +34,22 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     if precomputed.precomputed_ui(cfg, entry):
         st.subheader("Live run")
     run = common.run_alignment_ui(cfg, entry, key="das_button")
-    if run is None:
-        return
+    if run is not None:
+        run_ui(cfg, entry, run, hyp.variables)
+    dial.complexity_ui(cfg, entry)
+    dial.court_ui(cfg, entry)
+
+
+def run_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentRun,
+           variables) -> None:
     iia_ui(run)
     readings_ui(cfg, entry, run)
     st.caption("One model seed is one sample: reruns of the same recipe with other seeds "
                "have given layer-1 DAS IIA anywhere from 0.72 to 0.98. Change the seed in "
                "the sidebar to see the spread before reading much into one number.")
-    rotation_ui(cfg, entry, run, hyp.variables)
+    rotation_ui(cfg, entry, run, variables)
     controls_ui(run, entry.task_accuracy)
+    dial.pair_map_ui(cfg, entry, run)
 
 
 def iia_ui(run: state.AlignmentRun) -> None:
