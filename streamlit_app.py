@@ -15,7 +15,7 @@ from app import glance, params, session, widgets
 # start: the title, and on the Train page of a shipped configuration a precomputed chart.
 NAV, NOTICES = glance.header_ui()
 
-from app import sidebar  # noqa: E402
+from app import dial, sidebar  # noqa: E402
 from app.pages import das as pages_das  # noqa: E402
 from app.pages import geometry as pages_geometry  # noqa: E402
 from app.pages import neuron as pages_neuron  # noqa: E402
@@ -61,6 +61,8 @@ def main() -> None:
     fix_threads()
     cfg, error, train_slot = sidebar.config_ui()
     entry = sidebar.train_ui(cfg, error, train_slot)
+    if error is None:
+        dial.planted_ui(cfg, st.sidebar)  # the Planted source: a known answer to recover
     with NAV:
         page = page_ui()
     with NOTICES:

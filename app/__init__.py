@@ -10,6 +10,7 @@ floor first: each module imports only modules listed before it (tests/test_layer
     jobs, live    background runs and their live panels
     common        shared UI pieces (progress, guards, notices, the Run DAS button)
     precomputed   pretrained/results.csv for the current config (DAS page)
+    dial          the complexity dial, hypothesis court, per-pair map and Planted source
     model_source  the shipped-models selector and the checkpoint upload
     sidebar       the config widgets and the Train button
     exports       downloadable results, rotation and checkpoint

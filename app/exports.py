@@ -21,7 +21,7 @@ from explorer.core.config import RunConfig
 from explorer.methods.experiment import RunResult
 
 
-MAP_NAMES = {"orthogonal": "rotation", "linear": "linear map"}
+MAP_NAMES = {"orthogonal": "rotation", "linear": "linear map", "revnet": "RevNet map"}
 
 
 def map_name(cfg: RunConfig) -> str:
@@ -85,6 +85,11 @@ def results_csv(cfg: RunConfig, entry: TrainedModel, run: AlignmentRun | None) -
     return results_table(cfg, entry, run).to_csv(index=False)
 
 
+def is_matrix(run: AlignmentRun) -> bool:
+    """Whether the learned map is a matrix (a RevNet map is not: no CSV of it)."""
+    return hasattr(run.das.map, "numpy")
+
+
 def rotation_csv(run: AlignmentRun) -> str:
     """R (d, d): row = unit, column = rotated coordinate (r = h @ R)."""
     frame = pd.DataFrame(run.das.map.numpy())
@@ -95,8 +100,11 @@ def rotation_csv(run: AlignmentRun) -> str:
 
 
 def rotation_safetensors(cfg: RunConfig, run: AlignmentRun) -> bytes:
-    tensors = {"rotation": run.das.map.contiguous(), "inverse": run.das.inverse.contiguous(),
-               "var_mask": run.das.var_mask.contiguous()}
+    if is_matrix(run):
+        tensors = {"rotation": run.das.map.contiguous(), "inverse": run.das.inverse.contiguous()}
+    else:  # a RevNet map: its rotation and coupling tensors (it inverts itself)
+        tensors = run.das.map.tensors()
+    tensors["var_mask"] = run.das.var_mask.contiguous()
     meta = {"config": json.dumps(cfg.to_flat(), sort_keys=True), "map": cfg.das.map,
             "test_iia": json.dumps(run.das.test.as_dict()),
             "provenance": json.dumps(provenance(), sort_keys=True)}

@@ -34,9 +34,11 @@ REFRESH_S = 0.5  # how often a live panel redraws (one with charts: CHARTS_S)
 CHARTS_S = 1.0
 WARM_DELAY_S = 3.0
 KEEP_MINE = 6  # jobs each session lists under "Your other runs"
-PAGES = {"train": "train", "align": "das", "neuron": "neuron", "probes": "geometry"}
+PAGES = {"train": "train", "align": "das", "neuron": "neuron", "probes": "geometry",
+         "complexity": "das", "court": "das", "plant": "das"}
 WHAT = {"train": "Training", "align": "DAS and controls", "neuron": "Neuron-wise search",
-        "probes": "Fitting linear probes"}
+        "probes": "Fitting linear probes", "complexity": "Complexity sweep",
+        "court": "Hypothesis court", "plant": "Planting and recovery"}
 
 
 @st.cache_resource
@@ -118,6 +120,12 @@ def start_probes(entry: state.TrainedModel, cfg: RunConfig) -> Job | None:
     work = state.prober(entry, cfg)
     return _start(probes_key(cfg), cfg, lambda job: _summary(work(job.progress)),
                   remember=False)
+
+
+def start_work(key: str, cfg: RunConfig, work: Callable) -> Job | None:
+    """Start work(progress) under key ('<kind> ...', kind in PAGES), remembered as this
+    session's; the work stores its own result (app.dial)."""
+    return _start(key, cfg, lambda job: _summary(work(job.progress)))
 
 
 def _summary(result) -> str:

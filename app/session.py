@@ -55,12 +55,20 @@ RUNS_HELD = "_runs_held"  # stores.SessionModels: likewise, alignment runs
 UPLOADS = "_uploaded_models"  # dict: recipe key -> stores.TrainedModel, this session's uploads
 UPLOAD_NOTE = "_upload_note"  # (kind, message) of the last upload, or None
 
+# the complexity dial and the Planted source (app.dial, app.sidebar)
+PLANT_FORM = "plant_form"  # Planted source: the planted form (rotated, localist)
+PLANT_SITE = "plant_site"  # Planted source: the site the variables are planted at
+PLANT_K = "plant_k"  # Planted source: dims per planted variable
+COURT_MAP = "court_map"  # DAS page: the map family the hypothesis court uses
+KEPT_WIDTH = "_map_width_kept"  # int: the RevNet width while its widget is hidden
+
 # background jobs (app.jobs)
 JOBS_MINE = "_jobs_mine"  # OrderedDict: job key -> (what, page, flat config), newest last
 
+DIAL_KEYS = (PLANT_FORM, PLANT_SITE, PLANT_K, COURT_MAP)
 BOOKKEEPING = (SEEDED, PROBLEMS, NOTES, VIEW, LAST_VALID, LAST_MODEL, LAST_RUN, MODELS_HELD,
-               RUNS_HELD, UPLOADS, UPLOAD_NOTE, JOBS_MINE)
-ALL_KEYS = (*CONFIG_KEYS, *VIEW_KEYS, SHIPPED_MODEL, UPLOAD_FILE, *BOOKKEEPING)
+               RUNS_HELD, UPLOADS, UPLOAD_NOTE, KEPT_WIDTH, JOBS_MINE)
+ALL_KEYS = (*CONFIG_KEYS, *VIEW_KEYS, SHIPPED_MODEL, UPLOAD_FILE, *DIAL_KEYS, *BOOKKEEPING)
 
 
 def view() -> dict:

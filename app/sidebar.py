@@ -26,8 +26,22 @@ def config_ui():
     site_bound = {"site": values["layers"]}
     values |= widgets.group_ui(ALIGNMENT[:2], bar, site_bound)
     values |= widgets.group_ui(ALIGNMENT[2:], bar, {"k": widgets.max_k(values)})
+    values |= map_width_ui(values["map"], bar)
     values |= widgets.group_ui(SEARCH_BUDGET, bar.expander("Search budget"))
     return (*params.current_config(values), train_slot)
+
+
+def map_width_ui(family: str, bar) -> dict:
+    """The RevNet width widget, drawn only for the revnet map; otherwise the width kept
+    (so switching back to revnet, and the link, keep it)."""
+    ss, name = st.session_state, widgets.MAP_WIDTH.name
+    kept = ss.get(session.KEPT_WIDTH, ss.get(name, params.DEFAULTS[name]))  # Streamlit forgets the
+    if family == "revnet":  # value of a widget it did not draw, so a copy is kept aside
+        ss.setdefault(name, kept)
+        ss[session.KEPT_WIDTH] = widgets.group_ui((widgets.MAP_WIDTH,), bar)[name]
+    else:
+        ss[session.KEPT_WIDTH] = kept
+    return {name: ss[session.KEPT_WIDTH]}
 
 
 def train_ui(cfg: RunConfig, error: ConfigError | None, bar) -> state.TrainedModel | None:

@@ -74,8 +74,12 @@ SEARCH_BUDGET = (
     Field("n_search_pairs", "Neuron-wise search pairs", 64, 10_000, step=64),
     Field("max_exhaustive", "Max exhaustive subsets", 1, 100_000, step=1000),
 )
+MAP_WIDTH = Field("map_width", "RevNet width h (complexity)", 1, 64, slider=True,
+                  help="hidden width of the RevNet map's coupling blocks: the complexity dial "
+                       "(drawn only for the revnet map)")
 LABELS = {"both": "Both Equality Relations (V1, V2)", "left": "Left Equality (V1)",
-          "identity": "Identity of First Argument (control)"}
+          "identity": "Identity of First Argument (control)",
+          "output": "Output Only (V1 = y: skip to the end)"}
 
 
 def _clamp(field: Field, high) -> str | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from explorer.core.config import RENAMED, ConfigError, RunConfig, echo, flat_field_types, validate
-from explorer.core.vocabulary import CONTROLS
+from explorer.core.vocabulary import CONTROLS, NOT_APPLICABLE
 from explorer.store import paths
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ def report(result: RunResult) -> str:
         f"task accuracy (held-out entities): {s['task_accuracy']:.4f}",
         "" if s["task_accuracy"] >= 0.95 else
         "  WARNING: the network has not learned the task; IIA below is not meaningful",
-        f"DAS  site {c.das.site}, k={c.das.k}, hypothesis {c.das.hypothesis}, {c.das.map}: "
+        f"DAS  site {c.das.site}, k={c.das.k}, hypothesis {c.das.hypothesis}, {s['das']['map']}: "
         f"IIA {s['das']['iia']:.3f}  (label-changing pairs {s['das']['iia_label_changed']:.3f})",
         "  by type: " + ", ".join(f"{k} {v:.3f}" for k, v in s["das"]["iia_by_type"].items()),
         f"  {s['das']['steps_used']} steps, "
@@ -131,6 +131,9 @@ def controls_lines(ctl: dict) -> list[str]:
              f"  {'no intervention':<34} {ctl['no_intervention_baseline']:.3f}"]
     for c in CONTROLS:
         details = ", ".join(f"{name} {ctl[name]:.3f}" for name in c.details)
+        if ctl["verdicts"][c.key] == "n/a" and ctl[c.column] != ctl[c.column]:  # NaN score
+            lines.append(f"  {c.label:<34} {NOT_APPLICABLE}")
+            continue
         lines.append((f"  {c.label:<34} {ctl[c.column]:.3f}  {ctl['verdicts'][c.key]:<11}"
                       + (f" ({details})" if details else "")).rstrip())
     return lines
@@ -182,7 +185,7 @@ def cmd_plant(args: argparse.Namespace) -> int:
         methods = _parse_list(args.methods, "methods", str, METHODS) or METHODS
         wrong = () if args.wrong == "none" else _parse_list(args.wrong, "wrong", str, WRONG)
         settings = PlantSettings(form=args.form, iit_weight=args.iit_weight,
-                                 plant_seed=args.plant_seed, map_width=args.map_width,
+                                 plant_seed=args.plant_seed, map_width=cfg.das.map_width,
                                  methods=methods, wrong=wrong or WRONG).check()
         if args.workers < 1:
             raise ValueError(f"--workers: must be at least 1 (got {args.workers})")
@@ -197,6 +200,43 @@ def cmd_plant(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(result.summary(), indent=2, sort_keys=True))
     if args.checkpoint:
         save_planted(args.checkpoint, result)
+    return 0
+
+
+def cmd_complexity(args: argparse.Namespace) -> int:
+    from explorer.analysis.court import COURT_MAPS
+    from explorer.runs import complexity
+    from explorer.runs.planting import load_planted
+
+    cfg = config_from_args(args)
+    check_workers(args.workers)
+    output_path(args.json, "--json")
+    output_path(args.csv, "--csv")
+    widths = _parse_list(args.widths, "widths", int)
+    if widths and not all(1 <= w <= 64 for w in widths):
+        raise ArgError(f"--widths: each must be between 1 and 64 (got {list(widths)})")
+    sites = _parse_list(args.sites, "sites", int)
+    if sites and not all(0 <= s <= cfg.model.layers for s in sites):
+        raise ArgError(f"--sites: each must be between 0 and {cfg.model.layers} (got {list(sites)})")
+    if args.court and args.court not in COURT_MAPS:
+        raise ArgError(f"--court: must be one of {', '.join(COURT_MAPS)} (got {echo(args.court)})")
+    given = {k: v for k, v in vars(args).items() if k in flat_field_types() and v is not None}
+    coerced = RunConfig.from_flat(given).to_flat()
+    settings = complexity.settings_with({k: coerced[k] for k in given}, widths)
+    planted = None
+    if args.planted:
+        try:
+            planted = load_planted(args.planted)[0]
+        except (OSError, ValueError) as err:
+            raise ArgError(f"--planted: {err}") from None
+    sweep, court, info = complexity.run(cfg, settings, planted, sites, args.court,
+                                        ProgressBar(not args.quiet), args.workers)
+    print(complexity.report(sweep, court))
+    if args.json:
+        Path(args.json).write_text(json.dumps(complexity.summary(cfg, settings, sweep, court, info),
+                                              indent=2, sort_keys=True, default=str))
+    if args.csv:
+        sweep.frame.to_csv(args.csv, index=False)
     return 0
 
 
@@ -317,8 +357,6 @@ def build_parser() -> argparse.ArgumentParser:
                          help="weight of the interchange loss beside the task loss [2.0]")
     p_plant.add_argument("--plant-seed", type=int, default=None,
                          help="seed of the planted units or rotation [the config's seed]")
-    p_plant.add_argument("--map-width", type=int, default=8,
-                         help="hidden width h of the RevNet map (the complexity dial) [8]")
     p_plant.add_argument("--methods", default=None, metavar="M1,M2",
                          help="neuron,orthogonal,linear,boundless,revnet [all]")
     p_plant.add_argument("--wrong", default="left,identity", metavar="H1,H2",
@@ -329,6 +367,23 @@ def build_parser() -> argparse.ArgumentParser:
                          help="save the planted network and its plant (safetensors + JSON)")
     p_plant.add_argument("--quiet", action="store_true", help="no progress bar")
     p_plant.set_defaults(func=cmd_plant)
+    p_cx = sub.add_parser("complexity", help="IIA against map complexity (orthogonal, linear, "
+                          "RevNet h=1..16) at every site, trained vs control (vs planted) network",
+                          description="Maps are fitted on pairs of one half of the entities and "
+                          "tested on the other half. The DAS budget flags set the sweep's own "
+                          "budget (defaults: explorer.analysis.complexity.DialSettings).")
+    add_config_flags(p_cx)
+    p_cx.add_argument("--widths", default=None, metavar="H1,H2", help="RevNet widths [1,2,4,8,16]")
+    p_cx.add_argument("--sites", default=None, metavar="S1,S2", help="sites [all]")
+    p_cx.add_argument("--planted", default=None, metavar="PATH",
+                      help="a planted checkpoint (plant --checkpoint): a third line")
+    p_cx.add_argument("--court", default=None, metavar="MAP",
+                      help="also the hypothesis court for this map (e.g. orthogonal, 'revnet h=8')")
+    p_cx.add_argument("--workers", type=int, default=2, help="fits at once (threads)")
+    p_cx.add_argument("--json", metavar="PATH", help="write the rows and settings as JSON")
+    p_cx.add_argument("--csv", metavar="PATH", help="write the rows as CSV")
+    p_cx.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_cx.set_defaults(func=cmd_complexity)
     p_sweep = sub.add_parser("sweep", help="measure methods over a grid; resumable CSV")
     add_config_flags(p_sweep)
     p_sweep.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+import torch
 
-from app import common, precomputed, session, stores as state, widgets
+from app import common, dial, precomputed, session, stores as state, widgets
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
-from explorer.core.vocabulary import CONTROLS
+from explorer.core.vocabulary import CONTROLS, NOT_APPLICABLE
 from explorer.methods.controls import closest_signed_permutation, verdicts
-from explorer.methods.report import BELOW, notes
+from explorer.methods.report import BELOW, map_name, notes
 
 MAX_STEPS = next(f.high for f in widgets.SEARCH_BUDGET if f.name == "das_steps")
 
@@ -25,7 +26,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     st.markdown(f"Learn a rotation of site **{cfg.das.site}** ({d} dims) so that swapping "
                 f"its first **{cfg.das.k}** rotated coordinates per variable "
                 f"({', '.join(hyp.variables)}) reproduces **{hyp.title}**'s counterfactual "
-                f"labels · {cfg.das.map} map · {cfg.das.restarts} restarts · settings in "
+                f"labels · {map_name(cfg)} map · {cfg.das.restarts} restarts · settings in "
                 "the sidebar.")
     if not common.require_model(cfg, entry):
         return
@@ -33,15 +34,22 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     if precomputed.precomputed_ui(cfg, entry):
         st.subheader("Live run")
     run = common.run_alignment_ui(cfg, entry, key="das_button")
-    if run is None:
-        return
+    if run is not None:
+        run_ui(cfg, entry, run, hyp.variables)
+    dial.complexity_ui(cfg, entry)
+    dial.court_ui(cfg, entry)
+
+
+def run_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentRun,
+           variables) -> None:
     iia_ui(run)
     readings_ui(cfg, entry, run)
     st.caption("One model seed is one sample: reruns of the same recipe with other seeds "
                "have given layer-1 DAS IIA anywhere from 0.72 to 0.98. Change the seed in "
                "the sidebar to see the spread before reading much into one number.")
-    rotation_ui(cfg, entry, run, hyp.variables)
+    rotation_ui(cfg, entry, run, variables)
     controls_ui(run, entry.task_accuracy)
+    dial.pair_map_ui(cfg, entry, run)
 
 
 def iia_ui(run: state.AlignmentRun) -> None:
@@ -66,6 +74,12 @@ def iia_ui(run: state.AlignmentRun) -> None:
 
 def rotation_ui(cfg, entry, run: state.AlignmentRun, variables) -> None:
     das = run.das
+    if not isinstance(das.map, torch.Tensor):
+        st.subheader("The learned map")
+        st.info(f"A RevNet map (h = {cfg.das.map_width}, non-linear): the matrix heatmap, "
+                f"the closest signed permutation snap and the rotated PCA are "
+                f"{NOT_APPLICABLE}. Its tensors are on the Share page.")
+        return
     st.subheader("The learned map and its closest signed permutation")
     st.caption("Rows are the site's units, columns the rotated coordinates (r = h·R), "
                "grouped by the variable that owns them. If the permutation scores as well "
@@ -127,7 +141,9 @@ def controls_table(run: state.AlignmentRun, task_accuracy: float) -> pd.DataFram
         details = ", ".join(f"{name} {columns[name]:.3f}" for name in ctl.details)
         rows.append((ctl.label, "control", columns[ctl.column],
                      None if report is None else report.changed,
-                     verdict[ctl.key] + (f" ({details})" if details else ""), ctl.question,
+                     (f"n/a: {NOT_APPLICABLE}" if verdict[ctl.key] == "n/a"
+                      and columns[ctl.column] != columns[ctl.column] else verdict[ctl.key])
+                     + (f" ({details})" if details else ""), ctl.question,
                      ctl.passes, ctl.fails))
     rows.append(("no intervention", "baseline", das.baseline, None, "",
                  "what a swap that does nothing scores", "", ""))

@@ -45,9 +45,13 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
         st.caption(f"Run DAS to add its results and the learned {learned}.")
         return
     cols = st.columns(3)
-    cols[0].download_button(f"{learned.capitalize()} (CSV)", exports.rotation_csv(run),
-                            f"{stem}-{learned.replace(' ', '-')}.csv", "text/csv",
-                            key="download_rotation_csv")
+    if exports.is_matrix(run):
+        cols[0].download_button(f"{learned.capitalize()} (CSV)", exports.rotation_csv(run),
+                                f"{stem}-{learned.replace(' ', '-')}.csv", "text/csv",
+                                key="download_rotation_csv")
+    else:
+        cols[0].caption(f"{learned} as CSV: not applicable for a non-linear map "
+                        "(its tensors are in the safetensors file)")
     cols[1].download_button(f"{learned.capitalize()} (safetensors)",
                             exports.rotation_safetensors(cfg, run),
                             f"{stem}-{learned.replace(' ', '-')}.safetensors",

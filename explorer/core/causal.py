@@ -1,6 +1,8 @@
 """High-level causal models of hierarchical equality, and their counterfactual labels.
 
-Each hypothesis names its intermediate variables, computes them from an input, and
+Each hypothesis names its intermediate variables (Both Equality Relations: V1 = (a == b),
+V2 = (c == d); Left Equality: V1; Identity of First Argument: V1 = a; Output Only: V1 = y,
+the label itself, the "skip to the end" reading), computes them from an input, and
 computes the output from them. An interchange intervention sets a variable to the value it
 takes on that variable's own source input; the output is then the counterfactual label.
 Equality is exact (the task copies entity vectors), so no tolerance is involved.
@@ -70,12 +72,21 @@ def _identity_output(values, x):
     return equal(values["V1"], b) == equal(c, d)
 
 
+def _output_compute(x):
+    a, b, c, d = entities_of(x)
+    return {"V1": equal(a, b) == equal(c, d)}
+
+
 CAUSAL_MODELS: dict[str, CausalModel] = {
     "both": CausalModel("both", "Both Equality Relations", ("V1", "V2"), _both_compute,
                         lambda v, x: v["V1"] == v["V2"]),
     "left": CausalModel("left", "Left Equality", ("V1",), _left_compute, _left_output),
     "identity": CausalModel("identity", "Identity of First Argument", ("V1",),
                             lambda x: {"V1": entities_of(x)[0]}, _identity_output),
+    # "skip to the end": one variable, the label itself (V1 = y); swapping it sets the label
+    # to the source's, so the counterfactual label is the source's label
+    "output": CausalModel("output", "Output Only", ("V1",), _output_compute,
+                          lambda v, x: v["V1"]),
 }
 
 

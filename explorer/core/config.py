@@ -18,8 +18,10 @@ from typing import Any, get_type_hints
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "leaky_relu")
 DISTRIBUTIONS = ("gaussian", "uniform")
-HYPOTHESIS_NAMES = ("both", "left", "identity")
-MAPS = ("orthogonal", "linear")
+HYPOTHESIS_NAMES = ("both", "left", "identity", "output")
+MAPS = ("orthogonal", "linear", "revnet")  # revnet: a non-linear invertible map
+MAP_WIDTHS = (1, 64)  # the RevNet map's hidden width h (the complexity dial): allowed range
+REVNET_BLOCKS = 2  # coupling blocks of the RevNet map (explorer.methods.revnet)
 INITS = ("random", "identity", "neuron")
 
 
@@ -63,7 +65,8 @@ class DASConfig:
     site: int = 1  # where to intervene: 0 = input, 1.. = the output of hidden layer 1..
     k: int = 8  # rotated dims per high-level variable
     hypothesis: str = "both"
-    map: str = "orthogonal"  # orthogonal rotation, or a general invertible linear map
+    map: str = "orthogonal"  # orthogonal rotation, a general invertible linear map, or revnet
+    map_width: int = 8  # hidden width h of the RevNet map's couplings (map = revnet only)
     restarts: int = 3
     das_init: str = "neuron"  # restart 0 starts at the neuron-wise answer, the identity, or random
     das_steps: int = 2000  # the cap: training stops earlier once das_patience steps bring no gain
@@ -234,6 +237,7 @@ def validate(cfg: RunConfig, *, budget: int | None = None) -> RunConfig:
     _check_range("site", d.site, 0, m.layers)
     _check_choice("hypothesis", d.hypothesis, HYPOTHESIS_NAMES)
     _check_choice("map", d.map, MAPS)
+    _check_range("map_width", d.map_width, *MAP_WIDTHS)
     max_k = cfg.site_dim(d.site) // n_variables(d.hypothesis)
     _check_range("k", d.k, 1, max_k)
     _check_range("restarts", d.restarts, 1, 32)
@@ -272,6 +276,8 @@ def memory_terms(cfg: RunConfig) -> list[tuple[str, str | None, float]]:
     states = 1 + v  # base and one source per variable
     pairs = states * (site + 2 * d0 + 2 * w)  # per pair: stored states, transient inputs
     rotated = site * site + 3 * states * site + 2 * w  # per pair and rotation evaluated
+    if d.map == "revnet":  # each coupling block's hidden layer and halves, forward and back
+        rotated += REVNET_BLOCKS * 2 * states * (d.map_width + 3 * site)
     terms = [
         ("torch runtime", None, RUNTIME / FLOAT),
         ("held-out examples", "eval_size", tr.eval_size * (4 * d0 + 3 * w + 16)),

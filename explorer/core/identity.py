@@ -22,7 +22,7 @@ KEY_SCHEMA = 2  # fields of this schema always enter keys
 MODEL_FIELDS = ("entity_dim", "distribution", "vocab_size", "activation", "width", "layers",
                 "train_steps", "train_lr", "train_batch_size", "seed")
 # field -> schema version that added it (enters keys only when non-default)
-ADDED: dict[str, int] = {"das_patience": 3}
+ADDED: dict[str, int] = {"das_patience": 3, "map_width": 4}
 
 
 def model_fields(cfg: RunConfig) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from explorer.core.config import RunConfig
 from explorer.core.iia import SiteData, site_data
 from explorer.core.models import MLP
 from explorer.core.rng import generator
-from explorer.core.task import sample_pairs
+from explorer.core.task import Pairs, sample_pairs
 from explorer.core.train import entities_for
 
 
@@ -30,14 +30,27 @@ def pair_set(model: MLP, cfg: RunConfig, site: int | None = None,
     """Pairs depend on the seed and hypothesis only, so any network sees the same pairs."""
     site = cfg.das.site if site is None else site
     hyp = hypothesis or cfg.das.hypothesis
-    n_vars, ent, d = len(CAUSAL_MODELS[hyp].variables), entities_for(cfg), cfg.das
+    n_vars, d = len(CAUSAL_MODELS[hyp].variables), cfg.das
 
     def make(n, split, name, only=None):
-        gen = generator(cfg.seed, "pairs", hyp, name)
-        pairs = sample_pairs(n, n_vars, ent, split, gen, only, identity=hyp == "identity")
-        return site_data(model, site, pairs, hyp)
+        return site_data(model, site, named_pairs(cfg, hyp, n, split, name, only), hyp)
 
     types = ("V1", "V2")[:n_vars]
     return PairSet(make(d.n_train_pairs, "train", "train"), make(d.n_val_pairs, "train", "val"),
                    make(d.n_test_pairs, "test", "test"),
                    [make(cfg.neuron.n_search_pairs, "train", f"search-{v}", v) for v in types])
+
+
+def named_pairs(cfg: RunConfig, hypothesis: str, n: int, split: str, name: str,
+                only: str | None = None) -> Pairs:
+    """The inputs of one of `pair_set`'s pair sets ("train", "val", "test", "search-V1", ...):
+    redrawn identically from the seed, e.g. to read the test pairs' patterns."""
+    n_vars = len(CAUSAL_MODELS[hypothesis].variables)
+    return sample_pairs(n, n_vars, entities_for(cfg), split,
+                        generator(cfg.seed, "pairs", hypothesis, name), only,
+                        identity=hypothesis == "identity")
+
+
+def das_test_pairs(cfg: RunConfig) -> Pairs:
+    """The inputs of the config's DAS test pairs."""
+    return named_pairs(cfg, cfg.das.hypothesis, cfg.das.n_test_pairs, "test", "test")

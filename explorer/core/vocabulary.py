@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+NOT_APPLICABLE = "not applicable for a non-linear map"  # a matrix-only control on revnet
+
 
 @dataclass(frozen=True)
 class Control:

@@ -122,7 +122,7 @@ class _IntervalFit:
     def state(self) -> MapState:
         with torch.no_grad():
             soft = interval_masks(self.bounds.sizes(), self.d, self.bcfg.temperature_end)
-            rotation, inverse = (m.detach() for m in self.learned.matrices())
+            rotation, inverse = (m.detach().clone() for m in self.learned.matrices())  # see das
             return MapState(rotation, inverse, (soft > 0.5).float(), {"soft": soft})
 
     def columns(self, step: int, state: MapState) -> dict:

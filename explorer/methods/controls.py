@@ -115,8 +115,9 @@ def verdicts(controls: Controls, das_iia: float, task_accuracy: float) -> dict[s
             0.0 if math.isnan(sd) else sd) else "fail",
         "cross_variable": "n/a" if math.isnan(cross) else (
             "pass" if cross <= NEAR_CHANCE else "fail"),
-        "closest_permutation": "localist" if c["closest_permutation_iia"] >= das_iia - LOCALIST
-        else "distributed",
+        "closest_permutation": "n/a" if math.isnan(c["closest_permutation_iia"]) else (
+            "localist" if c["closest_permutation_iia"] >= das_iia - LOCALIST
+            else "distributed"),
         "full_layer": "pass" if abs(c["full_layer_source_label_iia"] - task_accuracy)
         <= sanity_tolerance(task_accuracy, controls.full_layer_source_label.n) else "fail",
     }
@@ -187,7 +188,18 @@ def random_rotation_iias(model: MLP, test: SiteData, var_mask: torch.Tensor,
 
 def permutation_iia(model: MLP, test: SiteData, var_mask: torch.Tensor,
                     rotation: torch.Tensor) -> IIA:
+    """The closest signed permutation's IIA; for a non-linear map (not a matrix) there is
+    no such snap: every score is NaN and the verdict reads n/a."""
+    if not isinstance(rotation, torch.Tensor):
+        return not_applicable(test)
     return evaluate(model, test, var_mask, closest_signed_permutation(rotation))
+
+
+
+def not_applicable(test: SiteData) -> IIA:
+    """An IIA report of NaNs: a control that does not apply to this map family."""
+    nan = float("nan")
+    return IIA(nan, {name: nan for name in test.type_names}, nan, nan, len(test))
 
 
 def cross_variable_iia(model: MLP, test: SiteData, var_mask: torch.Tensor,
@@ -226,8 +238,11 @@ def _first_source_only(test: SiteData) -> SiteData:
     return replace(test, intervened=only_first)
 
 
-def permutation_units(rotation: torch.Tensor, var_mask: torch.Tensor) -> list[list[int]]:
-    """Units the snapped permutation assigns to each variable's rotated coordinates."""
+def permutation_units(rotation: torch.Tensor, var_mask: torch.Tensor) -> list[list[int]] | None:
+    """Units the snapped permutation assigns to each variable's rotated coordinates (None
+    for a non-linear map, which has no permutation snap)."""
+    if not isinstance(rotation, torch.Tensor):
+        return None
     perm = closest_signed_permutation(rotation)  # h @ perm: coordinate j reads unit argmax
     units = perm.abs().argmax(0)  # (d,) unit feeding each rotated coordinate
     return [sorted(units[row.bool()].tolist()) for row in var_mask]

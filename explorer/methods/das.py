@@ -90,7 +90,8 @@ class _BlockFit:
 
     def state(self) -> MapState:
         with torch.no_grad():
-            return MapState(*(m.detach() for m in self.learned.matrices()), self.mask)
+            # clone: a linear map's weight is the live parameter, which Adam updates in place
+            return MapState(*(m.detach().clone() for m in self.learned.matrices()), self.mask)
 
     def columns(self, step: int, state: MapState) -> dict:
         return {}

@@ -30,6 +30,7 @@ from explorer.methods.controls import (Controls, NetworkControl, cross_variable_
                                        fit_readout, full_layer_iia, full_layer_source_label_iia,
                                        output_spread, permutation_iia, random_rotation_iias)
 from explorer.methods.das import DASResult, train_das, units_permutation
+from explorer.methods.revnet import as_das_result, train_revnet
 from explorer.methods.search import NeuronResult, neuron_search
 
 READOUT_EXAMPLES = 8192  # training examples the random-features readout is fitted on
@@ -48,6 +49,13 @@ def das_start(model: MLP, cfg: RunConfig, pairs: PairSet,
 
 def run_das(model: MLP, cfg: RunConfig, pairs: PairSet, stream: str = "das",
             progress: Progress | None = None, neuron: NeuronResult | None = None) -> DASResult:
+    """DAS with the config's map family; `map = revnet` gives a DASResult whose map is a
+    `revnet.CouplingMap` (same generator stream, same restart-0 start)."""
+    if cfg.das.map == "revnet":
+        return as_das_result(train_revnet(
+            model, pairs.train, pairs.val, pairs.test, cfg.das.k, cfg.das,
+            generator(cfg.seed, stream), first=das_start(model, cfg, pairs, neuron),
+            first_name=cfg.das.das_init, progress=progress))
     return train_das(model, pairs.train, pairs.val, pairs.test, cfg.das.k, cfg.das,
                      generator(cfg.seed, stream), progress,
                      first=das_start(model, cfg, pairs, neuron), first_name=cfg.das.das_init)

@@ -40,20 +40,26 @@ EVAL_EVERY = 50  # steps between validation evaluations (and history rows)
 class MapState:
     """The reported form of r restarts: r' = h @ map, swapped under mask, mapped back."""
 
-    map: torch.Tensor  # (r, d, d)
-    inverse: torch.Tensor  # (r, d, d)
+    map: torch.Tensor  # (r, d, d), or an invertible map object of r restarts (see below)
+    inverse: torch.Tensor | None  # (r, d, d); None for a map object (it inverts itself)
     mask: torch.Tensor  # (r, V, d) hard 0/1 masks
     extra: dict[str, torch.Tensor] = field(default_factory=dict)  # more per-restart tensors
 
     def where(self, keep: torch.Tensor, other: "MapState") -> "MapState":
-        """Per restart: this state where keep (r,) is true, else other's."""
-        pick = lambda a, b: torch.where(keep.view(-1, *[1] * (a.dim() - 1)), a, b)  # noqa: E731
+        """Per restart: this state where keep (r,) is true, else other's. A map object
+        (e.g. `explorer.methods.revnet.CouplingMap`) picks with its own `where`."""
+        def pick(a, b):
+            if a is None or not torch.is_tensor(a):
+                return None if a is None else a.where(keep, b)
+            return torch.where(keep.view(-1, *[1] * (a.dim() - 1)), a, b)
         return MapState(pick(self.map, other.map), pick(self.inverse, other.inverse),
                         pick(self.mask, other.mask),
                         {k: pick(v, other.extra[k]) for k, v in self.extra.items()})
 
-    def restart(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        return self.map[i], self.inverse[i], self.mask[i]
+    def restart(self, i: int) -> tuple:
+        """(map, inverse or None, mask) of restart i, without the restart dim."""
+        inverse = None if self.inverse is None else self.inverse[i]
+        return self.map[i], inverse, self.mask[i]
 
 
 class Family(Protocol):

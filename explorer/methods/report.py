@@ -43,6 +43,12 @@ def notes(cfg: RunConfig, das: DASResult, neuron: NeuronResult, controls: Contro
     return out
 
 
+def map_name(cfg: RunConfig) -> str:
+    """The map family in words: 'orthogonal', 'linear', 'revnet (h=8)'."""
+    d = cfg.das
+    return f"revnet (h={d.map_width})" if d.map == "revnet" else d.map
+
+
 def summary(cfg: RunConfig, task_accuracy: float, accuracy_by_pattern: dict, das: DASResult,
             neuron: NeuronResult, controls: Controls, timings: dict) -> dict:
     """The JSON report (`python -m explorer run --json`)."""
@@ -50,7 +56,9 @@ def summary(cfg: RunConfig, task_accuracy: float, accuracy_by_pattern: dict, das
         "config": cfg.to_flat(),
         "task_accuracy": task_accuracy,
         "accuracy_by_pattern": accuracy_by_pattern,
-        "das": {**das.test.as_dict(), "best_restart": das.best_restart,
+        "das": {**das.test.as_dict(), "map": map_name(cfg), "map_family": cfg.das.map,
+                "map_width": cfg.das.map_width if cfg.das.map == "revnet" else None,
+                "best_restart": das.best_restart,
                 "converged": das.converged, "steps_used": das.steps_used,
                 "restarts": das.restarts.to_dict("records")},
         "neuron": {**neuron.test.as_dict(), "neurons": [list(s) for s in neuron.subsets],

@@ -14,9 +14,13 @@ starts as the rotation alone, i.e. as orthogonal DAS. Restarts are one batch: ev
 parameter has a leading restart dim, and `CouplingMap` acts on (..., m, d) like a stack of
 matrices (the leading dims broadcast against the restarts).
 
-`train_revnet` fits r restarts together with DAS's loss and keeps, per restart, the state of
-best validation IIA; the restart with the best of those is reported on the test pairs.
-(It is its own loop until the shared fitting loop of `explorer.methods` takes every map.)
+`train_revnet` fits r restarts together with DAS's loss through the shared fitting loop
+(`explorer.methods.fit`: best validation state per restart, step 0 included; patience;
+converged / steps used), and the restart with the best of those is reported on the test
+pairs. `revnet_das` gives the result as a `DASResult` whose `map` is the `CouplingMap`
+(`inverse` None): the pipeline's `run_das` returns it for `map = revnet`, and every
+consumer that needs a matrix (the closest-permutation snap, matrix heatmaps, CSV exports)
+says "not applicable for a non-linear map" instead.
 """
 
 from __future__ import annotations
@@ -28,10 +32,13 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrizations import orthogonal
 
-from explorer.core.config import DASConfig
+from explorer.core.config import REVNET_BLOCKS, DASConfig
 from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits
 from explorer.core.interventions import block_mask
 from explorer.core.models import MLP
+from explorer.core.progress import Progress
+from explorer.methods.das import DASResult, budget, start_names
+from explorer.methods.fit import MapState, fit, restart_table
 
 WIDTHS = (1, 2, 4, 8, 16)  # the complexity dial's usual settings
 
@@ -43,6 +50,8 @@ class CouplingMap:
 
     rotation: torch.Tensor
     blocks: tuple[tuple[torch.Tensor, ...], ...]
+    units: torch.Tensor | None = None  # (*B, 1, h) 0/1: the hidden units each restart has
+    # (None: all). A restart with none is the rotation alone (orthogonal DAS): see `RevNet`
 
     @property
     def d(self) -> int:
@@ -54,7 +63,12 @@ class CouplingMap:
 
     def _scale_shift(self, z_a: torch.Tensor, block) -> tuple[torch.Tensor, torch.Tensor]:
         w1, b1, w2, b2 = block
-        s, t = (torch.tanh(z_a @ w1 + b1) @ w2 + b2).chunk(2, dim=-1)
+        hidden = torch.tanh(z_a @ w1 + b1)
+        if self.units is None:
+            s, t = (hidden @ w2 + b2).chunk(2, dim=-1)
+        else:  # absent units read nothing; a restart without units is the identity block
+            gate = self.units.amax(-1, keepdim=True)  # (*B, 1, 1)
+            s, t = (((hidden * self.units) @ w2 + b2) * gate).chunk(2, dim=-1)
         return torch.tanh(s), t
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -78,7 +92,35 @@ class CouplingMap:
     def take(self, restart: int) -> CouplingMap:
         """One restart's map, detached: tensors without the restart dim."""
         return CouplingMap(self.rotation[restart].detach(),
-                           tuple(tuple(p[restart].detach() for p in blk) for blk in self.blocks))
+                           tuple(tuple(p[restart].detach() for p in blk) for blk in self.blocks),
+                           None if self.units is None else self.units[restart])
+
+    __getitem__ = take  # so a MapState of r restarts indexes it like a stack of matrices
+
+    def detached(self) -> CouplingMap:
+        """A snapshot: every tensor detached and copied (training moves the parameters)."""
+        return CouplingMap(self.rotation.detach().clone(),
+                           tuple(tuple(p.detach().clone() for p in b) for b in self.blocks),
+                           self.units)
+
+    def where(self, keep: torch.Tensor, other: CouplingMap) -> CouplingMap:
+        """Per restart: this map where keep (r,) is true, else other's (fit.MapState.where)."""
+        def pick(a, b):
+            return torch.where(keep.view(-1, *[1] * (a.dim() - 1)), a, b)
+        return CouplingMap(pick(self.rotation, other.rotation),
+                           tuple(tuple(pick(p, q) for p, q in zip(mine, theirs))
+                                 for mine, theirs in zip(self.blocks, other.blocks)),
+                           None if self.units is None else pick(self.units, other.units))
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Named tensors, for a safetensors file: rotation, block<b>_<w1|b1|w2|b2>."""
+        out = {"rotation": self.rotation.detach().contiguous()}
+        for b, blk in enumerate(self.blocks):
+            out.update({f"block{b}_{name}": p.detach().contiguous()
+                        for name, p in zip(("w1", "b1", "w2", "b2"), blk)})
+        if self.units is not None:
+            out["units"] = self.units.contiguous()
+        return out
 
 
 def _place(z: torch.Tensor, cond: slice, moved: slice, new: torch.Tensor) -> torch.Tensor:
@@ -92,14 +134,25 @@ class RevNet(nn.Module):
 
     The rotation draws from `gen` exactly as `explorer.methods.das.LearnedMap` does (so the
     same generator gives DAS's starting rotations); the coupling's first layers draw from
-    `coupling_gen`, its last layers start at zero (the identity)."""
+    `coupling_gen`, its last layers start at zero (the identity).
+
+    `widths` (one per restart) trains several settings of the dial as one batch: the
+    couplings are `max(widths)` wide and restart i uses only its first widths[i] hidden
+    units (a fixed 0/1 mask); width 0 is the rotation alone, i.e. orthogonal DAS."""
 
     def __init__(self, d: int, restarts: int, gen: torch.Generator, *, width: int = 8,
-                 blocks: int = 2, first: torch.Tensor | None = None,
-                 coupling_gen: torch.Generator | None = None):
+                 blocks: int = REVNET_BLOCKS, first: torch.Tensor | None = None,
+                 coupling_gen: torch.Generator | None = None,
+                 widths: tuple[int, ...] | None = None):
         super().__init__()
+        if widths is not None:
+            if len(widths) != restarts or min(widths) < 0:
+                raise ValueError(f"need one width >= 0 per restart (got {widths})")
+            width = max(max(widths), 1)
         if width < 1 or blocks < 1 or d < 2:
             raise ValueError(f"need width >= 1, blocks >= 1, d >= 2 (got {width}, {blocks}, {d})")
+        self.units = None if widths is None else (
+            torch.arange(width) < torch.tensor(widths)[:, None]).float().unsqueeze(1)
         start = torch.linalg.qr(torch.randn(restarts, d, d, generator=gen)).Q
         if first is not None:  # restart 0 starts from a given orthogonal matrix
             start[0] = first
@@ -123,7 +176,7 @@ class RevNet(nn.Module):
     def map(self) -> CouplingMap:
         p = list(self.couplings)
         return CouplingMap(self.weight, tuple(tuple(p[4 * b:4 * b + 4])
-                                              for b in range(self.n_blocks)))
+                                              for b in range(self.n_blocks)), self.units)
 
 
 def _side_generator(gen: torch.Generator) -> torch.Generator:
@@ -139,80 +192,117 @@ class RevNetResult:
     var_mask: torch.Tensor  # (V, d) block mask
     best_restart: int
     test: IIA  # the chosen map on the test pairs
-    restarts: pd.DataFrame  # restart, best_step, val_iia, test_iia
+    restarts: pd.DataFrame  # restart, start, val_iia, test_iia, best_step
     history: pd.DataFrame  # step, restart, loss, val_iia
     width: int
     blocks: int
+    maps: CouplingMap  # every restart's kept map (a restart dim first)
+    converged: bool  # no restart gained over the last das_patience steps
+    steps_used: int  # training steps taken (at most das_steps)
 
 
-@torch.no_grad()
-def _val_iia(model: MLP, data: SiteData, mask: torch.Tensor, fmap: CouplingMap) -> torch.Tensor:
-    pred = intervened_logits(model, data, mask, fmap) > 0  # (r, n)
-    return (pred == data.counterfactual_label).float().mean(-1)
+class _CouplingFit:
+    """The RevNet map as a map family of the fitting loop: a fixed block mask; the
+    rotation at das_lr, the couplings at their own lr."""
+
+    logged = ()
+
+    def __init__(self, model: MLP, net: RevNet, mask: torch.Tensor, lr: float, coupling_lr: float):
+        self.model, self.net, self.lr, self.coupling_lr = model, net, lr, coupling_lr
+        self.mask = mask.expand(net.weight.shape[0], *mask.shape)  # (r, V, d)
+
+    def param_groups(self) -> list[dict]:
+        return [{"params": [self.net.parametrizations.weight.original], "lr": self.lr},
+                {"params": self.net.coupling_parameters(), "lr": self.coupling_lr}]
+
+    def loss(self, batch: SiteData, step: int) -> tuple[torch.Tensor, dict]:
+        logits = intervened_logits(self.model, batch, self.mask[0], self.net.map())  # (r, B)
+        target = batch.counterfactual_label.float().expand_as(logits)
+        return nn.functional.binary_cross_entropy_with_logits(
+            logits, target, reduction="none").mean(-1), {}
+
+    def state(self) -> MapState:
+        with torch.no_grad():
+            return MapState(self.net.map().detached(), None, self.mask)
+
+    def columns(self, step: int, state: MapState) -> dict:
+        return {}
+
+    def score(self, val_iia: torch.Tensor, state: MapState) -> torch.Tensor:
+        return val_iia
 
 
 def train_revnet(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int,
-                 cfg: DASConfig, gen: torch.Generator, *, width: int = 8, blocks: int = 2,
-                 first: torch.Tensor | None = None, coupling_lr: float | None = None,
-                 log_every: int = 50) -> RevNetResult:
-    """DAS with the RevNet map: cfg's restarts, das_steps, das_lr, das_batch_size.
-    `coupling_lr` (default das_lr) is the couplings' Adam lr; 0 freezes them at the
-    identity, which is orthogonal DAS."""
+                 cfg: DASConfig, gen: torch.Generator, *, width: int | None = None,
+                 blocks: int = REVNET_BLOCKS, first: torch.Tensor | None = None,
+                 first_name: str = "given", coupling_lr: float | None = None,
+                 progress: Progress | None = None) -> RevNetResult:
+    """DAS with the RevNet map: cfg's restarts, das_steps (cap), das_patience, das_lr,
+    das_batch_size and map_width (unless `width` is given). `first`, if given, is restart
+    0's starting rotation. `coupling_lr` (default das_lr) is the couplings' Adam lr; 0
+    freezes them at the identity, which is orthogonal DAS."""
+    width = cfg.map_width if width is None else width
     d, n_vars = train.base_h.shape[-1], train.source_h.shape[1]
     net = RevNet(d, cfg.restarts, gen, width=width, blocks=blocks, first=first)
     mask = block_mask(k, n_vars, d)
     lr_c = cfg.das_lr if coupling_lr is None else coupling_lr
-    opt = torch.optim.Adam([{"params": [net.parametrizations.weight.original], "lr": cfg.das_lr},
-                            {"params": net.coupling_parameters(), "lr": lr_c}])
-    target, best = train.counterfactual_label.float(), _Best(net)
-    rows = best.update(0, None, _val_iia(model, val, mask, net.map()))
-    for step in range(1, cfg.das_steps + 1):
-        idx = torch.randint(len(train), (cfg.das_batch_size,), generator=gen)
-        logits = intervened_logits(model, train.take(idx), mask, net.map())  # (r, B)
-        loss = nn.functional.binary_cross_entropy_with_logits(
-            logits, target[idx].expand_as(logits), reduction="none").mean(-1)
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        opt.step()
-        if step % log_every == 0 or step == cfg.das_steps:
-            rows += best.update(step, loss.detach(), _val_iia(model, val, mask, net.map()))
-    return _result(model, test, mask, best, pd.DataFrame(rows), width, blocks)
+    fitted = fit(model, _CouplingFit(model, net, mask, cfg.das_lr, lr_c), train, val,
+                 budget(cfg), gen, progress, f"DAS (RevNet h={width})")
+    starts = start_names(cfg.restarts, first_name if first is not None else None)
+    best, restarts = restart_table(model, fitted, test, start=starts)
+    chosen = fitted.best.map.take(best)
+    return RevNetResult(
+        map=chosen, var_mask=mask, best_restart=best, test=evaluate(model, test, mask, chosen),
+        restarts=restarts[["restart", "start", "val_iia", "test_iia", "best_step"]],
+        history=fitted.history, width=width, blocks=blocks, maps=fitted.best.map,
+        converged=fitted.converged, steps_used=fitted.steps_used)
 
 
-class _Best:
-    """Per restart: the best validation IIA so far, its step and its map's tensors."""
-
-    def __init__(self, net: RevNet):
-        self.net, self.val, self.step, self.state = net, None, None, None
-
-    def update(self, step: int, loss, val_iia: torch.Tensor) -> list[dict]:
-        with torch.no_grad():
-            current = self.net.map()
-            snap = (current.rotation.detach().clone(),
-                    tuple(tuple(p.detach().clone() for p in b) for b in current.blocks))
-        if self.val is None:
-            self.val, self.step, self.state = val_iia.clone(), [step] * len(val_iia), snap
-        better = val_iia > self.val
-        for r in better.nonzero().flatten().tolist():
-            self.val[r], self.step[r] = val_iia[r], step
-            self.state[0][r] = snap[0][r]
-            for b, blk in enumerate(self.state[1]):
-                for i, p in enumerate(blk):
-                    p[r] = snap[1][b][i][r]
-        return [{"step": step, "restart": r,
-                 "loss": float("nan") if loss is None else float(loss[r]),
-                 "val_iia": float(val_iia[r])} for r in range(len(val_iia))]
-
-    def restart_map(self, r: int) -> CouplingMap:
-        return CouplingMap(*self.state).take(r)
+def as_das_result(found: RevNetResult) -> DASResult:
+    """The RevNet result in the pipeline's form: `map` is the CouplingMap, `inverse` None
+    (the map inverts itself), `maps` every restart's kept CouplingMap."""
+    return DASResult(map=found.map, inverse=None, var_mask=found.var_mask,
+                     best_restart=found.best_restart, test=found.test, restarts=found.restarts,
+                     history=found.history, maps=found.maps, converged=found.converged,
+                     steps_used=found.steps_used)
 
 
-def _result(model, test, mask, best: _Best, history, width, blocks) -> RevNetResult:
-    maps = [best.restart_map(r) for r in range(len(best.val))]
-    test_iia = [float(_val_iia(model, test, mask, m)) for m in maps]
-    chosen = int(best.val.argmax())
-    restarts = pd.DataFrame({"restart": range(len(maps)), "best_step": best.step,
-                             "val_iia": best.val.tolist(), "test_iia": test_iia})
-    return RevNetResult(map=maps[chosen], var_mask=mask, best_restart=chosen,
-                        test=evaluate(model, test, mask, maps[chosen]), restarts=restarts,
-                        history=history, width=width, blocks=blocks)
+def is_matrix(alignment_map) -> bool:
+    """Whether a result's map is a matrix (orthogonal, linear) rather than a map object."""
+    return isinstance(alignment_map, torch.Tensor)
+
+
+@dataclass(frozen=True)
+class DialFit:
+    """One batched fit of several settings of the dial (see `train_dial`)."""
+
+    test: dict[int, IIA]  # width -> the best-validation restart of that width, on test pairs
+    val_iia: dict[int, float]  # width -> that restart's validation IIA
+    converged: bool
+    steps_used: int
+
+
+def train_dial(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int,
+               cfg: DASConfig, gen: torch.Generator, widths: tuple[int, ...], *,
+               first: torch.Tensor | None = None,
+               progress: Progress | None = None) -> DialFit:
+    """cfg.restarts restarts of every width in `widths` trained as one batch (width 0: the
+    rotation alone, i.e. orthogonal DAS); restart 0 of each width starts at `first` if
+    given. Per width, the restart with the best validation IIA is scored on the test pairs."""
+    r, d, n_vars = cfg.restarts, train.base_h.shape[-1], train.source_h.shape[1]
+    per = tuple(w for w in widths for _ in range(r))
+    net = RevNet(d, len(per), gen, widths=per)
+    if first is not None:
+        with torch.no_grad():  # restart 0 of every width group starts at `first`
+            start = net.weight.detach().clone()
+            start[::r] = first
+            net.weight = start
+    mask = block_mask(k, n_vars, d)
+    fitted = fit(model, _CouplingFit(model, net, mask, cfg.das_lr, cfg.das_lr), train, val,
+                 budget(cfg), gen, progress, "complexity dial")
+    out, vals = {}, {}
+    for g, width in enumerate(widths):
+        best = g * r + int(fitted.best_val[g * r:(g + 1) * r].argmax())
+        out[width] = evaluate(model, test, mask, fitted.best.map.take(best))
+        vals[width] = float(fitted.best_val[best])
+    return DialFit(out, vals, fitted.converged, fitted.steps_used)

@@ -192,3 +192,56 @@ def site_profile_bars(profile: pd.DataFrame, title: str) -> alt.LayerChart:
     named = alt.Chart(chance).mark_text(align="left", dx=4, color="gray", x="width").encode(
         y="chance:Q", text="label:N")  # just right of the plot, clear of the bars
     return _svg((bars + values + _chance_rule() + named).properties(height=400))
+
+
+NETWORK_COLOURS = alt.Scale(domain=["trained", "control", "planted"],
+                            range=["#2a6f97", "#e07a5f", "#2a9d8f"])
+
+
+def complexity_lines(sweep: pd.DataFrame, order: list[str], width: int = 170) -> alt.FacetChart:
+    """sweep (`analysis.complexity`): network, site, map, iia; one panel per site, x = the
+    map in order of complexity, one line per network."""
+    base = alt.Chart(sweep).encode(
+        x=alt.X("map:N", sort=order, title="alignment map (simplest first)",
+                axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("iia:Q", title="IIA (held-out entities)", scale=UNIT_SCALE),
+        color=alt.Color("network:N", scale=NETWORK_COLOURS, title="network"),
+        tooltip=["network", "site", "map", alt.Tooltip("iia:Q", format=".3f"), "n"])
+    chance = base.mark_rule(strokeDash=[4, 4], color="gray").encode(
+        y=alt.datum(CHANCE), x=alt.value(0), x2=alt.value(width), color=alt.value("gray"))
+    layered = alt.layer(base.mark_line(point=True), chance, data=sweep)
+    return _svg(layered.properties(width=width, height=200).facet(
+        column=alt.Column("site:O", title="site"),
+        title="IIA against map complexity: maps fitted on one half of the entities, tested "
+              "on the other"))
+
+
+def court_heatmap(court: pd.DataFrame, width: int = HALF_WIDTH) -> alt.LayerChart:
+    """court (`analysis.court`, trained rows): site, title, iia, supported."""
+    base = alt.Chart(court, title="Hypothesis court: IIA per site and hypothesis").encode(
+        x=alt.X("site:O", title="site", axis=FLAT_LABELS),
+        y=alt.Y("title:N", title=None))
+    cells = base.mark_rect().encode(
+        color=alt.Color("iia:Q", scale=alt.Scale(domain=[0.5, 1], scheme="blues"), title="IIA"),
+        tooltip=["site", "title", alt.Tooltip("iia:Q", format=".3f"), "supported"])
+    text = base.mark_text().encode(
+        text=alt.Text("iia:Q", format=".2f"),
+        color=alt.condition("datum.iia > 0.8", alt.value("white"), alt.value("black")))
+    return _svg((cells + text).properties(width=width))
+
+
+def pair_success_heatmap(cells: pd.DataFrame, width: int = 150) -> alt.FacetChart:
+    """cells (`analysis.court.pair_success`): base_pattern, source_pattern, intervention,
+    n, iia; one panel per intervention type."""
+    base = alt.Chart(cells).encode(
+        x=alt.X("source_pattern:N", title="source pattern", axis=FLAT_LABELS),
+        y=alt.Y("base_pattern:N", title="base pattern"))
+    rect = base.mark_rect().encode(
+        color=alt.Color("iia:Q", scale=alt.Scale(domain=[0, 1], scheme="redyellowblue"),
+                        title="IIA"),
+        tooltip=["base_pattern", "source_pattern", "intervention",
+                 alt.Tooltip("iia:Q", format=".3f"), "n"])
+    text = base.mark_text().encode(text=alt.Text("iia:Q", format=".2f"))
+    return _svg(alt.layer(rect, text, data=cells).properties(width=width, height=150).facet(
+        column=alt.Column("intervention:N", title="intervention"),
+        title="Per-pair success: IIA by base pattern x source pattern"))

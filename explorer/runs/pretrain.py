@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 from safetensors.torch import load_file, save_file
 
-from explorer.core.config import HYPOTHESIS_NAMES, RunConfig
+from explorer.core.config import RunConfig
 from explorer.runs.sweep import sweep
 
 COMMAND = "python -m explorer pretrain"
@@ -43,6 +43,7 @@ class PretrainGrid:
 QUICK = PretrainGrid(activations=("relu",), widths=(16,), seeds=(0,), ks=(8,))
 DEFAULT_HYPOTHESIS = "both"
 
+SHIPPED_HYPOTHESES = ("both", "left", "identity")  # in results.csv (output: computed on demand)
 
 def points(grid: PretrainGrid, base: RunConfig) -> list[tuple[RunConfig, str]]:
     """Every (config, method) the grid asks for, detail models first."""
@@ -60,7 +61,7 @@ def _settings(model: RunConfig, grid: PretrainGrid, detail: bool) -> list[RunCon
     if not detail:
         return [model]
     return [model.with_values(site=site, k=k, hypothesis=hyp)
-            for site in range(model.model.layers + 1) for hyp in HYPOTHESIS_NAMES
+            for site in range(model.model.layers + 1) for hyp in SHIPPED_HYPOTHESES
             for k in (grid.ks if hyp == DEFAULT_HYPOTHESIS else grid.control_ks)]
 
 

@@ -49,3 +49,31 @@ def test_no_intervention_leaves_the_label():
         labels = model.run(base)
         assert 0 < labels.sum() < 50, name  # both labels occur, so a swap could show
         assert torch.equal(model.counterfactual(base, src, none), labels), name
+
+
+def test_output_only_by_hand():
+    """Output Only: one variable, the label y itself; swapping it gives the source's label."""
+    model = CAUSAL_MODELS["output"]
+    assert model.variables == ("V1",)
+    base = _x(A, A, C, D)  # V1 true, V2 false -> y false
+    flag = torch.tensor([[True]])
+    cases = {(A, B, C, D): True,  # source y: F == F -> True
+             (A, A, C, C): True,  # T == T -> True
+             (A, B, C, C): False,  # F == T -> False
+             (B, B, A, D): False}  # T == F -> False
+    for source, expected in cases.items():
+        src = torch.stack([_x(*source)], dim=1)
+        assert model.counterfactual(base, src, flag).tolist() == [expected], source
+        assert model.counterfactual(base, src, ~flag).tolist() == [False], source  # base's y
+
+
+def test_output_only_pairs_score_the_source_label():
+    from explorer.core.config import tiny
+    from explorer.core.handbuilt import equality_network
+    from explorer.core.pairs import pair_set
+    cfg = tiny(hypothesis="output", k=4)
+    data = pair_set(equality_network(), cfg, site=1, hypothesis="output").test
+    assert data.type_names == ("V1",) and data.intervened.all()
+    assert torch.equal(data.counterfactual_label, data.source_label[:, 0])
+    changed = (data.counterfactual_label != data.base_label).float().mean()
+    assert 0.4 < float(changed) < 0.6  # base and source labels are independent and balanced

@@ -53,3 +53,22 @@ def test_general_linear_map_runs_and_scores(trained):
     das = run_das(model, cfg, pair_set(model, cfg))
     torch.testing.assert_close(das.map @ das.inverse, torch.eye(16), atol=1e-4, rtol=0)
     assert das.test.iia > 0.6
+
+
+def test_linear_map_keeps_its_best_state_not_the_live_parameter():
+    """A linear map's weight is the parameter Adam updates in place: the kept best state
+    must be a copy, so its map and inverse stay a matched pair from the same step."""
+    from explorer.core.handbuilt import equality_network
+    from explorer.core.config import tiny as _tiny
+    from explorer.core.pairs import pair_set as _pair_set
+    from explorer.core.rng import generator as _gen
+    from explorer.methods.das import train_das as _train
+    cfg = _tiny(site=1, k=8, map="linear", restarts=1, das_steps=5)
+    model = equality_network()
+    p = _pair_set(model, cfg)
+    found = _train(model, p.train, p.val, p.test, 8, cfg.das, _gen(0, "lin"),
+                   first=torch.eye(16))
+    assert int(found.restarts.best_step[0]) == 0  # exact at the start: the kept state
+    torch.testing.assert_close(found.map, torch.eye(16), rtol=0, atol=0)
+    torch.testing.assert_close(found.inverse @ found.map, torch.eye(16), rtol=0, atol=1e-6)
+    assert found.test.iia == 1.0

@@ -102,7 +102,8 @@ def test_das_page_numbers_match_the_engine_and_controls_render():
     das = pipeline.run_das(model, cfg, pair_set(model, cfg))
     assert metric(at, "DAS IIA (test pairs)") == f"{das.test.iia:.3f}"
     assert metric(at, "no-intervention baseline") == f"{das.test.baseline:.3f}"
-    assert chart_marks(at).count("rect") == 6  # R and its permutation: V1, V2, rest panels
+    # R and its permutation (V1, V2, rest panels: 6), then the per-pair success map (1)
+    assert chart_marks(at).count("rect") == 7
     controls = table(at, "pass looks like").set_index("name")
     assert {c.label for c in CONTROLS} | {"no intervention"} <= set(controls.index)
     for c in CONTROLS:  # each control says what a pass and a fail look like, and its verdict
