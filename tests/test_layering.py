@@ -156,7 +156,7 @@ def test_a_planted_cycle_is_found(tmp_path):
 APP_FLOORS = {"app.session": set(), "app.params": {"app.session"},
               "app.widgets": {"app.session", "app.params"}}
 APP_ORDER = ("session", "params", "widgets", "glance", "stores", "nearest", "jobs", "live",
-             "common", "precomputed", "model_source", "sidebar", "exports", "findings",
+             "common", "precomputed", "dial", "model_source", "sidebar", "exports", "findings",
              "pages")  # as app/__init__.py lists them, bottom floor first
 
 
