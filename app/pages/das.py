@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import common, precomputed, session, stores as state, widgets
+from app import common, compare, precomputed, session, stores as state, widgets
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.core.causal import CAUSAL_MODELS
@@ -27,6 +27,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
                 f"({', '.join(hyp.variables)}) reproduces **{hyp.title}**'s counterfactual "
                 f"labels · {cfg.das.map} map · {cfg.das.restarts} restarts · settings in "
                 "the sidebar.")
+    compare.compare_ui(cfg, entry, "das")
     if not common.require_model(cfg, entry):
         return
     common.accuracy_banner(entry)
