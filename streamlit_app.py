@@ -22,7 +22,7 @@ from app.pages import neuron as pages_neuron  # noqa: E402
 from app.pages import share as pages_share  # noqa: E402
 from app.pages import swaps as pages_swaps  # noqa: E402
 from app.pages import train as pages_train  # noqa: E402
-from app import findings  # noqa: E402
+from app import compare, findings, tour  # noqa: E402
 from explorer.core.rng import fix_threads  # noqa: E402
 
 PAGES = {
@@ -61,12 +61,15 @@ def main() -> None:
     fix_threads()
     cfg, error, train_slot = sidebar.config_ui()
     entry = sidebar.train_ui(cfg, error, train_slot)
+    compare.pin_ui(cfg, error)
+    tour.reopen_ui()
     if error is None:
         dial.planted_ui(cfg, st.sidebar)  # the Planted source: a known answer to recover
     with NAV:
         page = page_ui()
     with NOTICES:
         problems_ui(error)
+        tour.tour_ui()
     PAGES[page][1](cfg, entry)
     if error is None:
         params.sync_url(cfg)

@@ -15,6 +15,8 @@ floor first: each module imports only modules listed before it (tests/test_layer
     sidebar       the config widgets and the Train button
     exports       downloadable results, rotation and checkpoint
     findings      the Findings page
+    compare       pin a configuration and show it beside the current one (DAS, Train)
+    tour          the first-visit path through the four questions
     pages/        one module per page: train, geometry, neuron, das, swaps, share
 
 Only this package imports Streamlit; all math lives in `explorer`.

@@ -40,6 +40,12 @@ def _stamp(results: Path, study: Path) -> tuple:
     return tuple((str(f), f.stat().st_mtime) for f in files if f.exists())
 
 
+def study_data() -> dict[str, pd.DataFrame]:
+    """The shipped results and study tables (cached until a file changes)."""
+    results, study = data_paths()
+    return load_data(str(results), str(study), _stamp(results, study))
+
+
 def section_ui(section: Section, data: dict[str, pd.DataFrame]) -> None:
     chart = getattr(charts, section.chart)(section.frame(data), *section.chart_args)
     if section.folded:
@@ -53,8 +59,7 @@ def section_ui(section: Section, data: dict[str, pd.DataFrame]) -> None:
 
 
 def render(cfg: RunConfig, entry) -> None:  # noqa: ARG001 - same signature as every page
-    results, study = data_paths()
-    data = load_data(str(results), str(study), _stamp(results, study))
+    data = study_data()
     st.markdown("Answers from the shipped study: 5 model seeds per activation (3×16 MLPs), "
                 "every number a median across seeds with the seeds' range. Interventions "
                 "are causal; probes are descriptive. Details and commands: FINDINGS.md.")

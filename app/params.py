@@ -6,6 +6,8 @@ seeded from the URL (values coerced by `RunConfig.from_flat`; bad ones reported 
 replaced); after every run the URL is rewritten from the widgets, so a copied link reopens
 the same configuration. View settings (the page, colouring, the swap draw) ride along
 (`VIEWS`): a bad value in the link is reported and replaced just like a bad config field.
+A pinned configuration (`app.compare`) rides as `?pin=activation:relu,k:4`, its fields that
+differ from the defaults (`encode_pin` / `decode_pin`); a bad pin is reported and ignored.
 `current_config` turns the widgets' values into a validated config.
 """
 
@@ -18,7 +20,7 @@ from typing import Any
 import streamlit as st
 
 from app import session
-from app.session import LAST_VALID, NOTES, PROBLEMS, SEEDED, VIEW
+from app.session import LAST_VALID, NOTES, PIN, PROBLEMS, SEEDED, VIEW
 from explorer.core.config import RENAMED, ConfigError, RunConfig, cut, echo, validate
 
 DEFAULTS = RunConfig().to_flat()
@@ -50,6 +52,7 @@ VIEWS = {
     session.SWAP_CHANGED: View(False),
 }
 VIEW_DEFAULTS = {name: view.default for name, view in VIEWS.items()}
+PIN_PARAM, PIN_DEFAULTS = "pin", "defaults"  # the link's pin; the pin of the default config
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 WHOLE = re.compile(r"-?[0-9]{1,30}")  # ASCII digits only: not ², ①, --5
 
@@ -80,7 +83,13 @@ def seed_from_url() -> None:
                 ss[VIEW][name] = coerce_view(view, params[name])
             except ValueError as err:
                 problems.append(f"**{name}**: {err}; using {view.default!r}")
-    unknown = sorted(set(params) - set(DEFAULTS) - set(VIEWS))
+    ss[PIN] = None
+    if PIN_PARAM in params:
+        try:
+            ss[PIN] = decode_pin(params[PIN_PARAM])
+        except ValueError as err:
+            problems.append(f"**{PIN_PARAM}**: {err}; nothing pinned")
+    unknown = sorted(set(params) - set(DEFAULTS) - set(VIEWS) - {PIN_PARAM})
     problems += [f"**{cut(name)}**: unknown link parameter, ignored" for name in unknown]
     ss[PROBLEMS], ss[SEEDED] = problems, "this run"
 
@@ -102,6 +111,28 @@ def coerce_view(view: View, text: str):
     raise ValueError(f"must be one of {', '.join(view.options)} (got {echo(text)})")
 
 
+def encode_pin(flat: dict) -> str:
+    """'activation:relu,k:4': the fields of a flat config that differ from the defaults."""
+    return ",".join(f"{k}:{v}" for k, v in flat.items() if DEFAULTS[k] != v) or PIN_DEFAULTS
+
+
+def decode_pin(text: str) -> dict:
+    """The valid flat config a link's pin names, or ValueError saying what is wrong."""
+    text, values = str(text).strip(), {}
+    if text == PIN_DEFAULTS:
+        return dict(DEFAULTS)
+    for part in text.split(","):
+        name, colon, value = part.partition(":")
+        if not colon or not name.strip():
+            raise ValueError("must be name:value pairs separated by commas (e.g. "
+                             f"activation:relu,k:4) or {PIN_DEFAULTS} (got {echo(text)})")
+        values[name.strip()] = value.strip()
+    try:
+        return validate(RunConfig.from_flat(values)).to_flat()
+    except ConfigError as err:
+        raise ValueError(f"{err.field}: {err.message}") from None
+
+
 def current_config(values: dict) -> tuple[RunConfig, ConfigError | None]:
     """The config the widgets describe, or the last valid one and the error."""
     try:
@@ -116,6 +147,8 @@ def current_config(values: dict) -> tuple[RunConfig, ConfigError | None]:
 def url_params(cfg: RunConfig) -> dict[str, str]:
     """The query parameters that reproduce this config and view."""
     wanted = {name: str(value) for name, value in cfg.to_flat().items()}
+    if session.pinned() is not None:
+        wanted[PIN_PARAM] = encode_pin(session.pinned())
     return wanted | {name: str(value) for name, value in session.view().items()}
 
 

@@ -49,6 +49,12 @@ LAST_VALID = "_last_valid"  # dict: the flat config of the last valid widget val
 LAST_MODEL = "_last_model_flat"  # dict: model fields of the last model shown
 LAST_RUN = "_last_run_flat"  # dict: flat config of the last alignment run shown
 
+# the pinned configuration and the first-visit path (app.compare, app.tour)
+PIN = "_pin"  # dict | None: flat config pinned for comparison (rides in the link as ?pin=)
+PIN_HELD = "_pin_held"  # (flat, model entry, alignment run) kept when pinned, or None
+TOUR_OPEN = "_tour_open"  # bool: the first-visit path is shown (until dismissed)
+TOUR_STEP = "_tour_step"  # int: which of its questions it shows (0 .. 3)
+
 # this session's models and runs (app.stores, app.model_source)
 MODELS_HELD = "_models_held"  # stores.SessionModels: models this session keeps from eviction
 RUNS_HELD = "_runs_held"  # stores.SessionModels: likewise, alignment runs
@@ -66,8 +72,9 @@ KEPT_WIDTH = "_map_width_kept"  # int: the RevNet width while its widget is hidd
 JOBS_MINE = "_jobs_mine"  # OrderedDict: job key -> (what, page, flat config), newest last
 
 DIAL_KEYS = (PLANT_FORM, PLANT_SITE, PLANT_K, COURT_MAP)
-BOOKKEEPING = (SEEDED, PROBLEMS, NOTES, VIEW, LAST_VALID, LAST_MODEL, LAST_RUN, MODELS_HELD,
-               RUNS_HELD, UPLOADS, UPLOAD_NOTE, KEPT_WIDTH, JOBS_MINE)
+BOOKKEEPING = (SEEDED, PROBLEMS, NOTES, VIEW, LAST_VALID, LAST_MODEL, LAST_RUN, PIN, PIN_HELD,
+               TOUR_OPEN, TOUR_STEP, MODELS_HELD, RUNS_HELD, UPLOADS, UPLOAD_NOTE, KEPT_WIDTH,
+               JOBS_MINE)
 ALL_KEYS = (*CONFIG_KEYS, *VIEW_KEYS, SHIPPED_MODEL, UPLOAD_FILE, *DIAL_KEYS, *BOOKKEEPING)
 
 
@@ -89,6 +96,11 @@ def notes() -> list[str]:
 def uploads() -> dict:
     """This session's uploaded models by recipe key (empty when none)."""
     return st.session_state.get(UPLOADS, {})
+
+
+def pinned() -> dict | None:
+    """The flat config pinned for comparison, or None."""
+    return st.session_state.get(PIN)
 
 
 def first_run() -> bool:

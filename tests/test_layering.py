@@ -157,7 +157,7 @@ APP_FLOORS = {"app.session": set(), "app.params": {"app.session"},
               "app.widgets": {"app.session", "app.params"}}
 APP_ORDER = ("session", "params", "widgets", "glance", "stores", "nearest", "jobs", "live",
              "common", "precomputed", "dial", "model_source", "sidebar", "exports", "findings",
-             "pages")  # as app/__init__.py lists them, bottom floor first
+             "compare", "tour", "pages")  # as app/__init__.py lists them, bottom floor first
 
 
 def test_the_app_has_no_import_cycles():

@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app import common, dial, precomputed, session, stores as state, widgets
+from app import (common, compare, dial, precomputed, session, stores as state,
+                 widgets)
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.core.causal import CAUSAL_MODELS
@@ -28,6 +29,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
                 f"({', '.join(hyp.variables)}) reproduces **{hyp.title}**'s counterfactual "
                 f"labels · {map_name(cfg)} map · {cfg.das.restarts} restarts · settings in "
                 "the sidebar.")
+    compare.compare_ui(cfg, entry, "das")
     if not common.require_model(cfg, entry):
         return
     common.accuracy_banner(entry)

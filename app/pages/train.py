@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, stores as state
+from app import common, compare, stores as state
 from explorer.plots import charts as plots
 from explorer.core.config import RunConfig
 from explorer.core.train import recipe_for
@@ -17,6 +17,7 @@ training."""
 
 def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     st.markdown(TASK)
+    compare.compare_ui(cfg, entry, "train")
     recipe = recipe_for(cfg)
     st.caption(f"{cfg.model.layers} × {cfg.model.width} {cfg.model.activation} MLP on "
                f"{cfg.input_dim}-dim inputs · {recipe.steps} steps at lr {recipe.lr:g} · "

@@ -18,6 +18,7 @@ CATEGORIES = alt.Scale(scheme="tableau10")
 KINDS = alt.Scale(domain=["alignment", "control", "baseline"],
                   range=["#2a6f97", "#e07a5f", "#9aa5b1"])
 PROBE_LABELS = alt.Scale(domain=["true labels", "shuffled labels"], range=["#2a6f97", "#c3ccd6"])
+PAIR = alt.Scale(domain=["pinned", "current"], range=["#9c6ade", "#2a6f97"])
 FLAT_LABELS = alt.Axis(labelAngle=0)
 # Widths in px that charts of fixed size keep within, so nothing is clipped in the narrowest
 # layout the app is read in: a 1280 px window with the sidebar open leaves ~820 px of main
@@ -245,3 +246,19 @@ def pair_success_heatmap(cells: pd.DataFrame, width: int = 150) -> alt.FacetChar
     return _svg(alt.layer(rect, text, data=cells).properties(width=width, height=150).facet(
         column=alt.Column("intervention:N", title="intervention"),
         title="Per-pair success: IIA by base pattern x source pattern"))
+
+
+def paired_bars(frame: pd.DataFrame, title: str, x_title: str = "") -> alt.LayerChart:
+    """frame: measure, configuration ('pinned' / 'current'), value. Two configurations side
+    by side on one chart: per measure one bar each, coloured by configuration, with values."""
+    measures, configs = list(dict.fromkeys(frame.measure)), list(dict.fromkeys(frame.configuration))
+    base = alt.Chart(frame, title=title).encode(
+        x=alt.X("measure:N", sort=measures, title=x_title or None,
+                axis=alt.Axis(labelAngle=0, labelLimit=160)),
+        xOffset=alt.XOffset("configuration:N", sort=configs),
+        y=alt.Y("value:Q", title="score", scale=UNIT_SCALE, axis=alt.Axis(tickCount=10)),
+        tooltip=["measure", "configuration", alt.Tooltip("value:Q", format=".3f")])
+    bars = base.mark_bar().encode(color=alt.Color("configuration:N", sort=configs, title=None,
+                                                  scale=PAIR, legend=alt.Legend(orient="top")))
+    values = base.mark_text(dy=-6, fontSize=11).encode(text=alt.Text("value:Q", format=".3f"))
+    return _svg((bars + values + _chance_rule()).properties(width=MAIN_WIDTH - 60, height=320))

@@ -151,3 +151,16 @@ def test_the_headline_chart_reads_differences_of_five_hundredths():
     texts = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
     assert texts[0]["encoding"]["text"]["field"] == "iia"
     assert any("chance" in str(v) for v in spec["datasets"].values())
+
+
+def test_paired_bars_colour_the_two_configurations_and_label_values():
+    frame = pd.DataFrame({"measure": ["DAS IIA", "DAS IIA", "task accuracy", "task accuracy"],
+                          "configuration": ["pinned", "current"] * 2,
+                          "value": [0.81, 0.72, 1.0, 0.99]})
+    spec = plots.paired_bars(frame, "pinned vs current").to_dict()
+    assert_svg(spec)
+    assert {"bar", "text", "rule"} <= set(marks(spec))
+    colour = encodings(spec)["color"]
+    assert colour["field"] == "configuration" and colour["scale"]["domain"] == ["pinned", "current"]
+    assert encodings(spec)["xOffset"]["field"] == "configuration"
+    assert spec["width"] <= plots.MAIN_WIDTH  # fits the narrowest main column

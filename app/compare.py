@@ -1,0 +1,188 @@
+"""Pin & compare: keep one configuration (and its model and alignment run, if any) and show
+it beside the current one on the same metrics and charts (DAS page, Train page).
+
+The pin is a flat config (`session.PIN`), and rides in the link as `?pin=` (`app.params`),
+so a shared link reopens the comparison. Each side's numbers come from the shipped table
+when pretrained/results.csv has that configuration (no run needed), else from the alignment
+run this session holds for it, else they are missing and the page says what would give them.
+The model and run present when the pin was made are kept with it (`session.PIN_HELD`), so the
+store evicting them later does not lose the pinned side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from app import common, precomputed as shown, session, stores as state
+from app.session import PIN, PIN_HELD
+from explorer.core.config import RunConfig
+from explorer.plots import charts as plots
+from explorer.store import precomputed
+
+MEASURES = ("task accuracy", "DAS IIA", "DAS IIA, label-changing", "neuron-wise IIA",
+            "no-intervention baseline")
+SIDES = ("pinned", "current")
+
+
+@dataclass(frozen=True)
+class Side:
+    """One configuration of the comparison and what the app has for it."""
+
+    name: str  # "pinned" or "current"
+    cfg: RunConfig
+    entry: state.TrainedModel | None
+    run: state.AlignmentRun | None
+
+    @property
+    def shipped(self) -> bool:
+        """Whether the shipped table describes its model (not for an uploaded one)."""
+        return self.entry is None or not self.entry.origin
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """Its precomputed rows (das, then neuron; empty off the grid)."""
+        rows = precomputed.results_for(self.cfg)
+        return rows if self.shipped else rows.iloc[0:0]
+
+
+def numbers(side: Side) -> tuple[dict[str, float | None], str]:
+    """measure -> value (None when unknown), and where they come from."""
+    rows, found = side.rows, dict.fromkeys(MEASURES)
+    if side.entry is not None:
+        found["task accuracy"] = side.entry.task_accuracy
+    das, neuron = rows[rows.method == "das"], rows[rows.method == "neuron"]
+    if len(das):
+        d = das.iloc[0]
+        found |= {"task accuracy": float(d.task_accuracy), "DAS IIA": float(d.iia),
+                  "DAS IIA, label-changing": float(d.iia_label_changed),
+                  "no-intervention baseline": float(d.no_intervention_baseline)}
+        if len(neuron):
+            found["neuron-wise IIA"] = float(neuron.iloc[0].iia)
+        return found, shown.SOURCE
+    if side.run is not None:
+        test = side.run.das.test
+        found |= {"DAS IIA": test.iia, "DAS IIA, label-changing": test.changed,
+                  "neuron-wise IIA": side.run.neuron.test.iia,
+                  "no-intervention baseline": test.baseline}
+        return found, "live run in this session"
+    if side.entry is not None:
+        return found, f"model only ({side.entry.source}): press **Run DAS** for its IIA"
+    return found, "not trained in this session and not precomputed"
+
+
+def differences(pinned: dict, current: dict) -> str:
+    """'**activation**: pinned relu → current sigmoid · ...' for the fields that differ."""
+    return " · ".join(f"**{name}**: pinned {pinned[name]} → current {current[name]}"
+                      for name in current if pinned.get(name) != current[name])
+
+
+def pinned_side() -> Side | None:
+    """The pinned configuration with its model and run (kept with the pin, else looked up)."""
+    flat = session.pinned()
+    if flat is None:
+        return None
+    cfg, held = RunConfig.from_flat(flat), st.session_state.get(PIN_HELD)
+    entry, run = held[1:] if held and held[0] == flat else (None, None)
+    return Side("pinned", cfg, entry or state.find_model(cfg), run or state.find_alignment(cfg))
+
+
+def _pin(cfg: RunConfig) -> None:
+    st.session_state[PIN] = cfg.to_flat()
+    st.session_state[PIN_HELD] = (cfg.to_flat(), state.find_model(cfg), state.find_alignment(cfg))
+
+
+def _unpin() -> None:
+    st.session_state[PIN], st.session_state[PIN_HELD] = None, None
+
+
+def pin_ui(cfg: RunConfig, error) -> None:
+    """The sidebar's Pin / Unpin control."""
+    bar, flat = st.sidebar, session.pinned()
+    bar.header("Compare")
+    if flat is not None:
+        diff = differences(flat, cfg.to_flat())
+        bar.caption(f"Pinned: {diff}" if diff else "Pinned: this configuration. Change a "
+                    "setting to compare it with the pinned one (DAS and Train pages).")
+        bar.button("Unpin", key="unpin_button", on_click=_unpin, width="stretch")
+    bar.button("Pin this configuration" if flat is None else "Pin this one instead",
+               key="pin_button", on_click=_pin, args=(cfg,), width="stretch",
+               disabled=error is not None or flat == cfg.to_flat(),
+               help="keep this configuration and its results; the DAS and Train pages then "
+                    "show it beside whatever you change to, and the link carries it")
+
+
+def compare_ui(cfg: RunConfig, entry: state.TrainedModel | None, page: str) -> None:
+    """On the DAS ("das") or Train ("train") page: pinned vs current, when a pin is set."""
+    pinned = pinned_side()
+    if pinned is None:
+        return
+    current = Side("current", cfg, entry, state.find_alignment(cfg) if entry else None)
+    box = st.container(border=True)
+    diff = differences(pinned.cfg.to_flat(), cfg.to_flat())
+    if not diff:
+        box.caption("A configuration is pinned: this one. Change a setting in the sidebar to "
+                    "see the two side by side.")
+        return
+    box.markdown(f"**Pinned vs current.** {diff}")
+    measures = MEASURES[:1] if page == "train" else MEASURES
+    metrics_ui(box, pinned, current, measures)
+    with box:
+        if page == "train":
+            accuracy_chart_ui(pinned, current)
+        else:
+            scores_chart_ui(pinned, current)
+            site_chart_ui(pinned, current)
+
+
+def metrics_ui(box, pinned: Side, current: Side, measures: tuple[str, ...]) -> None:
+    """One row per side; the current side's delta is its difference from the pinned one."""
+    (mine, source), (theirs, their_source) = numbers(pinned), numbers(current)
+    for side, values, where in ((pinned, mine, source), (current, theirs, their_source)):
+        cols = box.columns(len(measures))
+        for col, name in zip(cols, measures):
+            value, base = values[name], mine[name]
+            delta = (f"{value - base:+.3f} vs pinned" if side is current and value is not None
+                     and base is not None else None)
+            col.metric(f"{name} · {side.name}", "—" if value is None else f"{value:.3f}",
+                       delta, delta_color="off" if name == "no-intervention baseline" else "normal")
+        box.caption(f"{side.name}: {where}")
+
+
+def scores_chart_ui(pinned: Side, current: Side) -> None:
+    rows = [(name, side.name, value) for side in (pinned, current)
+            for name, value in numbers(side)[0].items() if value is not None]
+    frame = pd.DataFrame(rows, columns=["measure", "configuration", "value"])
+    if frame.configuration.nunique() == 2:
+        common.chart(plots.paired_bars(frame, "Pinned vs current (held-out test pairs)"),
+                     stretch=False)
+
+
+def site_chart_ui(pinned: Side, current: Side) -> None:
+    """DAS IIA at every site for both configurations, from the shipped table."""
+    frames = []
+    for side in (pinned, current):
+        profile = precomputed.site_profile(side.cfg) if side.shipped else None
+        if profile is not None and (profile.method == "das").any():
+            frames.append(profile[profile.method == "das"].assign(method=side.name))
+    if not frames:
+        return
+    frame = pd.concat(frames)[["site", "method", "iia"]]
+    common.chart(plots.site_profile_bars(frame, "DAS IIA per site, pinned vs current "
+                                                "(precomputed)"))
+    if len(frames) < 2:
+        st.caption("Only one of the two configurations is on the shipped grid at every site.")
+
+
+def accuracy_chart_ui(pinned: Side, current: Side) -> None:
+    """Held-out accuracy by input pattern for both models (where both are loaded)."""
+    if pinned.entry is None or current.entry is None:
+        return
+    frame = pd.concat([side.entry.accuracy.assign(configuration=side.name)
+                       for side in (pinned, current)])
+    frame = frame.rename(columns={"pattern": "measure", "accuracy": "value"})
+    common.chart(plots.paired_bars(frame[["measure", "configuration", "value"]],
+                                   "Held-out accuracy by input pattern, pinned vs current",
+                                   "pattern"), stretch=False)

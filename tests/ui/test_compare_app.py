@@ -1,0 +1,99 @@
+"""Issue 11, pin & compare (AppTest): a pinned configuration is shown beside the current one
+with each side's numbers equal to the shipped table's row for that config (oracle: pandas on
+pretrained/results.csv), the link carries the pin and reopening it restores the comparison,
+and a bad pin in a link is reported and ignored."""
+
+import pandas as pd
+import pytest
+
+from app import params
+from explorer.core.config import RunConfig
+from tests.app_driver import ROOT, clear_caches, metric, open_app
+from tests.shipped_support import BASE, BASE_PARAMS, oracle_rows
+
+RESULTS = ROOT / "pretrained" / "results.csv"
+pytestmark = pytest.mark.skipif(not RESULTS.exists(), reason="pretrained/ not generated")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_caches():
+    clear_caches()
+
+
+def oracle(cfg: RunConfig) -> dict[str, str]:
+    """The shipped table's numbers for cfg, as the metrics print them."""
+    rows = oracle_rows(pd.read_csv(RESULTS), cfg)
+    das, neuron = rows[rows.method == "das"].iloc[0], rows[rows.method == "neuron"].iloc[0]
+    values = {"task accuracy": das.task_accuracy, "DAS IIA": das.iia,
+              "DAS IIA, label-changing": das.iia_label_changed,
+              "neuron-wise IIA": neuron.iia, "no-intervention baseline": das.no_intervention_baseline}
+    return {name: f"{value:.3f}" for name, value in values.items()}
+
+
+def shown(at, side: str) -> dict[str, str | None]:
+    return {name: metric(at, f"{name} · {side}") for name in oracle(BASE)}
+
+
+def pinned_then_sigmoid():
+    at = open_app({**BASE_PARAMS, "page": "das"})
+    assert metric(at, "DAS IIA · pinned") is None  # nothing pinned yet
+    at.button(key="pin_button").click().run()
+    at.selectbox(key="activation").set_value("sigmoid").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_pinned_relu_beside_current_sigmoid_each_equal_to_the_table():
+    at = pinned_then_sigmoid()
+    relu, sigmoid = BASE, BASE.with_values(activation="sigmoid")
+    assert shown(at, "pinned") == oracle(relu)
+    assert shown(at, "current") == oracle(sigmoid)
+    assert oracle(relu) != oracle(sigmoid)
+    text = " ".join(m.value for m in at.markdown)
+    assert "**activation**: pinned relu → current sigmoid" in text
+    delta = next(m for m in at.metric if m.label == "DAS IIA · current").proto.delta
+    expected = float(oracle(sigmoid)["DAS IIA"]) - float(oracle(relu)["DAS IIA"])
+    assert abs(float(delta.split()[0]) - expected) < 0.0015
+    specs = [c.proto.spec for c in at.get("vega_lite_chart")]
+    assert any('"pinned"' in s and '"current"' in s for s in specs)  # one chart, two colours
+    assert metric(at, "Precomputed DAS IIA") == oracle(sigmoid)["DAS IIA"]  # the page as before
+
+
+def test_the_train_page_shows_both_accuracies():
+    at = pinned_then_sigmoid()
+    at.radio(key="page").set_value("train").run()
+    relu, sigmoid = BASE, BASE.with_values(activation="sigmoid")
+    assert metric(at, "task accuracy · pinned") == oracle(relu)["task accuracy"]
+    assert metric(at, "task accuracy · current") == oracle(sigmoid)["task accuracy"]
+    assert metric(at, "DAS IIA · pinned") is None  # accuracy only on the Train page
+
+
+def test_the_link_carries_the_pin_and_reopens_the_comparison():
+    at = pinned_then_sigmoid()
+    link = {name: at.query_params[name][0] if isinstance(at.query_params[name], list)
+            else at.query_params[name] for name in at.query_params}
+    assert params.decode_pin(link["pin"]) == BASE.to_flat()
+    again = open_app(link)
+    assert not again.exception and not again.error
+    assert shown(again, "pinned") == oracle(BASE)
+    assert shown(again, "current") == oracle(BASE.with_values(activation="sigmoid"))
+    again.button(key="unpin_button").click().run()
+    assert metric(again, "DAS IIA · pinned") is None and "pin" not in again.query_params
+
+
+@pytest.mark.parametrize("pin", ["activation:softmax", "garbage", "nosuchfield:1", "k:1e9", ","])
+def test_a_bad_pin_in_a_link_is_reported_and_ignored(pin):
+    at = open_app({**BASE_PARAMS, "page": "das", "pin": pin})
+    assert not at.exception, at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "**pin**" in errors and "nothing pinned" in errors
+    assert metric(at, "DAS IIA · pinned") is None
+    assert metric(at, "Precomputed DAS IIA") == oracle(BASE)["DAS IIA"]  # the page still works
+
+
+def test_pin_codec_round_trips_and_names_only_changed_fields():
+    flat = RunConfig().with_values(activation="sigmoid", k=4, train_lr=0.03).to_flat()
+    assert params.encode_pin(flat) == "activation:sigmoid,train_lr:0.03,k:4"
+    assert params.decode_pin(params.encode_pin(flat)) == flat
+    assert params.decode_pin(params.encode_pin(RunConfig().to_flat())) == RunConfig().to_flat()
+    assert params.decode_pin("layer:2") == RunConfig().with_values(site=2).to_flat()  # old name
