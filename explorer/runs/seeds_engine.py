@@ -1,11 +1,12 @@
 """The work of `runs.seeds.run_seeds`: the single-seed experiment (`methods.experiment.run`)
 for every seed, with its batchable phases batched across seeds.
 
-    beside training (a worker thread): every seed's untrained and random-features networks,
+    in a worker thread, from the start: every seed's untrained and random-features networks,
         their pairs and neuron-wise searches, then one DAS over all 2 * seeds of them;
-    training: every seed's model at once (`core.batched_train.train_seeds`);
-    then per seed: task accuracy, pairs, the neuron-wise search (its variables in two threads);
-        one DAS over every seed's trained network; per seed the remaining controls.
+    meanwhile: every seed's model trained at once (`core.batched_train.train_seeds`); per
+        seed task accuracy, pairs and the neuron-wise search (its second variable in a second
+        thread); one DAS over every seed's trained network;
+    then, once the control networks are done, per seed the remaining controls.
 
 Every op is single-threaded and every random stream is the seed's own, as in `run`, so each
 seed's numbers are those of its own run.
@@ -56,7 +57,7 @@ def run_all(cfgs: list[RunConfig], progress: Progress | None = None
             ) -> tuple[list[RunResult], dict[str, bool], dict[str, float]]:
     """(one RunResult per config, which phases were batched, shared timings)."""
     timer = _Timer()
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool, ThreadPoolExecutor(max_workers=1) as side:
         controls = pool.submit(timer.call, "control_networks", control_networks, cfgs)
         with timer.phase("train"):
             trained, batched = train_seeds(cfgs, scaled_progress(progress, 0.0, 0.5))
@@ -64,16 +65,17 @@ def run_all(cfgs: list[RunConfig], progress: Progress | None = None
             accuracy = [accuracy_table(m, heldout_examples(c)) for c, (m, _) in zip(cfgs, trained)]
         with timer.phase("pairs"):
             pairs = [pair_set(m, c) for c, (m, _) in zip(cfgs, trained)]
+        if progress:
+            progress(0.6, "neuron-wise searches")
+        with timer.phase("neuron"):  # beside the control networks, if they are still running
+            neuron = [run_neuron(m, c, p, map_fn=_beside(side))
+                      for c, (m, _), p in zip(cfgs, trained, pairs)]
+        with timer.phase("das"):
+            jobs = [_job(m, c, "das", p, n)
+                    for c, (m, _), p, n in zip(cfgs, trained, pairs, neuron)]
+            das = train_das_networks(jobs, cfgs[0].das.k, cfgs[0].das,
+                                     scaled_progress(progress, 0.7, 0.95))
         networks = controls.result()
-    if progress:
-        progress(0.6, "neuron-wise searches")
-    with ThreadPoolExecutor(max_workers=2) as pool, timer.phase("neuron"):
-        neuron = [run_neuron(m, c, p, map_fn=_beside(pool))
-                  for c, (m, _), p in zip(cfgs, trained, pairs)]
-    with timer.phase("das"):
-        jobs = [_job(m, c, "das", p, n) for c, (m, _), p, n in zip(cfgs, trained, pairs, neuron)]
-        das = train_das_networks(jobs, cfgs[0].das.k, cfgs[0].das,
-                                 scaled_progress(progress, 0.7, 0.95))
     runs = []
     with timer.phase("controls"):
         for i, cfg in enumerate(cfgs):
