@@ -144,6 +144,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from explorer.store import checkpoints
 
     cfg = config_from_args(args)
+    if args.seeds is not None:
+        return cmd_run_seeds(args, cfg)
     output_path(args.json, "--json")
     output_path(args.checkpoint, "--checkpoint")
     result = run(cfg, ProgressBar(not args.quiet))
@@ -152,6 +154,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(result.summary(), indent=2, sort_keys=True))
     if args.checkpoint:
         checkpoints.save(args.checkpoint, result.model, cfg, {"task_accuracy": result.task_accuracy})
+    return 0
+
+
+def cmd_run_seeds(args: argparse.Namespace, cfg: RunConfig) -> int:
+    """`run --seeds 0,1,2`: every seed's run, batched (explorer.runs.seeds)."""
+    from explorer.runs.seeds import check_seeds, parse_seeds, run_seeds, seeds_report
+
+    seeds = parse_seeds(args.seeds)
+    if args.seed is not None:
+        raise ArgError("--seed: give --seed or --seeds, not both")
+    if args.checkpoint is not None:
+        raise ArgError("--checkpoint: saves one model; not with --seeds")
+    check_seeds(cfg, seeds)
+    output_path(args.json, "--json")
+    result = run_seeds(cfg, seeds, ProgressBar(not args.quiet))
+    print(seeds_report(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.summary(), indent=2, sort_keys=True))
     return 0
 
 
@@ -340,6 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--json", metavar="PATH", help="write the full report as JSON")
     p_run.add_argument("--checkpoint", metavar="PATH", help="save the trained model (safetensors)")
     p_run.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_run.add_argument("--seeds", metavar="S1,S2", default=None,
+                       help="run every seed (at most 20), batched; JSON {\"runs\": [...]}")
     p_run.set_defaults(func=cmd_run)
     p_train = sub.add_parser("train", help="train one model and save a checkpoint")
     add_config_flags(p_train)

@@ -26,19 +26,18 @@ from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits
 from explorer.core.interventions import block_mask
 from explorer.core.models import MLP
 from explorer.core.progress import Progress
-from explorer.methods.fit import Budget, MapState, fit, restart_table
+from explorer.methods.fit import Budget, Fitted, MapState, fit, restart_table
 
 
 class LearnedMap(nn.Module):
     """r independent d x d maps; `matrices()` gives (R, R^-1), each (r, d, d)."""
 
-    def __init__(self, d: int, restarts: int, kind: str, gen: torch.Generator,
-                 first: torch.Tensor | None = None):
+    def __init__(self, d: int, restarts: int, kind: str, gen: torch.Generator | None,
+                 first: torch.Tensor | None = None, *, start: torch.Tensor | None = None):
+        """`start` (r, d, d), if given, is every restart's starting matrix (nothing drawn)."""
         super().__init__()
         self.kind = kind
-        start = torch.linalg.qr(torch.randn(restarts, d, d, generator=gen)).Q
-        if first is not None:  # restart 0 starts from a given orthogonal matrix
-            start[0] = first
+        start = start_matrices(d, restarts, gen, first) if start is None else start
         self.weight = nn.Parameter(start)
         if kind == "orthogonal":
             orthogonal(self, "weight")
@@ -46,6 +45,15 @@ class LearnedMap(nn.Module):
     def matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
         w = self.weight
         return (w, w.transpose(-1, -2)) if self.kind == "orthogonal" else (w, torch.linalg.inv(w))
+
+
+def start_matrices(d: int, restarts: int, gen: torch.Generator,
+                   first: torch.Tensor | None = None) -> torch.Tensor:
+    """Random orthogonal starts (r, d, d) from gen; restart 0 at `first` if given."""
+    start = torch.linalg.qr(torch.randn(restarts, d, d, generator=gen)).Q
+    if first is not None:  # restart 0 starts from a given orthogonal matrix
+        start[0] = first
+    return start
 
 
 def units_permutation(subsets: tuple[tuple[int, ...], ...], d: int) -> torch.Tensor:
@@ -120,7 +128,13 @@ def train_das(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int
     family = _BlockFit(model, LearnedMap(d, cfg.restarts, cfg.map, gen, first), mask, cfg.das_lr)
     plan = budget(cfg) if log_every is None else replace(budget(cfg), eval_every=log_every)
     fitted = fit(model, family, train, val, plan, gen, progress, "DAS")
-    starts = start_names(cfg.restarts, first_name if first is not None else None)
+    return das_result(model, fitted, test, mask,
+                      start_names(cfg.restarts, first_name if first is not None else None))
+
+
+def das_result(model: MLP, fitted: Fitted, test: SiteData, mask: torch.Tensor,
+               starts: list[str]) -> DASResult:
+    """The DAS report of a fitted map family: the best-validation restart on the test pairs."""
     best, restarts = restart_table(model, fitted, test, start=starts)
     chosen, inverse, _ = fitted.best.restart(best)
     return DASResult(
