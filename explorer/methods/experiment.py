@@ -192,10 +192,10 @@ def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
         with timer.phase("das"):
             das = run_das(model, cfg, pairs, progress=bar["DAS"], neuron=neuron)
         with timer.phase("controls"):
+            networks = networks or nets.result()  # its last report comes before the next
             if progress:
                 progress(0.95, "controls")
-            controls = run_controls(model, cfg, pairs, das,
-                                    networks=networks or nets.result())
+            controls = run_controls(model, cfg, pairs, das, networks=networks)
         if neuron is None:
             neuron = search.result()
     if progress:
