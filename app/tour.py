@@ -38,15 +38,18 @@ STEPS = (
          "control: the controls sit near chance while DAS is far above it.",
          "das", {"activation": "relu", "site": 1, "k": 8, "hypothesis": "both"}, "methods"),
     Step("Is the right alignment easy to find?",
-         "At the input (site 0) swapping the 8 coordinates of (a, b) is an exact alignment, "
-         "yet random-start DAS scores near chance there: finding it takes far more steps.",
-         "das", {"activation": "relu", "site": 0, "k": 8, "hypothesis": "both",
-                 "das_init": "random"}, "search success against budget"),
+         "At the input (site 0) swapping the 8 coordinates of (a, b) is an exact alignment; "
+         "DAS started at the neuron-wise answer (the default) keeps it, but random-start DAS "
+         "finds it in only some restarts, after thousands of steps (the chart). Set "
+         "**Restart 0 starts at** to random in the search budget to try it live.",
+         "das", {"activation": "relu", "site": 0, "k": 8, "hypothesis": "both"},
+         "search success against budget"),
     Step("Why does search fail more with sigmoid than ReLU, even at the input?",
-         "Sigmoid at the input with 4 dims per variable. Pin it (sidebar, **Compare**) and "
-         "switch **Activation** to relu to see both on the same charts.",
-         "das", {"activation": "sigmoid", "site": 0, "k": 4, "hypothesis": "both",
-                 "das_init": "random"}, "best IIA against budget"),
+         "Sigmoid at the input with 4 dims per variable, where no unit subset is exact (the "
+         "answer is the difference a - b). Pin it (sidebar, **Compare**) and switch "
+         "**Activation** to relu to see both on the same charts.",
+         "das", {"activation": "sigmoid", "site": 0, "k": 4, "hypothesis": "both"},
+         "best IIA against budget"),
     Step("How many dims does a concept need?",
          "One dim per variable at site 1. Move the **k** slider (instant on the shipped grid) "
          "and compare with k = 8.",
