@@ -18,9 +18,10 @@ from explorer.core.vocabulary import BY_KEY, METHOD_LABELS
 
 DETAIL_WIDTH = 16
 UNTRAINED, ROTATION = BY_KEY["untrained_das"], BY_KEY["random_rotation"]  # controls' names
+FEATURES = BY_KEY["random_features_das"]
 DAS, NEURON = METHOD_LABELS["das"], METHOD_LABELS["neuron"]
 METHODS = [DAS, NEURON, "probe (true labels)", "probe (shuffled labels)",
-           UNTRAINED.label, ROTATION.label, "identity-hypothesis DAS"]
+           UNTRAINED.label, FEATURES.label, ROTATION.label, "identity-hypothesis DAS"]
 
 
 def das_frame(results: pd.DataFrame, hypothesis: str = "both") -> pd.DataFrame:
@@ -46,6 +47,7 @@ def method_frame(results: pd.DataFrame, probes: pd.DataFrame | None, k: int = 8)
     parts = [_scores(das, "iia", DAS),
              _scores(neuron, "iia", NEURON),
              _scores(das, UNTRAINED.column, UNTRAINED.label),
+             *([_scores(das, FEATURES.column, FEATURES.label)] if FEATURES.column in das else []),
              _scores(das, "random_rotation_iia", ROTATION.label),  # the mean (one draw before)
              _scores(identity[identity.k == k], "iia", "identity-hypothesis DAS")]
     if probes is not None:

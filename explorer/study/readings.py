@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from explorer.study.findings import (DAS, NEURON, ROTATION, UNTRAINED, fmt, plateau,
+from explorer.study.findings import (DAS, FEATURES, NEURON, ROTATION, UNTRAINED, fmt, plateau,
                                      random_subspace_angle, spread)
 
 
@@ -23,10 +23,14 @@ def iia_vs_k(das: pd.DataFrame) -> str:
         tail = "the model seed moves IIA more than going from k = 4 to k = 8 does."
     else:
         tail = "here the step from k = 4 to k = 8 exceeds the spread across seeds."
+    at_input = ("the exact alignment" if in8[0] >= 0.98 else
+                "near chance" if in8[0] < 0.6 else "short of the exact alignment")
+    at_last = ("near chance" if last8[0] < 0.6 else
+               "well below site 1" if last8[0] < relu8[0] - 0.1 else "close to site 1")
     return (f"At site 1 DAS reaches a median IIA of {fmt(relu8)} for ReLU and {fmt(sig8)} "
-            f"for sigmoid at k = 8, and already {relu1[0]:.3f} for ReLU at k = 1, while "
-            f"random-start DAS (600 steps) at the input ({in8[0]:.3f}) and at the last hidden layer "
-            f"({last8[0]:.3f}) stays near chance. The ReLU band (min–max over seeds) at site 1 "
+            f"for sigmoid at k = 8, and already {relu1[0]:.3f} for ReLU at k = 1; at the "
+            f"input it scores {in8[0]:.3f} ({at_input}) and at the last hidden layer "
+            f"{last8[0]:.3f} ({at_last}). The ReLU band (min–max over seeds) at site 1 "
             f"spans {width:.2f} against a gain of {step:+.3f} from k = 4 to k = 8: {tail}")
 
 
@@ -34,18 +38,21 @@ def methods(frame: pd.DataFrame, activation: str = "relu") -> str:
     def med(method, site):
         return spread(frame, "score", activation=activation, method=method, site=site)
 
-    das1, neuron1 = med(DAS, 1), med(NEURON, 1)
+    das1, neuron1, das0, neuron0 = med(DAS, 1), med(NEURON, 1), med(DAS, 0), med(NEURON, 0)
+    das_at_input = (f"started there keeps it ({das0[0]:.3f})" if das0[0] >= neuron0[0] - 0.02
+                    else f"scores {das0[0]:.3f}")
     return (f"At site 1 ({activation}, k = 8) DAS scores {fmt(das1)} against "
             f"{neuron1[0]:.3f} for the best neuron-wise subsets, "
             f"{med(UNTRAINED.label, 1)[0]:.3f} for the same search on an untrained "
-            f"network, {med(ROTATION.label, 1)[0]:.3f} for a random rotation and "
+            f"network, {med(FEATURES.label, 1)[0]:.3f} on a random-features network, "
+            f"{med(ROTATION.label, 1)[0]:.3f} for a random rotation and "
             f"{med('identity-hypothesis DAS', 1)[0]:.3f} for the Identity-of-First-Argument "
             f"control, while probes read V1/V2 at {med('probe (true labels)', 1)[0]:.3f} "
             f"(shuffled labels {med('probe (shuffled labels)', 1)[0]:.3f}). At the input a "
             f"probe reads nothing ({med('probe (true labels)', 0)[0]:.3f}: equality is not "
-            f"linear in a, b) and 600-step DAS fails ({med(DAS, 0)[0]:.3f}), yet the neuron-wise "
-            f"swap of the (a, b) coordinates is exact ({med(NEURON, 0)[0]:.3f}): "
-            "decodability and findability are both different from causal role.")
+            f"linear in a, b), yet the neuron-wise swap of the (a, b) coordinates is exact "
+            f"({neuron0[0]:.3f}) and DAS {das_at_input}: decodability and causal role "
+            "differ.")
 
 
 def search_success(search: pd.DataFrame) -> str:
