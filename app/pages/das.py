@@ -19,12 +19,15 @@ from explorer.core.vocabulary import CONTROLS, NOT_APPLICABLE
 from explorer.methods.controls import closest_signed_permutation, verdicts
 from explorer.methods.report import BELOW, map_name, notes
 
+MAP_WORDS = {"orthogonal": "a rotation", "linear": "an invertible linear map",
+             "revnet": "a RevNet map (a rotation, then coupling blocks)"}
 MAX_STEPS = next(f.high for f in widgets.SEARCH_BUDGET if f.name == "das_steps")
 
 
 def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     d, hyp = cfg.site_dim(cfg.das.site), CAUSAL_MODELS[cfg.das.hypothesis]
-    st.markdown(f"Learn a rotation of site **{cfg.das.site}** ({d} dims) so that swapping "
+    st.markdown(f"Learn {MAP_WORDS.get(cfg.das.map, 'a map')} of site **{cfg.das.site}** "
+                f"({d} dims) so that swapping "
                 f"its first **{cfg.das.k}** rotated coordinates per variable "
                 f"({', '.join(hyp.variables)}) reproduces **{hyp.title}**'s counterfactual "
                 f"labels · {map_name(cfg)} map · {cfg.das.restarts} restarts · settings in "
@@ -46,9 +49,6 @@ def run_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentRun,
            variables) -> None:
     iia_ui(run)
     readings_ui(cfg, entry, run)
-    st.caption("One model seed is one sample: reruns of the same recipe with other seeds "
-               "have given layer-1 DAS IIA anywhere from 0.72 to 0.98. Change the seed in "
-               "the sidebar to see the spread before reading much into one number.")
     rotation_ui(cfg, entry, run, variables)
     controls_ui(run, entry.task_accuracy)
     dial.pair_map_ui(cfg, entry, run)
@@ -132,7 +132,8 @@ def controls_table(run: state.AlignmentRun, task_accuracy: float) -> pd.DataFram
     score, verdict, question, and what a pass and a fail look like."""
     das, c = run.das.test, run.controls
     columns, verdict = c.columns(), verdicts(c, das.iia, task_accuracy)
-    rows = [("DAS (learned rotation)", "alignment", das.iia, das.changed, "", "the result",
+    noun = "rotation" if run.config.das.map == "orthogonal" else map_name(run.config)
+    rows = [(f"DAS (learned {noun})", "alignment", das.iia, das.changed, "", "the result",
              "", ""),
             ("best neuron-wise subsets", "alignment", run.neuron.test.iia,
              run.neuron.test.changed,

@@ -46,3 +46,16 @@ def test_off_the_grid_the_page_names_the_nearest_and_offers_the_run():
     at.button(key="nearest_0").click().run()
     assert at.slider(key="k").value == 8
     assert metric(at, "Precomputed DAS IIA") == shipped_iia()
+
+
+def test_the_seed_spread_caption_summarises_its_own_table():
+    table = pd.read_csv(RESULTS)
+    for site, published in ((1, True), (2, False)):
+        at = open_app({"page": "das", "site": str(site)})
+        das = table[(table.method == "das") & (table.activation == "relu") & (table.width == 16)
+                    & (table.k == 8) & (table.hypothesis == "both") & (table.site == site)
+                    & (table.das_init == "neuron")]
+        captions = [c.value for c in at.caption if "One model seed is one sample" in c.value]
+        assert len(captions) == 1, captions
+        assert f"from {das.iia.min():.2f} to {das.iia.max():.2f} over 5 seeds" in captions[0]
+        assert ("0.72 to 0.98" in captions[0]) == published
