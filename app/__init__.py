@@ -11,6 +11,7 @@ floor first: each module imports only modules listed before it (tests/test_layer
     common        shared UI pieces (progress, guards, notices, the Run DAS button)
     precomputed   pretrained/results.csv for the current config (DAS page)
     dial          the complexity dial, hypothesis court, per-pair map and Planted source
+    spread        the seed spread of any configuration, on demand (seeds 0-4, batched)
     model_source  the shipped-models selector and the checkpoint upload
     sidebar       the config widgets and the Train button
     exports       downloadable results, rotation and checkpoint

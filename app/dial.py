@@ -28,7 +28,7 @@ FORMS = ("rotated", "localist")
 @st.cache_resource
 def results() -> dict[str, state.LRUStore]:
     return {"complexity": state.LRUStore(8), "court": state.LRUStore(8),
-            "plant": state.LRUStore(4)}
+            "plant": state.LRUStore(4), "seeds": state.LRUStore(4)}
 
 
 def _digest(payload) -> str:

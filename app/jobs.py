@@ -35,10 +35,10 @@ CHARTS_S = 1.0
 WARM_DELAY_S = 3.0
 KEEP_MINE = 6  # jobs each session lists under "Your other runs"
 PAGES = {"train": "train", "align": "das", "neuron": "neuron", "probes": "geometry",
-         "complexity": "das", "court": "das", "plant": "das"}
+         "complexity": "das", "court": "das", "plant": "das", "seeds": "das"}
 WHAT = {"train": "Training", "align": "DAS and controls", "neuron": "Neuron-wise search",
         "probes": "Fitting linear probes", "complexity": "Complexity sweep",
-        "court": "Hypothesis court", "plant": "Planting and recovery"}
+        "court": "Hypothesis court", "plant": "Planting and recovery", "seeds": "Seeds 0–4"}
 
 
 @st.cache_resource

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app import (common, compare, dial, precomputed, session, stores as state,
+from app import (common, compare, dial, precomputed, session, spread, stores as state,
                  widgets)
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
@@ -41,6 +41,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     run = common.run_alignment_ui(cfg, entry, key="das_button")
     if run is not None:
         run_ui(cfg, entry, run, hyp.variables)
+    spread.seeds_ui(cfg)
     dial.complexity_ui(cfg, entry)
     dial.court_ui(cfg, entry)
 

@@ -262,3 +262,17 @@ def paired_bars(frame: pd.DataFrame, title: str, x_title: str = "") -> alt.Layer
                                                   scale=PAIR, legend=alt.Legend(orient="top")))
     values = base.mark_text(dy=-6, fontSize=11).encode(text=alt.Text("value:Q", format=".3f"))
     return _svg((bars + values + _chance_rule()).properties(width=MAIN_WIDTH - 60, height=320))
+
+
+def seed_dots(frame: pd.DataFrame) -> alt.LayerChart:
+    """frame: seed, measure, value (one row per seed and measure). One dot per seed, the
+    mean as a tick, per measure, with the chance line."""
+    base = alt.Chart(frame).encode(y=alt.Y("measure:N", title=None, sort=None))
+    dots = base.mark_circle(size=70, opacity=0.8).encode(
+        x=alt.X("value:Q", title="score", scale=alt.Scale(domain=[0.4, 1.0])),
+        color=alt.Color("seed:N", title="seed"),
+        tooltip=["measure", "seed", alt.Tooltip("value:Q", format=".3f")])
+    mean = base.mark_tick(thickness=2, size=24, color="black").encode(x="mean(value):Q")
+    chance = alt.Chart(pd.DataFrame({"x": [CHANCE]})).mark_rule(
+        strokeDash=[4, 4], color="gray").encode(x="x:Q")
+    return _svg((dots + mean + chance).properties(height=140, title="Per seed (tick: mean)"))
