@@ -228,8 +228,13 @@ def cmd_complexity(args: argparse.Namespace) -> int:
     from explorer.runs import complexity
     from explorer.runs.planting import load_planted
 
-    cfg = config_from_args(args)
     check_workers(args.workers)
+    if args.shipped_grid:
+        from explorer.runs.complexity_grid import OUT, ship
+        table = ship(progress=ProgressBar(not args.quiet), workers=args.workers)
+        print(f"{len(table)} rows in {OUT}")
+        return 0
+    cfg = config_from_args(args)
     output_path(args.json, "--json")
     output_path(args.csv, "--csv")
     widths = _parse_list(args.widths, "widths", int)
@@ -404,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_cx.add_argument("--workers", type=int, default=2, help="fits at once (threads)")
     p_cx.add_argument("--json", metavar="PATH", help="write the rows and settings as JSON")
     p_cx.add_argument("--csv", metavar="PATH", help="write the rows as CSV")
+    p_cx.add_argument("--shipped-grid", action="store_true",
+                      help="the sweep for every shipped width-16 model (relu, sigmoid, tanh, "
+                      "gelu x seeds 0-4) into pretrained/complexity.csv; other flags ignored")
     p_cx.add_argument("--quiet", action="store_true", help="no progress bar")
     p_cx.set_defaults(func=cmd_complexity)
     p_sweep = sub.add_parser("sweep", help="measure methods over a grid; resumable CSV")
