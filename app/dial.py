@@ -73,7 +73,7 @@ def courter(entry: state.TrainedModel, cfg: RunConfig, map_name: str):
     return work
 
 
-def _button_job(key: str, cfg: RunConfig, label: str, what: str, make_work, button: str):
+def button_job(key: str, cfg: RunConfig, label: str, what: str, make_work, button: str):
     """The stored result under key, or a button that starts its job and its live panel."""
     found = results()[key.split(" ", 1)[0]].get(key)
     running = found is None and jobs.active(key)
@@ -93,7 +93,7 @@ def complexity_ui(cfg: RunConfig, entry: state.TrainedModel) -> None:
                "linear, then RevNet maps of growing hidden width h, at every site, for this "
                "network and the random-features control network. Maps are fitted on pairs "
                "built from one half of the entities and tested on the other half.")
-    sweep = _button_job(complexity_key(cfg), cfg, "Compute the complexity sweep",
+    sweep = button_job(complexity_key(cfg), cfg, "Compute the complexity sweep",
                         "Complexity sweep", lambda: sweeper(entry, cfg), "complexity_button")
     if sweep is None:
         return
@@ -118,7 +118,7 @@ def court_ui(cfg: RunConfig, entry: state.TrainedModel) -> None:
                "intermediate variables to the answer?")
     st.session_state.setdefault(COURT_MAP, _default_map(cfg))
     map_name = st.selectbox("Map", COURT_MAPS, key=COURT_MAP)
-    court = _button_job(court_key(cfg, map_name), cfg, "Hold the court", "Hypothesis court",
+    court = button_job(court_key(cfg, map_name), cfg, "Hold the court", "Hypothesis court",
                         lambda: courter(entry, cfg, map_name), "court_button")
     if court is None:
         return
@@ -178,7 +178,7 @@ def planted_ui(cfg: RunConfig, bar) -> None:
     k = box.slider("Planted k", 1, cfg.model.width // 2, key=PLANT_K)
     key = plant_key(cfg, form, site, k)
     with box:
-        result = _button_job(key, cfg, "Plant and recover", "Planting and recovery",
+        result = button_job(key, cfg, "Plant and recover", "Planting and recovery",
                              lambda: planter(cfg, form, site, k), "plant_button")
     if result is None:
         return

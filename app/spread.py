@@ -50,7 +50,7 @@ def seeds_ui(cfg: RunConfig) -> None:
     except ConfigError as err:
         st.error(f"**{err.field}**: {err.message}")
         return
-    result = dial._button_job(seeds_key(cfg), cfg, "Run seeds 0–4", "Seeds 0–4",
+    result = dial.button_job(seeds_key(cfg), cfg, "Run seeds 0–4", "Seeds 0–4",
                               lambda: seeder(cfg), "seeds_button")
     if result is None:
         return

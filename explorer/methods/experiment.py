@@ -126,7 +126,7 @@ def run_controls(model: MLP, cfg: RunConfig, pairs: PairSet, das: DASResult,
         full_layer_source_label=full_layer_source_label_iia(model, test))
 
 
-def _beside(pool: ThreadPoolExecutor):
+def beside(pool: ThreadPoolExecutor):
     """A map that runs its first call in the calling thread, the others in the pool."""
     def map_fn(fn, items):
         first, *rest = list(items)
@@ -135,7 +135,7 @@ def _beside(pool: ThreadPoolExecutor):
     return map_fn
 
 
-class _Timer:
+class Timer:
     def __init__(self):
         self.timings: dict[str, float] = {}
 
@@ -173,7 +173,7 @@ def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
     answer (the default) waits for it, searched with its variables split over the workers;
     otherwise the search runs beside DAS. Every op is single-threaded and every random
     stream is passed in, so the numbers are the same as run one after the other."""
-    timer = _Timer()
+    timer = Timer()
     with timer.phase("pairs"):
         pairs = pair_set(model, cfg)
     phases = {"neuron-wise search": 0.15, "DAS": 0.7,
@@ -185,7 +185,7 @@ def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
             timer.call, "control_networks", network_controls, cfg, bar["control networks"])
         search = None
         if neuron is None and cfg.das.das_init == "neuron":  # DAS starts there: wait for it,
-            neuron = timer.call("neuron", partial(searching, map_fn=_beside(pool)), model,
+            neuron = timer.call("neuron", partial(searching, map_fn=beside(pool)), model,
                                 cfg, pairs)
         elif neuron is None:  # ... or search beside DAS
             search = pool.submit(timer.call, "neuron", searching, model, cfg, pairs)
@@ -231,7 +231,7 @@ class RunResult:
 def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     validate(cfg)
     start = time.perf_counter()
-    timer = _Timer()
+    timer = Timer()
     bar = side_by_side(progress, {"training": 0.75, "control networks": 0.25}, 0.0, 0.55)
     with ThreadPoolExecutor(max_workers=1) as pool:  # the control networks beside training
         control = pool.submit(timer.call, "control_networks", network_controls, cfg,

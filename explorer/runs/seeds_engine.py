@@ -24,7 +24,7 @@ from explorer.core.progress import Progress, scaled_progress
 from explorer.core.rng import generator
 from explorer.core.train import accuracy_table, heldout_examples, task_accuracy
 from explorer.methods.controls import NetworkControl, output_spread
-from explorer.methods.experiment import (RunResult, _beside, _Timer, das_start,
+from explorer.methods.experiment import (RunResult, beside, Timer, das_start,
                                          random_features_model, run_controls, run_neuron,
                                          untrained_model)
 from explorer.methods.fit_networks import DASJob, train_das_networks
@@ -56,7 +56,7 @@ def control_networks(cfgs: list[RunConfig]) -> list[tuple[NetworkControl, Networ
 def run_all(cfgs: list[RunConfig], progress: Progress | None = None
             ) -> tuple[list[RunResult], dict[str, bool], dict[str, float]]:
     """(one RunResult per config, which phases were batched, shared timings)."""
-    timer = _Timer()
+    timer = Timer()
     with ThreadPoolExecutor(max_workers=1) as pool, ThreadPoolExecutor(max_workers=1) as side:
         controls = pool.submit(timer.call, "control_networks", control_networks, cfgs)
         with timer.phase("train"):
@@ -68,7 +68,7 @@ def run_all(cfgs: list[RunConfig], progress: Progress | None = None
         if progress:
             progress(0.6, "neuron-wise searches")
         with timer.phase("neuron"):  # beside the control networks, if they are still running
-            neuron = [run_neuron(m, c, p, map_fn=_beside(side))
+            neuron = [run_neuron(m, c, p, map_fn=beside(side))
                       for c, (m, _), p in zip(cfgs, trained, pairs)]
         with timer.phase("das"):
             jobs = [_job(m, c, "das", p, n)
