@@ -49,7 +49,9 @@ def test_cli_json_report_is_complete_and_reproducible(tmp_path):
         assert key in reports[0]
     assert {"iia", "iia_by_type", "converged", "steps_used"} <= set(reports[0]["das"])
     assert isinstance(reports[0]["das"]["converged"], bool)
-    assert 1 <= reports[0]["das"]["steps_used"] <= 40
+    steps = reports[0]["das"]["steps_used"]
+    assert 1 <= steps <= 40  # the cap
+    assert reports[0]["das"]["converged"] or steps == 40  # stopping early means patience ran out
     controls = reports[0]["controls"]
     assert {"untrained_das_iia", "random_rotation_iia", "closest_permutation_iia",
             "full_layer_iia", "untrained_output_std", "random_features_das_iia",
