@@ -195,6 +195,12 @@ def cmd_plant(args: argparse.Namespace) -> int:
     from explorer.runs.planting import (PLANT_DEFAULTS, WRONG, PlantSettings, plant_and_recover,
                                         plant_report, save_planted)
 
+    if args.shipped_grid:
+        from explorer.runs.planted_grid import OUT, ship
+        check_workers(args.workers)
+        table = ship(progress=ProgressBar(not args.quiet), workers=args.workers)
+        print(f"{len(table)} rows in {OUT / 'planted.csv'}; checkpoints in {OUT / 'models'}")
+        return 0
     for name, value in PLANT_DEFAULTS.items():  # where plant's defaults differ from run's
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -392,6 +398,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_plant.add_argument("--json", metavar="PATH", help="write the report as JSON")
     p_plant.add_argument("--checkpoint", metavar="PATH",
                          help="save the planted network and its plant (safetensors + JSON)")
+    p_plant.add_argument("--shipped-grid", action="store_true",
+                         help="the shipped planted grid (relu, sigmoid, tanh x localist, rotated "
+                         "x seeds 0-4 at 3x16, site 1, k=4, with DAS budget curves) into "
+                         "pretrained/planted; --workers networks at once; other flags ignored")
     p_plant.add_argument("--quiet", action="store_true", help="no progress bar")
     p_plant.set_defaults(func=cmd_plant)
     p_cx = sub.add_parser("complexity", help="IIA against map complexity (orthogonal, linear, "
