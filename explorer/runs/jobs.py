@@ -17,9 +17,9 @@ Submitting a key whose job is queued or running returns that job (two tabs of on
 it); a finished key is replaced by the new submission. Finished jobs are kept, least recently
 looked up first out, up to `keep_finished`; queued jobs up to `max_queued` (`Full` beyond).
 
-Workers are threads: torch releases the GIL inside its kernels, and `fix_threads()` keeps
-each op single-threaded, so numbers equal those of a run in the caller's thread. Pure Python:
-no Streamlit, no torch.
+Workers are threads: torch releases the GIL inside its kernels, and one intra-op thread
+(`explorer.core.runtime.configure()`) keeps each op single-threaded, so numbers equal
+those of a run in the caller's thread. Pure Python: no Streamlit, no torch.
 """
 
 from __future__ import annotations
