@@ -15,7 +15,7 @@ from app import glance, params, session, widgets
 # start: the title, and on the Train page of a shipped configuration a precomputed chart.
 NAV, NOTICES = glance.header_ui()
 
-from app import dial, sidebar  # noqa: E402
+from app import planted, sidebar  # noqa: E402
 from app.pages import das as pages_das  # noqa: E402
 from app.pages import geometry as pages_geometry  # noqa: E402
 from app.pages import neuron as pages_neuron  # noqa: E402
@@ -64,7 +64,7 @@ def main() -> None:
     compare.pin_ui(cfg, error)
     tour.reopen_ui()
     if error is None:
-        dial.planted_ui(cfg, st.sidebar)  # the Planted source: a known answer to recover
+        planted.planted_ui(cfg, st.sidebar)  # the Planted source: a known answer to recover
     with NAV:
         page = page_ui()
     with NOTICES:

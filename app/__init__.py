@@ -10,9 +10,10 @@ floor first: each module imports only modules listed before it (tests/test_layer
     jobs, live    background runs and their live panels
     common        shared UI pieces (progress, guards, notices, the Run DAS button)
     precomputed   pretrained/results.csv for the current config (DAS page)
-    dial          the complexity dial, hypothesis court, per-pair map and Planted source
+    dial          the complexity dial, hypothesis court and per-pair map (and button_job)
     spread        the seed spread of any configuration, on demand (seeds 0-4, batched)
     model_source  the shipped-models selector and the checkpoint upload
+    planted       the Planted source: plant and recover (or the shipped grid's), then use it
     sidebar       the config widgets and the Train button
     exports       downloadable results, rotation and checkpoint
     findings      the Findings page

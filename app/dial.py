@@ -1,9 +1,9 @@
 """The complexity dial in the app: the complexity sweep and the hypothesis court for the
-current model (DAS page), the per-pair success map of the current DAS result, and the
-Planted model source (sidebar). Sweeps, courts and plants are background jobs
-(`app.jobs.start_work`) whose results live in this module's small stores, keyed by
-configuration; every number comes from `explorer` (analysis.complexity, analysis.court,
-runs.planting), the charts from `explorer.plots.charts`."""
+current model (DAS page) and the per-pair success map of the current DAS result. Sweeps,
+courts (and the plants of `app.planted`, the seeds of `app.spread`) are background jobs
+(`app.jobs.start_work`, started by `button_job`) whose results live in this module's small
+stores, keyed by configuration; every number comes from `explorer` (analysis.complexity,
+analysis.court), the charts from `explorer.plots.charts`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app import common, jobs, stores as state
-from app.session import COURT_MAP, PLANT_FORM, PLANT_K, PLANT_SITE
+from app.session import COURT_MAP
 from explorer.analysis.complexity import DialSettings, complexity_sweep, map_order
 from explorer.analysis.court import COURT_MAPS, hypothesis_court, pair_success
 from explorer.core.config import RunConfig
@@ -22,16 +22,13 @@ from explorer.core.pairs import das_test_pairs
 from explorer.methods.experiment import random_features_model
 from explorer.plots import charts as plots
 
-FORMS = ("rotated", "localist")
-
-
 @st.cache_resource
 def results() -> dict[str, state.LRUStore]:
     return {"complexity": state.LRUStore(8), "court": state.LRUStore(8),
             "plant": state.LRUStore(4), "seeds": state.LRUStore(4)}
 
 
-def _digest(payload) -> str:
+def digest(payload) -> str:
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
@@ -41,11 +38,7 @@ def complexity_key(cfg: RunConfig) -> str:
 
 
 def court_key(cfg: RunConfig, map_name: str) -> str:
-    return f"court {state.run_key(cfg)} {_digest(map_name)}"
-
-
-def plant_key(cfg: RunConfig, form: str, site: int, k: int) -> str:
-    return f"plant {_digest([state.model_flat(cfg), form, site, k])}"
+    return f"court {state.run_key(cfg)} {digest(map_name)}"
 
 
 def _networks(entry: state.TrainedModel, cfg: RunConfig) -> dict:
@@ -150,53 +143,4 @@ def pair_map_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentR
         st.dataframe(cells, hide_index=True, key="pair_success_table")
 
 
-# --- the Planted model source ------------------------------------------------------------
-
-def planter(cfg: RunConfig, form: str, site: int, k: int):
-    from explorer.runs.planting import PlantSettings, plant_and_recover
-
-    store, key = results()["plant"], plant_key(cfg, form, site, k)
-    plant_cfg = cfg.with_values(site=site, k=k, das_steps=300)
-
-    def work(progress=None):
-        result = plant_and_recover(plant_cfg, PlantSettings(form=form,
-                                                            map_width=cfg.das.map_width),
-                                   progress=progress)
-        store.put(key, result)
-        return result
-    return work
-
-
-def planted_ui(cfg: RunConfig, bar) -> None:
-    """Sidebar: plant V1 and V2 (IIT) at a site in k dims each, then every method's recovery."""
-    box = bar.expander("Planted network (known answer)")
-    form = box.selectbox("Form", FORMS, key=PLANT_FORM,
-                         help="rotated: a random k-dim rotated subspace; localist: chosen units")
-    site = box.slider("Planted site", 1, cfg.model.layers, key=PLANT_SITE) \
-        if cfg.model.layers > 1 else 1
-    st.session_state.setdefault(PLANT_K, min(4, cfg.model.width // 2))
-    k = box.slider("Planted k", 1, cfg.model.width // 2, key=PLANT_K)
-    key = plant_key(cfg, form, site, k)
-    with box:
-        result = button_job(key, cfg, "Plant and recover", "Planting and recovery",
-                             lambda: planter(cfg, form, site, k), "plant_button")
-    if result is None:
-        return
-    s = result.summary()
-    box.metric("Task accuracy", f"{s['task_accuracy']:.3f}")
-    planted = s["planted"]
-    box.metric("Planted IIA", "-" if planted["iia"] is None else f"{planted['iia']:.3f}")
-    if planted["failed"]:
-        box.warning(f"Planting failed: task accuracy and planted IIA must both be >= "
-                    f"{planted['threshold']}.")
-    box.dataframe(recovery_table(result), hide_index=True, key="plant_table")
-
-
-def recovery_table(result) -> pd.DataFrame:
-    """method, iia, max_angle_deg, found (the planted hypothesis), from the report."""
-    rec = result.summary()["recovery"]
-    return pd.DataFrame([{"method": m, "iia": r["iia"], "max_angle_deg": r["max_angle_deg"],
-                          "found": r["found"]} for m, r in rec.items()])
-
-
-__all__ = ["complexity_ui", "court_ui", "pair_map_ui", "planted_ui"]
+__all__ = ["complexity_ui", "court_ui", "pair_map_ui"]

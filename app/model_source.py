@@ -1,4 +1,5 @@
-"""Where the model comes from: the shipped-models selector and the checkpoint upload.
+"""Where the model comes from: the shipped-models selector and the checkpoint upload (and
+`handle_upload`, which `app.planted` also calls to use a planted network).
 
 Both set the network and training widgets (keyed by flat field names) to a model's config.
 They do so in `on_change` callbacks, which Streamlit runs before the script: widget values
@@ -71,11 +72,12 @@ def check_app_ranges(cfg: RunConfig) -> None:
                               f"{field.low}–{field.high}")
 
 
-def handle_upload(name: str, data: bytes) -> tuple[str, str]:
-    """Validate and keep an uploaded checkpoint; on success point the widgets at it.
-    Returns (kind, message) with kind 'error' or 'success'. Never raises."""
+def handle_upload(name: str, data: bytes, source: str = state.UPLOADED) -> tuple[str, str]:
+    """Validate and keep an uploaded checkpoint (or, source PLANTED, a planted network's);
+    on success point the widgets at it (so call it from a callback). Returns (kind, message)
+    with kind 'error' or 'success'. Never raises."""
     try:
-        entry = state.accept_upload(name, data, check_app_ranges)
+        entry = state.accept_upload(name, data, check_app_ranges, source)
     except CheckpointError as err:
         return "error", f"**{name}** was not loaded: {err}. The current model is unchanged."
     except Exception as err:  # noqa: BLE001 - a bad file must never take the app down
@@ -83,10 +85,11 @@ def handle_upload(name: str, data: bytes) -> tuple[str, str]:
                          "The current model is unchanged.")
     set_model_widgets(entry.config)
     m = entry.config.model
+    forget = " (remove the file to forget it)" if source == state.UPLOADED else ""
     return "success", (f"Loaded **{name}**: {m.layers} × {m.width} {m.activation}, seed "
                        f"{entry.config.seed}, held-out accuracy {entry.task_accuracy:.3f}. "
-                       "The settings now describe it; it is used in this session only "
-                       "(remove the file to forget it).")
+                       f"The settings now describe it; it is used in this session only"
+                       f"{forget}.")
 
 
 def _on_upload() -> None:

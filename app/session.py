@@ -59,12 +59,14 @@ TOUR_STEP = "_tour_step"  # int: which of its questions it shows (0 .. 3)
 MODELS_HELD = "_models_held"  # stores.SessionModels: models this session keeps from eviction
 RUNS_HELD = "_runs_held"  # stores.SessionModels: likewise, alignment runs
 UPLOADS = "_uploaded_models"  # dict: recipe key -> stores.TrainedModel, this session's uploads
+# (and the planted networks it chose to use)
 UPLOAD_NOTE = "_upload_note"  # (kind, message) of the last upload, or None
 
-# the complexity dial and the Planted source (app.dial, app.sidebar)
+# the complexity dial and the Planted source (app.dial, app.planted)
 PLANT_FORM = "plant_form"  # Planted source: the planted form (rotated, localist)
 PLANT_SITE = "plant_site"  # Planted source: the site the variables are planted at
 PLANT_K = "plant_k"  # Planted source: dims per planted variable
+PLANT_NOTE = "_plant_note"  # (plant key, kind, message) of the last "Use this planted network"
 COURT_MAP = "court_map"  # DAS page: the map family the hypothesis court uses
 KEPT_WIDTH = "_map_width_kept"  # int: the RevNet width while its widget is hidden
 
@@ -73,8 +75,8 @@ JOBS_MINE = "_jobs_mine"  # OrderedDict: job key -> (what, page, flat config), n
 
 DIAL_KEYS = (PLANT_FORM, PLANT_SITE, PLANT_K, COURT_MAP)
 BOOKKEEPING = (SEEDED, PROBLEMS, NOTES, VIEW, LAST_VALID, LAST_MODEL, LAST_RUN, PIN, PIN_HELD,
-               TOUR_OPEN, TOUR_STEP, MODELS_HELD, RUNS_HELD, UPLOADS, UPLOAD_NOTE, KEPT_WIDTH,
-               JOBS_MINE)
+               TOUR_OPEN, TOUR_STEP, MODELS_HELD, RUNS_HELD, UPLOADS, UPLOAD_NOTE, PLANT_NOTE,
+               KEPT_WIDTH, JOBS_MINE)
 ALL_KEYS = (*CONFIG_KEYS, *VIEW_KEYS, SHIPPED_MODEL, UPLOAD_FILE, *DIAL_KEYS, *BOOKKEEPING)
 
 

@@ -20,10 +20,10 @@ SESSION_MODELS since) and that was then evicted is reported (`dropped_message`).
 runs are held the same way, SESSION_RUNS per session.
 
 Model sources, in the order `find_model` (the one place that looks them up) tries them:
-a checkpoint uploaded in this session (kept in that session only: uploaded weights are not
-the recipe's, so they never answer another session's lookup and their results are keyed
-apart), a model trained in the app, a shipped checkpoint from pretrained/ (the same
-deterministic recipe, so the same model a user would train).
+a checkpoint uploaded in this session, or a planted network it chose (kept in that session
+only: their weights are not the recipe's, so they never answer another session's lookup and
+their results are keyed apart), a model trained in the app, a shipped checkpoint from
+pretrained/ (the same deterministic recipe, so the same model a user would train).
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ PROBES = 32  # probe tables (16 rows each)
 SESSION_MODELS = 4  # models each live session keeps from eviction (its most recent)
 SESSION_RUNS = 2  # likewise, alignment runs (ten sessions running DAS at once keep theirs)
 TRAINED_HERE, SHIPPED, UPLOADED = "trained in this app", "shipped checkpoint", "uploaded"
-MAX_UPLOADS = 2  # uploaded models each session keeps
+PLANTED = "planted"  # the source of a planted network the session chose (kept as an upload)
+MAX_UPLOADS = 2  # uploaded (or planted) models each session keeps
 
 
 class LRUStore:
@@ -266,9 +267,10 @@ def _load_shipped(path: str) -> TrainedModel | None:
     return TrainedModel(cfg, model, None, accuracy, SHIPPED, round(time.perf_counter() - start, 2))
 
 
-def accept_upload(name: str, data: bytes, check=None) -> TrainedModel:
+def accept_upload(name: str, data: bytes, check=None, source: str = UPLOADED) -> TrainedModel:
     """Validate an uploaded checkpoint and keep it for this session, replacing the model for
-    its config. `check(cfg)` may raise CheckpointError for configs the app cannot show.
+    its config; its source reads "<source> <name>" (UPLOADED, or PLANTED for a planted
+    network). `check(cfg)` may raise CheckpointError for configs the app cannot show.
     Raises CheckpointError (with a message naming the problem) and changes nothing then."""
     start = time.perf_counter()
     if not name.lower().endswith(".safetensors"):
@@ -278,7 +280,7 @@ def accept_upload(name: str, data: bytes, check=None) -> TrainedModel:
         check(cfg)
     digest = hashlib.blake2b(data, digest_size=6).hexdigest()
     accuracy = accuracy_table(model, heldout_examples(cfg))
-    entry = TrainedModel(cfg, model, None, accuracy, f"{UPLOADED} {name}",
+    entry = TrainedModel(cfg, model, None, accuracy, f"{source} {name}",
                          round(time.perf_counter() - start, 2), origin=digest)
     uploads = dict(session.uploads())
     uploads.pop(recipe_key(cfg), None)

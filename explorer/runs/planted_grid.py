@@ -24,11 +24,13 @@ from pathlib import Path
 import pandas as pd
 
 from explorer.core.config import RunConfig
+from explorer.core.identity import model_fields
 from explorer.core.progress import Progress
 from explorer.runs.executors import run_local
 from explorer.runs.plant_methods import METHODS
 from explorer.runs.planting import (PLANT_DEFAULTS, PlantResult, PlantSettings,
-                                    plant_and_recover, recover_all, save_planted)
+                                    plant_and_recover, plant_config, recover_all,
+                                    save_planted)
 from explorer.store import paths
 from explorer.store.tables import write_table
 
@@ -109,3 +111,22 @@ def load(out: str | Path = OUT) -> pd.DataFrame | None:
     """The shipped planted table, or None when it has not been generated."""
     path = Path(out) / "planted.csv"
     return pd.read_csv(path) if path.exists() else None
+
+
+def grid_network(cfg: RunConfig, form: str, site: int, k: int) -> tuple[str, int] | None:
+    """The (activation, seed) of the grid network that planting cfg's network with this form,
+    site and k would train (every model field equal once the planting recipe is written out,
+    the plant seed the model seed), or None when the grid has no such network."""
+    act, seed = cfg.model.activation, cfg.seed
+    if act not in ACTIVATIONS or seed not in SEEDS or form not in FORMS or (site, k) != (SITE, K):
+        return None
+    mine = plant_config(cfg.with_values(site=site, k=k))
+    return (act, seed) if model_fields(mine) == model_fields(plant_config(
+        grid_config(act, seed))) else None
+
+
+def recovery_rows(table: pd.DataFrame, activation: str, form: str, seed: int) -> pd.DataFrame:
+    """One grid network's rows on the planted hypothesis at the defaults (no budget rows)."""
+    mine = ((table.activation == activation) & (table.form == form) & (table.seed == seed)
+            & (table.hypothesis == "both") & ~table.curve.astype(bool))
+    return table[mine].reset_index(drop=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -233,12 +234,18 @@ def plant_report(result: PlantResult) -> str:
     return "\n".join(lines)
 
 
-def save_planted(path, result: PlantResult) -> None:
-    """Checkpoint (safetensors + JSON metadata): the planted map and its IIA in `planted`."""
+def planted_bytes(result: PlantResult) -> bytes:
+    """The checkpoint (safetensors + JSON metadata): the planted map and its IIA in
+    `planted`, the task accuracy in `metrics`."""
     planted = {**result.plant.to_json(), "iit_weight": result.settings.iit_weight,
                "iia": None if result.planted is None else result.planted.iia}
-    checkpoints.save(path, result.model, result.config, {"task_accuracy": result.task_accuracy},
-                     {"planted": planted})
+    return checkpoints.to_bytes(result.model, result.config,
+                                {"task_accuracy": result.task_accuracy}, {"planted": planted})
+
+
+def save_planted(path, result: PlantResult) -> None:
+    """Write `planted_bytes(result)` to path."""
+    Path(path).write_bytes(planted_bytes(result))
 
 
 def load_planted(path) -> tuple[MLP, RunConfig, Plant, dict]:

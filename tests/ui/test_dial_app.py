@@ -88,16 +88,16 @@ def test_complexity_court_and_pair_map_render_the_explorer_numbers():
 
 
 def test_planted_source_shows_the_recovery_report():
-    from app import dial
+    from app import dial, planted
     at = open_app({**TINYNET, "width": "8"})
-    at.selectbox(key=dial.PLANT_FORM).set_value("rotated").run()
-    at.slider(key=dial.PLANT_K).set_value(2).run()
+    at.selectbox(key=planted.PLANT_FORM).set_value("rotated").run()
+    at.slider(key=planted.PLANT_K).set_value(2).run()
     _press(at, "plant_button")
     cfg = RunConfig.from_flat({k: v for k, v in TINYNET.items() if k != "page"})
-    result = dial.results()["plant"].get(dial.plant_key(cfg, "rotated", 1, 2))
+    result = dial.results()["plant"].get(planted.plant_key(cfg, "rotated", 1, 2))
     assert result is not None
     table = next(d.value for d in at.dataframe if "max_angle_deg" in d.value.columns)
-    expected = dial.recovery_table(result)
+    expected = planted.recovery_table(result)
     assert table.method.tolist() == expected.method.tolist()
     assert table.iia.tolist() == expected.iia.tolist()
     assert metric(at, "Task accuracy") == f"{result.task_accuracy:.3f}"
