@@ -1,7 +1,8 @@
 """Findings page: the shipped study's answers, one chart and a short reading each.
 
-Reads `pretrained/results.csv` and `pretrained/study/*.csv` (explorer.store.tables, cached
-with st.cache_data) and walks `explorer.study.sections.SECTIONS`, the same spec that
+Reads `pretrained/results.csv`, `pretrained/study/*.csv` and the other shipped tables
+(`paths.TABLES`: the complexity sweep, the planted grid; explorer.store.tables, cached with
+st.cache_data) and walks `explorer.study.sections.SECTIONS`, the same spec that
 `python -m explorer findings` prints; the readings are filled in from the data. Nothing is
 computed here beyond aggregation: the numbers come from `python -m explorer pretrain` and
 `python -m explorer study`. FINDINGS.md says the same with the commands.
@@ -21,7 +22,9 @@ from explorer.plots import findings as charts
 from explorer.store import paths, tables
 from explorer.study.sections import SECTIONS, Section, missing
 
-RESULTS_ENV, STUDY_ENV = "EXPLORER_RESULTS", "EXPLORER_STUDY"  # override paths (tests)
+# override paths (tests): results.csv, the study folder, a folder standing in for pretrained/
+# where the other shipped tables are (complexity.csv, planted/planted.csv)
+RESULTS_ENV, STUDY_ENV, TABLES_ENV = "EXPLORER_RESULTS", "EXPLORER_STUDY", "EXPLORER_TABLES"
 
 
 def data_paths() -> tuple[Path, Path]:
@@ -29,21 +32,34 @@ def data_paths() -> tuple[Path, Path]:
             Path(os.environ.get(STUDY_ENV, paths.STUDY)))
 
 
+def table_paths() -> dict[str, Path]:
+    """paths.TABLES, moved under $EXPLORER_TABLES when it is set."""
+    root = os.environ.get(TABLES_ENV)
+    if root is None:
+        return dict(paths.TABLES)
+    return {part: Path(root) / path.relative_to(paths.PRETRAINED)
+            for part, path in paths.TABLES.items()}
+
+
 @st.cache_data(show_spinner=False)
-def load_data(results: str, study: str, stamp: tuple) -> dict[str, pd.DataFrame]:
+def load_data(results: str, study: str, shipped: dict[str, str],
+              stamp: tuple) -> dict[str, pd.DataFrame]:
     """`stamp` (file modification times) invalidates the cache when data is regenerated."""
-    return tables.load(Path(results), Path(study))
+    return tables.load(Path(results), Path(study), {k: Path(v) for k, v in shipped.items()})
 
 
-def _stamp(results: Path, study: Path) -> tuple:
-    files = [results, *sorted(study.glob("*.csv"))] if study.exists() else [results]
+def _stamp(files: list[Path]) -> tuple:
     return tuple((str(f), f.stat().st_mtime) for f in files if f.exists())
 
 
 def study_data() -> dict[str, pd.DataFrame]:
-    """The shipped results and study tables (cached until a file changes)."""
+    """The shipped results, study and other tables (cached until a file changes)."""
     results, study = data_paths()
-    return load_data(str(results), str(study), _stamp(results, study))
+    shipped = table_paths()
+    files = [results, *(sorted(study.glob("*.csv")) if study.exists() else []),
+             *shipped.values()]
+    return load_data(str(results), str(study), {k: str(v) for k, v in shipped.items()},
+                     _stamp(files))
 
 
 def section_ui(section: Section, data: dict[str, pd.DataFrame]) -> None:

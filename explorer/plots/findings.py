@@ -213,3 +213,45 @@ def budget_iia(frame: pd.DataFrame) -> alt.FacetChart:
     chart = alt.layer(band, line, oracle, _chance(), data=frame).properties(width=210,
                                                                             height=190)
     return _svg(chart.facet(column=_setting_facet(frame)))
+
+
+def complexity_ladder(frame: pd.DataFrame, order: list[str]) -> alt.FacetChart:
+    """frame (`findings.complexity_frame`): activation, network, site, map, iia (median over
+    seeds). x: the map, simplest first; solid: the trained networks, dashed: their
+    random-features controls; one panel per site."""
+    base = alt.Chart().encode(
+        x=alt.X("map:N", sort=order, title="alignment map (simplest first)",
+                axis=alt.Axis(labelAngle=-45)),
+        y=alt.Y("iia:Q", title="IIA, median over seeds (held-out entities)", scale=UNIT_SCALE),
+        color=_activation(frame),
+        strokeDash=alt.StrokeDash("network:N", title="network",
+                                  scale=alt.Scale(domain=["trained", "control"],
+                                                  range=[[1, 0], [4, 3]])),
+        detail="network:N",
+        tooltip=["activation:N", "network:N", "site:O", "map:N",
+                 alt.Tooltip("iia:Q", format=".3f"), alt.Tooltip("low:Q", format=".3f"),
+                 alt.Tooltip("high:Q", format=".3f")])
+    chart = alt.layer(base.mark_line(point=True), _chance(), data=frame).properties(
+        width=150, height=190)
+    return _svg(chart.facet(column=alt.Column("site:O", title="site (0 = input)")))
+
+
+def planted_recovery(frame: pd.DataFrame) -> alt.FacetChart:
+    """frame (`findings.planted_curve`): activation, method, das_steps, criterion, found
+    (fraction of networks), iia; one panel per method, x: the DAS step cap (log); solid:
+    found by IIA and subspace, dashed: by IIA alone."""
+    base = alt.Chart().encode(
+        x=alt.X("das_steps:Q", title="DAS steps (cap, log scale)",
+                scale=alt.Scale(type="log", nice=False),
+                axis=alt.Axis(values=[25, 100, 400, 1600], format="~s")),
+        y=alt.Y("found:Q", title="plant found (fraction of nets)", scale=UNIT_SCALE),
+        color=_activation(frame),
+        strokeDash=alt.StrokeDash("criterion:N", title="found by",
+                                  scale=alt.Scale(domain=["IIA and subspace", "IIA"],
+                                                  range=[[1, 0], [4, 3]])),
+        detail="criterion:N",
+        tooltip=["activation:N", "method:N", "das_steps:Q", "criterion:N",
+                 alt.Tooltip("found:Q", format=".2f"), alt.Tooltip("iia:Q", format=".3f"),
+                 alt.Tooltip("used_angle:Q", format=".1f", title="used angle (deg)"), "nets:Q"])
+    chart = alt.layer(base.mark_line(point=True), data=frame).properties(width=150, height=190)
+    return _svg(chart.facet(column=alt.Column("method:N", title="method")))

@@ -19,8 +19,8 @@ from explorer.store.tables import write_table
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu")
 SEEDS = (0, 1, 2, 3, 4)
-OUT = paths.PRETRAINED / "complexity.csv"
-COMMAND = "python -m explorer complexity --shipped-grid"
+OUT = paths.COMPLEXITY
+COMMAND = paths.COMPLEXITY_COMMAND
 
 
 def grid_sweep(base: RunConfig = RunConfig(), settings: DialSettings = DialSettings(),

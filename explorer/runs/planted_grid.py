@@ -32,7 +32,7 @@ from explorer.runs.planting import (PLANT_DEFAULTS, PlantResult, PlantSettings,
                                     plant_and_recover, plant_config, recover_all,
                                     save_planted)
 from explorer.store import paths
-from explorer.store.tables import write_table
+from explorer.store.tables import read_table, write_table
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 FORMS = ("localist", "rotated")
@@ -40,8 +40,8 @@ SEEDS = (0, 1, 2, 3, 4)
 SITE, K = 1, 4
 BUDGETS = (25, 50, 100, 200, 400, 800, 1600)  # DAS step caps of the budget curve
 LEARNED = tuple(m for m in METHODS if m != "neuron")  # the methods a budget applies to
-OUT = paths.PRETRAINED / "planted"
-COMMAND = "python -m explorer plant --shipped-grid"
+OUT = paths.PLANTED
+COMMAND = paths.PLANTED_COMMAND
 
 
 def grid_config(activation: str, seed: int) -> RunConfig:
@@ -67,8 +67,8 @@ def _rows(result: PlantResult, table: pd.DataFrame, das_steps: int, curve: bool)
 def one_network(activation: str, form: str, seed: int, out: str,
                 budgets: tuple[int, ...] = BUDGETS) -> list[dict]:
     """Plant, recover at the defaults, save the checkpoint; rotated: the budget curve too."""
-    from explorer.core.rng import fix_threads
-    fix_threads()  # a spawned worker starts with torch's default thread count
+    from explorer.core.runtime import configure
+    configure()  # a spawned worker starts with torch's defaults
     start = time.perf_counter()
     cfg = grid_config(activation, seed)
     result = plant_and_recover(cfg, PlantSettings(form=form), workers=1)
@@ -110,7 +110,7 @@ def ship(out: str | Path = OUT, progress: Progress | None = None, workers: int =
 def load(out: str | Path = OUT) -> pd.DataFrame | None:
     """The shipped planted table, or None when it has not been generated."""
     path = Path(out) / "planted.csv"
-    return pd.read_csv(path) if path.exists() else None
+    return read_table(path) if path.exists() else None
 
 
 def grid_network(cfg: RunConfig, form: str, site: int, k: int) -> tuple[str, int] | None:

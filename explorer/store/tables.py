@@ -25,7 +25,7 @@ from typing import Iterable
 
 import pandas as pd
 
-from explorer.store.paths import RESULTS, STUDY
+from explorer.store.paths import RESULTS, STUDY, TABLES
 
 
 def _lines(data: bytes) -> list[bytes]:
@@ -158,10 +158,14 @@ def load_study(folder: str | Path = STUDY) -> dict[str, pd.DataFrame]:
             if path.exists() and path.stat().st_size > 1}
 
 
-def load(results_path: str | Path = RESULTS,
-         study_dir: str | Path = STUDY) -> dict[str, pd.DataFrame]:
-    """Whatever exists: 'results' and every study part."""
+def load(results_path: str | Path = RESULTS, study_dir: str | Path = STUDY,
+         shipped: dict[str, Path] = TABLES) -> dict[str, pd.DataFrame]:
+    """Whatever exists: 'results', every study part, and the other shipped tables
+    (`paths.TABLES`: the complexity sweep, the planted grid)."""
     data = load_study(study_dir) if Path(study_dir).exists() else {}
     if Path(results_path).exists():
         data["results"] = pd.read_csv(results_path)
+    for part, path in shipped.items():
+        if Path(path).exists() and Path(path).stat().st_size > 1:
+            data[part] = read_table(path)
     return data

@@ -152,3 +152,51 @@ def plateau(frame: pd.DataFrame, value: str = "success") -> pd.DataFrame:
                      "last_step": int(steps[last]), "plateau_step": int(steps[first]),
                      "still_changing": bool(first == last and last > 0)})
     return pd.DataFrame(rows)
+
+
+IIA_TOLERANCE = 0.02  # as explorer.analysis.recovery (this module imports no torch)
+CRITERIA = {"by_iia": "IIA", "by_both": "IIA and subspace"}
+MAP_ORDER = ["orthogonal", "linear", "revnet h=1", "revnet h=2", "revnet h=4", "revnet h=8",
+             "revnet h=16"]
+
+
+def complexity_frame(complexity: pd.DataFrame) -> pd.DataFrame:
+    """pretrained/complexity.csv per activation, network, site and map: the median IIA
+    across seeds (iia) and its min and max, maps simplest first."""
+    out = complexity.groupby(["activation", "network", "site", "map"], as_index=False,
+                             sort=False).iia.agg(iia="median", low="min", high="max")
+    rank = out["map"].map({m: i for i, m in enumerate(MAP_ORDER)}).fillna(len(MAP_ORDER))
+    return out.assign(rank=rank).sort_values(["activation", "network", "site", "rank"]).drop(
+        columns="rank").reset_index(drop=True)
+
+
+def planted_curve(planted: pd.DataFrame) -> pd.DataFrame:
+    """The planted grid's budget curve (rotated plants that took, planted hypothesis): per
+    activation, method, DAS step cap and criterion, the fraction of networks where the
+    method found the plant (found). Criteria: "IIA" (IIA within IIA_TOLERANCE of the planted
+    alignment's own) and "IIA and subspace" (also within the angle tolerance of the
+    directions the network reads: the recovery's `found`). Also the median IIA and used
+    angle, and the number of networks (nets)."""
+    rows = planted[planted.curve & ~planted.plant_failed & (planted.hypothesis == "both")]
+    rows = rows.assign(by_iia=(rows.iia >= rows.planted_iia - IIA_TOLERANCE).astype(float),
+                       by_both=rows.found.astype(float))
+    keys = ["activation", "method", "das_steps"]
+    out = rows.groupby(keys, as_index=False, sort=False).agg(
+        by_iia=("by_iia", "mean"), by_both=("by_both", "mean"), iia=("iia", "median"),
+        used_angle=("used_angle_deg", "median"), nets=("seed", "nunique"))
+    long = out.melt(id_vars=[*keys, "iia", "used_angle", "nets"], value_vars=["by_iia", "by_both"],
+                    var_name="criterion", value_name="found")
+    return long.assign(criterion=long.criterion.map(CRITERIA))
+
+
+def planted_default(planted: pd.DataFrame) -> pd.DataFrame:
+    """Every method at the plant command's default budget, per activation, form, hypothesis
+    and method: networks whose plant took (nets), how many the method found (found, strict:
+    found_strict; planted hypothesis only), median IIA and median angles."""
+    rows = planted[~planted.curve & ~planted.plant_failed]
+    rows = rows.assign(found=rows.found.astype(float), found_strict=rows.found_strict.astype(float))
+    return rows.groupby(["activation", "form", "hypothesis", "method"], as_index=False,
+                        sort=False).agg(
+        nets=("seed", "nunique"), found=("found", "sum"), strict=("found_strict", "sum"),
+        iia=("iia", "median"), planted_iia=("planted_iia", "median"),
+        used_angle=("used_angle_deg", "median"), max_angle=("max_angle_deg", "median"))

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from explorer.study.findings import (DAS, FEATURES, NEURON, ROTATION, UNTRAINED, fmt, plateau,
-                                     random_subspace_angle, spread)
+from explorer.study.findings import (ACTIVATION_ORDER, DAS, FEATURES, NEURON, ROTATION,
+                                     UNTRAINED, IIA_TOLERANCE, complexity_frame, fmt, planted_curve, planted_default,
+                                     plateau, random_subspace_angle, spread)
 
 
 def iia_vs_k(das: pd.DataFrame) -> str:
@@ -215,3 +216,84 @@ def budget_iia(frame: pd.DataFrame, early: int = 300) -> str:
             "seeds), " + "; ".join(clauses) + f". The exact oracle scores {oracle:.3f} (dashed "
             "black) and chance is 0.5 (dashed gray): the curves show how far each search got, "
             "not only whether it arrived.")
+
+
+def complexity(raw: pd.DataFrame, site: int | None = None) -> str:
+    """pretrained/complexity.csv: at the last hidden layer, the simple maps against the
+    RevNet, per activation; the control under every map; how many fits converged."""
+    frame = complexity_frame(raw)
+    site = int(frame.site.max()) if site is None else site
+    at = frame[(frame.site == site) & (frame.network == "trained")].set_index(
+        ["activation", "map"]).iia
+    acts = [a for a in ACTIVATION_ORDER if (a, "orthogonal") in at.index]
+    per = "; ".join(f"{a} {at[(a, 'orthogonal')]:.3f} / {at[(a, 'linear')]:.3f} / "
+                    f"{at.get((a, 'revnet h=2'), float('nan')):.3f}" for a in acts)
+    control = raw[raw.network == "control"].iia
+    converged = raw.converged.astype(bool).mean()
+    return (f"At site {site} (the last hidden layer) the median IIA over seeds is, orthogonal / "
+            f"linear / RevNet h=2: {per}. The random-features control (untrained layers, "
+            f"fitted readout: it does not solve the task) stays near chance under every map "
+            f"(median {control.median():.3f}, highest of {len(control)} cells "
+            f"{control.max():.3f}): the map reads V1 and V2 out of a state from which the "
+            "answer is computed, it cannot make them up. Maps are fitted on one half of the "
+            "entities and tested on the other. "
+            f"{converged:.0%} of the fits stopped before the {int(raw.steps_used.max())}-step "
+            "cap (no gain for 200 steps); the others were still improving a little, so read "
+            "a low IIA here as not found at this budget.")
+
+
+def planted(table: pd.DataFrame, early: int = 300) -> str:
+    """pretrained/planted/planted.csv: which search finds the planted alignment, at the plant
+    command's default budget and at the curve's largest, and false positives on the wrong
+    hypotheses."""
+    nets = table.drop_duplicates(["activation", "form", "seed"])
+    failed = nets[nets.plant_failed]
+    acts = [a for a in ACTIVATION_ORDER if a in set(table.activation)]
+    default = planted_default(table)
+    curve = planted_curve(table)
+    last = int(curve.das_steps.max())
+    at_last = curve[curve.das_steps == last].set_index(["activation", "method", "criterion"])
+    both = default[default.hypothesis == "both"].set_index(["activation", "form", "method"])
+    took = table[~table.plant_failed & ~table.curve & (table.hypothesis == "both")]
+    by_iia = (took.iia >= took.planted_iia - IIA_TOLERANCE).groupby(
+        [took.activation, took.form, took.method]).sum()
+
+    def cell(activation, method):
+        if (activation, "rotated", method) not in both.index:
+            return "–"
+        row = both.loc[(activation, "rotated", method)]
+        nets_ = int(row.nets)
+        text = (f"{int(by_iia[(activation, 'rotated', method)])} / {int(row.found)} of {nets_} "
+                f"(IIA {row.iia:.3f}, {row.used_angle:.0f}°)")
+        if (activation, method, "IIA") in at_last.index:
+            text += (f"; at {last:,}: {at_last.loc[(activation, method, 'IIA')].found * nets_:.0f}"
+                     f" / {at_last.loc[(activation, method, 'IIA and subspace')].found * nets_:.0f}")
+        return text
+
+    localist = ", ".join(
+        f"{a} {int(both.loc[(a, 'localist', 'neuron')].found)}/"
+        f"{int(both.loc[(a, 'localist', 'neuron')].nets)}"
+        for a in acts if (a, "localist", "neuron") in both.index)
+    lines = [f"| rotated plant, found by IIA / also by subspace at {early} steps | "
+             + " | ".join(acts) + " |", "|---|" + "---|" * len(acts)]
+    lines += [f"| {m} | " + " | ".join(cell(a, m) for a in acts) + " |"
+              for m in dict.fromkeys(default.method)]
+    wrong = default[(default.hypothesis != "both") & (default.form == "rotated")
+                    & (default.method == "orthogonal")]
+    wrong_text = ", ".join(f"{h} {w.iia.median():.3f}" for h, w in wrong.groupby("hypothesis"))
+    fails = ", ".join(f"{r.activation} {r.form} seed {r.seed} ({r.task_accuracy:.2f})"
+                      for r in failed.itertuples())
+    return (f"{len(nets) - len(failed)} of {len(nets)} plants took (task accuracy and planted "
+            f"IIA both >= 0.98; V1 and V2 planted at layer 1 in 4 dims each); failed: "
+            f"{fails or 'none'}. On localist plants the neuron-wise search finds the plant in "
+            f"{localist} networks. On rotated plants a method found the plant *by IIA* when its "
+            f"IIA is within {IIA_TOLERANCE} of the planted alignment's own, and *also by "
+            "subspace* when the swapped subspace is within 10° of the directions of the plant "
+            f"the network reads (medians in brackets; then the counts at {last:,} steps):\n\n"
+            + "\n".join(lines) + "\n\nThe chart shows the share of networks against the "
+            "step cap: dashed, found by IIA; solid, by IIA and subspace. A curve that stays "
+            "below 1 after it has stopped rising is a search that fails where the answer is "
+            "known to be. On the wrong hypotheses of the rotated plants, orthogonal DAS scores "
+            f"{wrong_text} (median): Left Equality holds on a network that computes V1, so a "
+            "high score there is not a false positive, and Identity of First Argument, which "
+            "is not computed, stays at chance.")

@@ -88,10 +88,18 @@ SECTIONS: tuple[Section, ...] = (
     Section("stability", "8 · Stability: principal angles between learned subspaces",
             ("angles",), lambda d: _stability(d).query("k == 8"), "angles",
             lambda d: r.stability(_stability(d))),
+    Section("complexity", "9 · How much of an alignment does the map supply? (the "
+            "complexity dial)", ("complexity",), lambda d: f.complexity_frame(d["complexity"]),
+            "complexity_ladder", lambda d: r.complexity(d["complexity"]),
+            chart_args=(f.MAP_ORDER,)),
+    Section("planted", "10 · Ground truth: which search finds a planted alignment, and at "
+            "what budget", ("planted",), lambda d: f.planted_curve(d["planted"]),
+            "planted_recovery", lambda d: r.planted(d["planted"])),
 )
 
 # which command regenerates a missing part; the report names it once per command
-SOURCE = {"results": "results", "budget": "budget"}
+SOURCE = {"results": "results", "budget": "budget", "complexity": "complexity",
+          "planted": "planted"}
 
 
 def missing(data: Data) -> list[str]:

@@ -51,8 +51,46 @@ def test_budget_frame_plateau_and_reading_match_a_hand_count():
 def test_readings_follow_the_sections_and_name_what_is_missing():
     data = {"budget": synthetic_budget()}
     assert list(all_readings(data)) == [s.key for s in SECTIONS if s.needs == ("budget",)]
-    assert missing(data) == ["results", "study"]
-    assert missing({}) == ["results", "study", "budget"]
+    assert missing(data) == ["results", "study", "complexity", "planted"]
+    assert missing({}) == ["results", "study", "budget", "complexity", "planted"]
+
+
+def synthetic_planted():
+    """Two ReLU rotated plants (one failed) and one localist, by hand: seed 0's orthogonal
+    DAS reaches the planted IIA (0.99) with a 5-degree subspace at 300 and 1600 steps, seed
+    1's only by IIA at 1600 (20 degrees); seed 2's plant failed."""
+    rows = []
+    def add(seed, form, curve, steps, method, iia, angle, planted=0.99, failed=False,
+            hypothesis="both"):
+        found = None if hypothesis != "both" else bool(iia >= planted - 0.02 and angle <= 10)
+        rows.append(dict(activation="relu", form=form, seed=seed, curve=curve, das_steps=steps,
+                         method=method, hypothesis=hypothesis, iia=iia, planted_iia=planted,
+                         used_angle_deg=angle, max_angle_deg=80.0, found=found,
+                         found_strict=False if found is not None else None,
+                         plant_failed=failed, task_accuracy=0.5 if failed else 0.99))
+    add(0, "rotated", False, 300, "orthogonal", 0.99, 5.0)
+    add(0, "rotated", False, 300, "orthogonal", 0.51, 60.0, hypothesis="identity")
+    add(1, "rotated", False, 300, "orthogonal", 0.90, 40.0)
+    add(1, "rotated", False, 300, "orthogonal", 0.49, 60.0, hypothesis="identity")
+    add(2, "rotated", False, 300, "orthogonal", 0.60, 40.0, planted=0.5, failed=True)
+    for seed, (iia, angle) in ((0, (0.99, 5.0)), (1, (0.985, 20.0))):
+        add(seed, "rotated", True, 1600, "orthogonal", iia, angle)
+    add(2, "rotated", True, 1600, "orthogonal", 0.6, 40.0, planted=0.5, failed=True)
+    add(0, "localist", False, float("nan"), "neuron", 0.99, 1.0)
+    return pd.DataFrame(rows)
+
+
+def test_planted_curve_and_reading_match_a_hand_count():
+    table = synthetic_planted()
+    curve = findings.planted_curve(table).set_index(["das_steps", "criterion"])
+    assert curve.loc[(1600, "IIA"), "found"] == 1.0  # both plants that took, by IIA
+    assert curve.loc[(1600, "IIA and subspace"), "found"] == 0.5  # seed 0 only
+    assert curve.loc[(1600, "IIA"), "nets"] == 2  # the failed plant is left out
+    text = readings.planted(table)
+    assert text.startswith("3 of 4 plants took") and "relu rotated seed 2 (0.50)" in text
+    assert "| orthogonal | 1 / 1 of 2 (IIA 0.945, 22°); at 1,600: 2 / 1 |" in text
+    assert "neuron-wise search finds the plant in relu 1/1 networks" in text
+    assert "identity 0.500" in text
 
 
 def test_findings_cli_prints_every_section_from_anywhere_without_torch(tmp_path):

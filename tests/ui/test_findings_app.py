@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from app.findings import RESULTS_ENV, STUDY_ENV
+from app.findings import RESULTS_ENV, STUDY_ENV, TABLES_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
@@ -24,9 +24,12 @@ def fresh_caches():
     st.cache_data.clear()
 
 
-def findings_page(monkeypatch, results: Path, study: Path) -> AppTest:
+def findings_page(monkeypatch, results: Path, study: Path, shipped: Path | None = None) -> AppTest:
+    """The Findings page on these tables; the complexity and planted tables are read from
+    `shipped` (a stand-in for pretrained/), by default from none."""
     monkeypatch.setenv(RESULTS_ENV, str(results))
     monkeypatch.setenv(STUDY_ENV, str(study))
+    monkeypatch.setenv(TABLES_ENV, str(shipped or study / "no-tables"))
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["page"] = "findings"
     at.run()
@@ -75,7 +78,7 @@ def test_reading_numbers_are_the_medians_of_the_csv(monkeypatch, tmp_path):
 
 @pytest.mark.skipif(not (SHIPPED_STUDY / "search.csv").exists(), reason="no shipped study")
 def test_shipped_findings_render_every_chart(monkeypatch):
-    at = findings_page(monkeypatch, SHIPPED_RESULTS, SHIPPED_STUDY)
+    at = findings_page(monkeypatch, SHIPPED_RESULTS, SHIPPED_STUDY, SHIPPED_STUDY.parent)
     charts = at.get("vega_lite_chart")
     assert len(charts) >= 8
     assert all(json.loads(c.proto.spec).get("usermeta") for c in charts)
@@ -84,6 +87,11 @@ def test_shipped_findings_render_every_chart(monkeypatch):
                   & (search.site == 0) & (search.k == 4)]
     assert f"succeeds in {rows.success.mean():.0%} (ReLU)" in texts(at)
     assert not [i for i in at.info if "data found" in i.value]  # every part present
+    heads = [h.value for h in at.subheader]
+    assert any(h.startswith("9 ·") for h in heads) and any(h.startswith("10 ·") for h in heads)
+    planted = pd.read_csv(SHIPPED_STUDY.parent / "planted" / "planted.csv")
+    nets = planted.drop_duplicates(["activation", "form", "seed"])
+    assert f"{(~nets.plant_failed).sum()} of {len(nets)} plants took" in texts(at)
 
 
 def test_budget_section_draws_both_curves_and_the_reading_of_the_csv(monkeypatch, tmp_path):
