@@ -13,7 +13,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app import common, jobs, stores as state
+from app import common, jobs, params, session, stores as state, widgets
 from app.session import COURT_MAP
 from explorer.analysis.complexity import DialSettings, complexity_sweep, map_order
 from explorer.analysis.court import COURT_MAPS, hypothesis_court, pair_success
@@ -109,8 +109,9 @@ def court_ui(cfg: RunConfig, entry: state.TrainedModel) -> None:
                "inputs and entity-disjoint split; a site supports a hypothesis when its IIA "
                "is high and above the control network's. Where does the network move from "
                "intermediate variables to the answer?")
-    st.session_state.setdefault(COURT_MAP, _default_map(cfg))
-    map_name = st.selectbox("Map", COURT_MAPS, key=COURT_MAP)
+    if st.session_state.get(COURT_MAP, session.view()[COURT_MAP]) == params.COURT_AUTO:
+        st.session_state[COURT_MAP] = _default_map(cfg)
+    map_name = widgets.view_ui(st.selectbox, COURT_MAP, "Map", COURT_MAPS)
     court = button_job(court_key(cfg, map_name), cfg, "Hold the court", "Hypothesis court",
                         lambda: courter(entry, cfg, map_name), "court_button")
     if court is None:

@@ -21,6 +21,7 @@ import streamlit as st
 
 from app import session
 from app.session import LAST_VALID, NOTES, PIN, PROBLEMS, SEEDED, VIEW
+from explorer.analysis.court import COURT_MAPS
 from explorer.core.config import RENAMED, ConfigError, RunConfig, cut, echo, validate
 
 DEFAULTS = RunConfig().to_flat()
@@ -37,6 +38,7 @@ class View:
     high: int | None = None
 
 
+COURT_AUTO = "auto"  # the court's map: the one the config's DAS uses
 PAGE_NAMES = ("train", "geometry", "neuron", "das", "swaps", "share", "findings")
 COLOURS = ("V1", "V2", "label", "pattern")
 PATTERN_CHOICES = ("random", "ABCD", "AABB", "AACD", "ABCC")  # explorer.core.task.PATTERNS
@@ -50,6 +52,10 @@ VIEWS = {
     session.SWAP_DRAW: View(0, low=0, high=1_000_000),
     session.SWAP_FLIPS: View(True),
     session.SWAP_CHANGED: View(False),
+    session.PLANT_FORM: View("rotated", ("rotated", "localist")),
+    session.PLANT_SITE: View(1, low=1, high=4),  # the widgets' most layers
+    session.PLANT_K: View(4, low=1, high=64),  # half the widgets' widest layer
+    session.COURT_MAP: View(COURT_AUTO, (COURT_AUTO, *COURT_MAPS)),
 }
 VIEW_DEFAULTS = {name: view.default for name, view in VIEWS.items()}
 PIN_PARAM, PIN_DEFAULTS = "pin", "defaults"  # the link's pin; the pin of the default config

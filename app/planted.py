@@ -21,7 +21,7 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from app import dial, model_source, stores as state
+from app import dial, model_source, stores as state, widgets
 from app.session import PLANT_FORM, PLANT_K, PLANT_NOTE, PLANT_SITE
 from explorer.core.config import RunConfig
 from explorer.runs import planted_grid
@@ -144,12 +144,12 @@ def planted_ui(cfg: RunConfig, bar) -> None:
 
     note = st.session_state.get(PLANT_NOTE)
     box = bar.expander("Planted network (known answer)", expanded=note is not None)
-    form = box.selectbox("Form", FORMS, key=PLANT_FORM,
-                         help="rotated: a random k-dim rotated subspace; localist: chosen units")
-    site = box.slider("Planted site", 1, cfg.model.layers, key=PLANT_SITE) \
-        if cfg.model.layers > 1 else 1
-    st.session_state.setdefault(PLANT_K, min(4, cfg.model.width // 2))
-    k = box.slider("Planted k", 1, cfg.model.width // 2, key=PLANT_K)
+    form = widgets.view_ui(box.selectbox, PLANT_FORM, "Form", FORMS,
+                           help="rotated: a random k-dim rotated subspace; localist: chosen units")
+    site = widgets.view_ui(box.slider, PLANT_SITE, "Planted site", min_value=1,
+                           max_value=cfg.model.layers) if cfg.model.layers > 1 else 1
+    k = widgets.view_ui(box.slider, PLANT_K, "Planted k", min_value=1,
+                        max_value=max(1, cfg.model.width // 2))
     key = plant_key(cfg, form, site, k)
     shipped = grid_rows(cfg, form, site, k)
     if shipped is not None:

@@ -32,7 +32,7 @@ SWAP_DRAW = "swap_draw"  # swaps page: which random draw (0, 1, ...)
 SWAP_FLIPS = "swap_flips"  # swaps page: draw only pairs whose label the swap changes
 SWAP_CHANGED = "swap_changed"  # swaps page: aggregate only label-changing pairs
 VIEW_KEYS = (PAGE, GEO_COLOR, DAS_COLOR, SWAP_BASE, SWAP_SOURCE, SWAP_TYPE, SWAP_DRAW,
-             SWAP_FLIPS, SWAP_CHANGED)
+             SWAP_FLIPS, SWAP_CHANGED)  # and DIAL_KEYS below: all of them ride in the link
 
 # model-source widgets (app.model_source)
 SHIPPED_MODEL = "shipped_model"  # the shipped-models selectbox: a catalog label or CUSTOM
@@ -74,10 +74,11 @@ KEPT_WIDTH = "_map_width_kept"  # int: the RevNet width while its widget is hidd
 JOBS_MINE = "_jobs_mine"  # OrderedDict: job key -> (what, page, flat config), newest last
 
 DIAL_KEYS = (PLANT_FORM, PLANT_SITE, PLANT_K, COURT_MAP)
+VIEW_KEYS += DIAL_KEYS
 BOOKKEEPING = (SEEDED, PROBLEMS, NOTES, VIEW, LAST_VALID, LAST_MODEL, LAST_RUN, PIN, PIN_HELD,
                TOUR_OPEN, TOUR_STEP, MODELS_HELD, RUNS_HELD, UPLOADS, UPLOAD_NOTE, PLANT_NOTE,
                KEPT_WIDTH, JOBS_MINE)
-ALL_KEYS = (*CONFIG_KEYS, *VIEW_KEYS, SHIPPED_MODEL, UPLOAD_FILE, *DIAL_KEYS, *BOOKKEEPING)
+ALL_KEYS = (*CONFIG_KEYS, *VIEW_KEYS, SHIPPED_MODEL, UPLOAD_FILE, *BOOKKEEPING)
 
 
 def view() -> dict:

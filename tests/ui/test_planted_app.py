@@ -138,3 +138,26 @@ def test_the_key_survives_pointing_the_widgets_at_the_plant():
     written = planting.plant_config(cfg.with_values(site=1, k=4))
     assert planted.plant_key(cfg, "rotated", 1, 4) == planted.plant_key(written, "rotated", 1, 4)
     assert planted.plant_key(cfg, "rotated", 1, 4) != planted.plant_key(cfg, "localist", 1, 4)
+
+
+def _param(at: AppTest, name: str) -> str:
+    value = at.query_params[name]
+    return value[0] if isinstance(value, list) else value
+
+
+def test_a_link_sets_the_plant_and_court_widgets_and_a_bad_one_is_reported():
+    at = open_app({"plant_form": "localist", "plant_site": "2", "plant_k": "2",
+                   "court_map": "linear", "page": "das"})
+    assert not at.exception, at.exception
+    assert at.selectbox(key=session.PLANT_FORM).value == "localist"
+    assert at.slider(key=session.PLANT_SITE).value == 2
+    assert at.slider(key=session.PLANT_K).value == 2
+    assert at.selectbox(key=session.COURT_MAP).value == "linear"
+    # the link written back holds them, so it reopens the same view
+    assert [_param(at, n) for n in ("plant_form", "plant_site", "plant_k", "court_map")] == [
+        "localist", "2", "2", "linear"]
+    bad = open_app({"plant_form": "diagonal", "plant_k": "999"})
+    text = " ".join(e.value for e in bad.error)
+    assert "**plant_form**: must be one of rotated, localist" in text
+    assert "**plant_k**: must be a whole number" in text
+    assert bad.selectbox(key=session.PLANT_FORM).value == "rotated"
