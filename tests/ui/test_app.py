@@ -6,7 +6,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_driver import click, clear_caches, finish_jobs, goto, metric, open_app
+from tests.app_driver import click, finish_jobs, goto, metric, open_app
 from explorer.methods import experiment as pipeline
 from explorer.core.config import RunConfig
 from explorer.core.pairs import pair_set
@@ -16,11 +16,6 @@ from explorer.core.train import accuracy_table, heldout_examples, train_model
 SMALL = dict(train_steps="300", eval_size="512", das_steps="40", restarts="1", k="2",
              n_train_pairs="512", n_val_pairs="128", n_test_pairs="256", n_search_pairs="128")
 PAGES = ("train", "geometry", "neuron", "das", "swaps", "share")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_caches():
-    clear_caches()
 
 
 def app(**params) -> AppTest:

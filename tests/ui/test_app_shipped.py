@@ -11,7 +11,7 @@ import torch
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from tests.app_driver import ROOT, clear_caches, goto, metric, open_app
+from tests.app_driver import ROOT, goto, metric, open_app
 from tests.shipped_support import BASE, BASE_PARAMS, oracle_rows
 from explorer.store import checkpoints
 from explorer.core.config import RunConfig, tiny
@@ -22,11 +22,6 @@ pytestmark = pytest.mark.skipif(
     not (FOLDER / "results.csv").exists() or not list((FOLDER / "models").glob("relu-w16-l3-s0-*")),
     reason="pretrained/ not generated")
 SHIPPED_NOTE = "Model ready (shipped checkpoint)"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_caches():
-    clear_caches()
 
 
 def opened(**params) -> AppTest:

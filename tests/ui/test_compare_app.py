@@ -8,16 +8,11 @@ import pytest
 
 from app import params
 from explorer.core.config import RunConfig
-from tests.app_driver import ROOT, clear_caches, metric, open_app
+from tests.app_driver import ROOT, metric, open_app
 from tests.shipped_support import BASE, BASE_PARAMS, oracle_rows
 
 RESULTS = ROOT / "pretrained" / "results.csv"
 pytestmark = pytest.mark.skipif(not RESULTS.exists(), reason="pretrained/ not generated")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_caches():
-    clear_caches()
 
 
 def oracle(cfg: RunConfig) -> dict[str, str]:

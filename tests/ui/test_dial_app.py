@@ -2,20 +2,14 @@
 DAS page on a RevNet run (matrix-only views say they do not apply), and (further down) the
 complexity chart, the hypothesis court, the per-pair map and the Planted model source."""
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app_driver import clear_caches, click, metric, open_app
+from tests.app_driver import click, metric, open_app
 from explorer.core.config import RunConfig
 from explorer.core.vocabulary import NOT_APPLICABLE
 
 SMALL = dict(train_steps="300", eval_size="512", das_steps="40", restarts="1", k="2",
              n_train_pairs="512", n_val_pairs="128", n_test_pairs="256", n_search_pairs="128")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_caches():
-    clear_caches()
 
 
 def _press(at: AppTest, key: str) -> AppTest:

@@ -5,16 +5,11 @@ offers the run, and one click moves the widgets there."""
 import pandas as pd
 import pytest
 
-from tests.app_driver import ROOT, clear_caches, metric, open_app
+from tests.app_driver import ROOT, metric, open_app
 from tests.shipped_support import shipped_default, shipped_link
 
 RESULTS = ROOT / "pretrained" / "results.csv"
 pytestmark = pytest.mark.skipif(not RESULTS.exists(), reason="pretrained/ not generated")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_caches():
-    clear_caches()
 
 
 def shipped_iia(**fields) -> str:

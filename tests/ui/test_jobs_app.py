@@ -8,22 +8,13 @@ import os
 import subprocess
 import sys
 
-import pytest
 
 from app import jobs, session
-from tests.app_driver import ROOT, clear_caches, finish_jobs, goto, metric, open_app
+from tests.app_driver import ROOT, finish_jobs, goto, metric, open_app
 
 TINY = dict(train_steps="40", train_batch_size="128", eval_size="128", das_steps="10",
             restarts="1", k="2", n_train_pairs="128", n_val_pairs="64", n_test_pairs="128",
             n_search_pairs="64")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_caches():
-    clear_caches()
-    yield
-    finish_jobs()
-    clear_caches()
 
 
 def progress_texts(at) -> list[str]:

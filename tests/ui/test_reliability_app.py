@@ -11,18 +11,11 @@ import torch
 from app import params
 from app.stores import SESSION_MODELS, ModelStore, SessionModels
 from explorer.core.task import PATTERNS
-from tests.app_driver import click, ROOT, clear_caches, goto, open_app
+from tests.app_driver import click, ROOT, goto, open_app
 
 TINY = dict(train_steps="20", train_batch_size="64", eval_size="64", das_steps="5",
             restarts="1", k="2", n_train_pairs="64", n_val_pairs="64", n_test_pairs="64",
             n_search_pairs="64")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def fresh_caches():
-    clear_caches()
-    yield
-    clear_caches()
 
 
 # --- the store's policy -----------------------------------------------------------------
