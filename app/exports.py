@@ -13,7 +13,7 @@ import pandas as pd
 from safetensors.torch import save as st_save
 
 from app.stores import AlignmentRun, TrainedModel
-from explorer.core.vocabulary import CONTROLS
+from explorer.core.vocabulary import CONTROLS, map_noun
 from explorer.methods.controls import verdicts
 from explorer.store import checkpoints
 from explorer.store.provenance import provenance
@@ -21,12 +21,9 @@ from explorer.core.config import RunConfig
 from explorer.methods.experiment import RunResult
 
 
-MAP_NAMES = {"orthogonal": "rotation", "linear": "linear map", "revnet": "RevNet map"}
-
-
 def map_name(cfg: RunConfig) -> str:
-    """What DAS learned: a rotation (orthogonal map) or an invertible linear map."""
-    return MAP_NAMES.get(cfg.das.map, f"{cfg.das.map} map")
+    """What DAS learned: 'rotation', 'linear map', 'RevNet map' (vocabulary.MAP_WORDS)."""
+    return map_noun(cfg.das.map)
 
 
 def stem(cfg: RunConfig, origin: str = "") -> str:

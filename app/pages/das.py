@@ -15,18 +15,16 @@ from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
-from explorer.core.vocabulary import CONTROLS, NOT_APPLICABLE
+from explorer.core.vocabulary import CONTROLS, NOT_APPLICABLE, map_noun, map_phrase
 from explorer.methods.controls import closest_signed_permutation, verdicts
 from explorer.methods.report import BELOW, map_name, notes
 
-MAP_WORDS = {"orthogonal": "a rotation", "linear": "an invertible linear map",
-             "revnet": "a RevNet map (a rotation, then coupling blocks)"}
 MAX_STEPS = next(f.high for f in widgets.SEARCH_BUDGET if f.name == "das_steps")
 
 
 def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     d, hyp = cfg.site_dim(cfg.das.site), CAUSAL_MODELS[cfg.das.hypothesis]
-    st.markdown(f"Learn {MAP_WORDS.get(cfg.das.map, 'a map')} of site **{cfg.das.site}** "
+    st.markdown(f"Learn {map_phrase(cfg.das.map)} of site **{cfg.das.site}** "
                 f"({d} dims) so that swapping "
                 f"its first **{cfg.das.k}** rotated coordinates per variable "
                 f"({', '.join(hyp.variables)}) reproduces **{hyp.title}**'s counterfactual "
@@ -133,7 +131,8 @@ def controls_table(run: state.AlignmentRun, task_accuracy: float) -> pd.DataFram
     score, verdict, question, and what a pass and a fail look like."""
     das, c = run.das.test, run.controls
     columns, verdict = c.columns(), verdicts(c, das.iia, task_accuracy)
-    noun = "rotation" if run.config.das.map == "orthogonal" else map_name(run.config)
+    noun = map_noun(run.config.das.map) if run.config.das.map == "orthogonal" \
+        else map_name(run.config)
     rows = [(f"DAS (learned {noun})", "alignment", das.iia, das.changed, "", "the result",
              "", ""),
             ("best neuron-wise subsets", "alignment", run.neuron.test.iia,

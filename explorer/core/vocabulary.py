@@ -1,7 +1,7 @@
 """The one table of an alignment result's controls: what each is called, which JSON key and
 CSV column holds its score, the question it answers and what a pass and a fail look like;
-and the methods' names in words (`METHOD_LABELS`: the code's key `neuron` is, in anything a
-user reads, "neuron-wise search").
+and the methods' and map families' names in words (`METHOD_LABELS`: the code's key `neuron`
+is, in anything a user reads, "neuron-wise search"; `MAP_WORDS`).
 
 The engine (`explorer.methods.controls`), the JSON and command-line report, the sweep's CSV
 row, the shipped-results lookups (`explorer.store.precomputed`), the app's DAS page and the
@@ -68,3 +68,19 @@ BY_KEY = {c.key: c for c in CONTROLS}
 
 # method key (CSV `method`, JSON keys) -> its name in user-facing text
 METHOD_LABELS = {"das": "DAS", "neuron": "neuron-wise search"}
+
+# map family (config `map`) -> (what DAS learned, as a noun; the same with an article and a
+# gloss, for a sentence)
+MAP_WORDS = {"orthogonal": ("rotation", "a rotation"),
+             "linear": ("linear map", "an invertible linear map"),
+             "revnet": ("RevNet map", "a RevNet map (a rotation, then coupling blocks)")}
+
+
+def map_noun(family: str) -> str:
+    """'rotation', 'linear map', 'RevNet map' (an unknown family: '<family> map')."""
+    return MAP_WORDS.get(family, (f"{family} map",))[0]
+
+
+def map_phrase(family: str) -> str:
+    """'a rotation', 'an invertible linear map', ... (an unknown family: 'a map')."""
+    return MAP_WORDS[family][1] if family in MAP_WORDS else "a map"
