@@ -236,17 +236,21 @@ def train_revnet(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: 
                  cfg: DASConfig, gen: torch.Generator, *, width: int | None = None,
                  blocks: int = REVNET_BLOCKS, first: torch.Tensor | None = None,
                  first_name: str = "given", coupling_lr: float | None = None,
+                 rotation_lr: float | None = None,
                  progress: Progress | None = None) -> RevNetResult:
     """DAS with the RevNet map: cfg's restarts, das_steps (cap), das_patience, das_lr,
     das_batch_size and map_width (unless `width` is given). `first`, if given, is restart
     0's starting rotation. `coupling_lr` (default das_lr) is the couplings' Adam lr; 0
-    freezes them at the identity, which is orthogonal DAS."""
+    freezes them at the identity, which is orthogonal DAS. `rotation_lr` (default das_lr)
+    is the rotation's; 0 keeps it at its start (with `first` the identity: couplings
+    alone, on the site's own units)."""
     width = cfg.map_width if width is None else width
     d, n_vars = train.base_h.shape[-1], train.source_h.shape[1]
     net = RevNet(d, cfg.restarts, gen, width=width, blocks=blocks, first=first)
     mask = block_mask(k, n_vars, d)
     lr_c = cfg.das_lr if coupling_lr is None else coupling_lr
-    fitted = fit(model, _CouplingFit(model, net, mask, cfg.das_lr, lr_c), train, val,
+    lr_r = cfg.das_lr if rotation_lr is None else rotation_lr
+    fitted = fit(model, _CouplingFit(model, net, mask, lr_r, lr_c), train, val,
                  budget(cfg), gen, progress, f"DAS (RevNet h={width})")
     starts = start_names(cfg.restarts, first_name if first is not None else None)
     best, restarts = restart_table(model, fitted, test, start=starts)

@@ -89,3 +89,16 @@ def test_same_generator_same_start_and_first_step_as_orthogonal_das():
     np.testing.assert_allclose(rev.history.val_iia, das.history.val_iia, atol=1 / 256)
     for blk in rev.map.blocks:  # frozen: still the identity
         assert blk[2].abs().max() == 0 and blk[3].abs().max() == 0
+
+
+def test_a_frozen_rotation_stays_at_its_start_while_the_couplings_learn():
+    cfg = tiny(site=1, k=8, das_steps=60, restarts=1, das_patience=1000, n_train_pairs=512,
+               n_val_pairs=256, n_test_pairs=256)
+    model = equality_network()
+    pairs = pair_set(model, cfg)
+    d = pairs.train.base_h.shape[-1]
+    rev = train_revnet(model, pairs.train, pairs.val, pairs.test, 8, cfg.das,
+                       generator(0, "frozen"), width=2, first=torch.eye(d), rotation_lr=0.0)
+    torch.testing.assert_close(rev.map.rotation, torch.eye(d), atol=1e-6, rtol=0)
+    losses = rev.history.loss.dropna()
+    assert losses.iloc[-1] != losses.iloc[0]  # the couplings trained meanwhile
