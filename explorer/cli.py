@@ -20,7 +20,8 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from explorer.core.config import RENAMED, ConfigError, RunConfig, echo, flat_field_types, validate
+from explorer.core.config import (RENAMED, REVNET_BUDGET, ConfigError, RunConfig, echo,
+                                  flat_field_types, validate)
 from explorer.core.vocabulary import CONTROLS, NOT_APPLICABLE
 from explorer.store import paths
 
@@ -95,6 +96,21 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
                            help=f"[{defaults[name]}]")
 
 
+def fill_defaults(args: argparse.Namespace, defaults: dict) -> None:
+    """Set the flags not given on the command line (None) to a command's own defaults."""
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
+def run_config(args: argparse.Namespace) -> RunConfig:
+    """run's config: with `--map revnet`, the RevNet map's own budget (REVNET_BUDGET) for
+    the DAS flags not given."""
+    if args.map == "revnet":
+        fill_defaults(args, REVNET_BUDGET)
+    return config_from_args(args)
+
+
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     given = {k: v for k, v in vars(args).items() if k in flat_field_types() and v is not None}
     return validate(RunConfig.from_flat(given))
@@ -143,7 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from explorer.methods.experiment import run
     from explorer.store import checkpoints
 
-    cfg = config_from_args(args)
+    cfg = run_config(args)
     if args.seeds is not None:
         return cmd_run_seeds(args, cfg)
     output_path(args.json, "--json")
@@ -201,9 +217,7 @@ def cmd_plant(args: argparse.Namespace) -> int:
         table = ship(progress=ProgressBar(not args.quiet), workers=args.workers)
         print(f"{len(table)} rows in {OUT / 'planted.csv'}; checkpoints in {OUT / 'models'}")
         return 0
-    for name, value in PLANT_DEFAULTS.items():  # where plant's defaults differ from run's
-        if getattr(args, name) is None:
-            setattr(args, name, value)
+    fill_defaults(args, PLANT_DEFAULTS)  # where plant's defaults differ from run's
     cfg = config_from_args(args)
     output_path(args.json, "--json")
     output_path(args.checkpoint, "--checkpoint")

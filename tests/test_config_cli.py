@@ -70,3 +70,15 @@ def test_cli_json_report_is_complete_and_reproducible(tmp_path):
         r.pop("timings")
     assert reports[0] == reports[1]
 
+
+
+def test_run_with_the_revnet_map_takes_its_own_budget_where_no_flag_is_given():
+    from explorer.cli import build_parser, run_config
+    from explorer.core.config import REVNET_BUDGET
+    cfg = run_config(build_parser().parse_args(["run", "--map", "revnet", "--restarts", "3"]))
+    flat = cfg.to_flat()
+    assert flat["restarts"] == 3  # given: kept
+    assert all(flat[k] == v for k, v in REVNET_BUDGET.items() if k != "restarts")
+    plain = run_config(build_parser().parse_args(["run"])).to_flat()
+    assert plain == RunConfig().to_flat()  # the orthogonal map keeps run's defaults
+    assert any(plain[k] != v for k, v in REVNET_BUDGET.items())

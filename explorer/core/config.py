@@ -22,6 +22,13 @@ HYPOTHESIS_NAMES = ("both", "left", "identity", "output")
 MAPS = ("orthogonal", "linear", "revnet")  # revnet: a non-linear invertible map
 MAP_WIDTHS = (1, 64)  # the RevNet map's hidden width h (the complexity dial): allowed range
 REVNET_BLOCKS = 2  # coupling blocks of the RevNet map (explorer.methods.revnet)
+# The RevNet map's own DAS budget where it differs from the orthogonal map's defaults: what
+# `run --map revnet` uses for the fields not given, and the complexity dial's budget
+# (explorer.analysis.complexity.DialSettings) for every map. With the 2,000-step cap and
+# patience 200 every dial fit converged (benchmarks/dial_budget.py); half the pairs and two
+# restarts halve the cost of a RevNet step, which is several times a rotation's.
+REVNET_BUDGET = {"restarts": 2, "das_batch_size": 128, "n_train_pairs": 2048,
+                 "n_val_pairs": 512, "n_test_pairs": 1024}
 INITS = ("random", "identity", "neuron")
 
 
