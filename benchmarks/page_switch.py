@@ -7,10 +7,11 @@ shipped model, e.g. width=128). Once its first page is drawn, every page is visi
 (Hidden geometry, ..., Findings, then Train again), `--repeats` rounds, then one round in a
 second tab (a new session on the now warm server):
 
-    browser   click on the page radio -> the script run has finished (stApp's
-              data-test-script-state back to notRunning after it ran, the running indicator
-              `stStatusWidget` gone) and the page's own text is drawn, with its first chart
-              where the page draws one without a button (`MARKS`)
+    browser   press on the page radio's option -> the script run is over and the page drawn:
+              stApp's data-test-script-state notRunning, the running indicator
+              `stStatusWidget` gone, no stale element of the page before left, and the
+              page's own text shown, with its first chart where the page draws one without
+              a button (`MARKS`)
     cold      round 1: the first visit to the page in this server process (nothing cached;
               Train's is a return, it was drawn when the tab opened)
     repeat    rounds 2..: the same session again, caches warm
@@ -68,30 +69,34 @@ MARKS = {"train": ("Hierarchical equality", True),
          "findings": ("Answers from the shipped study", True)}
 NAV = ".st-key-page"  # the page radio's container (its widget key is "page")
 
-# Records the script-run state's changes on stApp (page time), installed before each click.
+# Installed before each click: the press's time (page clock) and whether stApp's script-run
+# state was seen to leave notRunning (a fast run may never show in the DOM: React can batch
+# running -> notRunning into one render, so completion is read from the page, not from it).
 WATCH_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
-  const w = window.__switch = {t0: performance.now(), ran: false, end: null, done: null};
+  const w = window.__switch = {t0: null, ran: false, done: null};
+  document.addEventListener('pointerdown', () => { w.t0 = performance.now(); },
+                            {capture: true, once: true});
   if (window.__switchObserver) window.__switchObserver.disconnect();
   window.__switchObserver = new MutationObserver(() => {
-    const s = app.getAttribute('data-test-script-state');
-    if (s === 'running' || s === 'rerunRequested') { w.ran = true; w.end = null; }
-    else if (s === 'notRunning' && w.ran && w.end === null) { w.end = performance.now(); }
+    if (app.getAttribute('data-test-script-state') !== 'notRunning') w.ran = true;
   });
   window.__switchObserver.observe(app, {attributes: true,
                                         attributeFilter: ['data-test-script-state']});
 }"""
-# True (and the time noted) once the run ended and the page's marker is drawn.
+# True (and the time noted) once the run is over and the page is drawn: the script-run state
+# notRunning, no running indicator, no stale element of the page before left, the page's
+# own text shown (each page's MARKS text is its alone) and its first chart where it has one.
 DONE_JS = """([text, chart]) => {
   const w = window.__switch;
   if (w.done !== null) return true;
   const app = document.querySelector('[data-testid="stApp"]');
-  if (!w.ran || w.end === null
-      || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
-  if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
   const main = document.querySelector('[data-testid="stMain"]');
-  if (!main || !main.innerText.includes(text)) return false;
-  if (chart && !main.querySelector('.vega-embed svg')) return false;
+  if (w.t0 === null || app.getAttribute('data-test-script-state') !== 'notRunning'
+      || document.querySelector('[data-testid="stStatusWidget"]')
+      || document.querySelector('[data-stale="true"]')
+      || !main || !main.innerText.includes(text)
+      || (chart && !main.querySelector('.vega-embed svg'))) return false;
   w.done = performance.now();
   return true;
 }"""
