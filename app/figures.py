@@ -1,11 +1,9 @@
 """Charts drawn from a cached Vega-Lite spec: a chart builder (`explorer.plots`) runs, and
 Altair validates what it built, once per distinct input, not on every rerun of the page.
 
-    show(builder, *args, **kwargs)  draws builder(*args, **kwargs); its spec is cached by
-                           the builder's name and the arguments' values (st.cache_data:
-                           frames hash by value)
-    spec(figure)           an Altair chart as the spec st.altair_chart would send
-    draw(spec)             draws such a spec (for callers that cache it with more)
+    show(builder, *args, **kwargs)   draws builder(*args, **kwargs), its spec cached by the
+                                     builder's name and the arguments' values (st.cache_data:
+                                     frames hash by value)
 
 The spec is exactly the one st.altair_chart makes of the same chart (Streamlit's own
 conversion: the data as Arrow datasets, the same theme), so a cached chart shows the same
@@ -32,15 +30,6 @@ def show(builder, *args, stretch: bool = True, container=None, **kwargs) -> None
         (container or st).altair_chart(builder(*args, **kwargs), width=_width(stretch))
         return
     chart = _cached(builder.__module__, builder.__qualname__, args, tuple(sorted(kwargs.items())))
-    draw(chart, stretch, container)
-
-
-def spec(figure) -> dict | None:
-    """The Vega-Lite spec of an Altair chart (None where Streamlit cannot make one here)."""
-    return None if _convert is None else _convert(figure)
-
-
-def draw(chart: dict, stretch: bool = True, container=None) -> None:
     (container or st).vega_lite_chart(spec=chart, width=_width(stretch))
 
 
