@@ -4,6 +4,7 @@ floor first: each module imports only modules listed before it (tests/test_layer
     session       every st.session_state key, one line each (imports nothing from the app)
     params        the link: URL query parameters <-> config and view settings
     widgets       the config and view widgets (fields, ranges, labels) and how they are drawn
+    figures       charts drawn from a Vega-Lite spec cached by value (built once per input)
     glance        header and precomputed overview, drawn before the heavy imports (cold start)
     stores        bounded stores of models / searches / DAS runs; tables cached by value
     nearest       the nearest precomputed configurations, with a button there

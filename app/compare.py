@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from app import common, precomputed as shown, session, stores as state
+from app import figures, precomputed as shown, session, stores as state
 from app.session import PIN, PIN_HELD
 from explorer.core.config import RunConfig
 from explorer.plots import charts as plots
@@ -156,7 +156,7 @@ def scores_chart_ui(pinned: Side, current: Side) -> None:
             for name, value in numbers(side)[0].items() if value is not None]
     frame = pd.DataFrame(rows, columns=["measure", "configuration", "value"])
     if frame.configuration.nunique() == 2:
-        common.chart(plots.paired_bars(frame, "Pinned vs current (held-out test pairs)"),
+        figures.show(plots.paired_bars, frame, "Pinned vs current (held-out test pairs)",
                      stretch=False)
 
 
@@ -170,8 +170,8 @@ def site_chart_ui(pinned: Side, current: Side) -> None:
     if not frames:
         return
     frame = pd.concat(frames)[["site", "method", "iia"]]
-    common.chart(plots.site_profile_bars(frame, "DAS IIA per site, pinned vs current "
-                                                "(precomputed)"))
+    figures.show(plots.site_profile_bars, frame,
+                 "DAS IIA per site, pinned vs current (precomputed)")
     if len(frames) < 2:
         st.caption("Only one of the two configurations is on the shipped grid at every site.")
 
@@ -183,6 +183,6 @@ def accuracy_chart_ui(pinned: Side, current: Side) -> None:
     frame = pd.concat([side.entry.accuracy.assign(configuration=side.name)
                        for side in (pinned, current)])
     frame = frame.rename(columns={"pattern": "measure", "accuracy": "value"})
-    common.chart(plots.paired_bars(frame[["measure", "configuration", "value"]],
-                                   "Held-out accuracy by input pattern, pinned vs current",
-                                   "pattern"), stretch=False)
+    figures.show(plots.paired_bars, frame[["measure", "configuration", "value"]],
+                 "Held-out accuracy by input pattern, pinned vs current", "pattern",
+                 stretch=False)

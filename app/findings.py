@@ -1,11 +1,12 @@
 """Findings page: the shipped study's answers, one chart and a short reading each.
 
 Reads `pretrained/results.csv`, `pretrained/study/*.csv` and the other shipped tables
-(`paths.TABLES`: the complexity sweep, the planted grid; explorer.store.tables, cached with
-st.cache_data) and walks `explorer.study.sections.SECTIONS`, the same spec that
-`python -m explorer findings` prints; the readings are filled in from the data. Nothing is
-computed here beyond aggregation: the numbers come from `python -m explorer pretrain` and
-`python -m explorer study`. FINDINGS.md says the same with the commands.
+(`paths.TABLES`: the complexity sweep, the planted grid; explorer.store.tables) and walks `explorer.study.sections.SECTIONS`, the same spec that `python -m explorer findings`
+prints; the readings are filled in from the data. The tables, each section's frame and
+reading, and (through `app.figures`) its chart are cached with st.cache_data until a file
+changes, so a rerun recomputes none of them. Nothing is computed here beyond aggregation:
+the numbers come from `python -m explorer pretrain` and `python -m explorer study`.
+FINDINGS.md says the same with the commands.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app import common
+from app import figures
 from explorer.core.config import RunConfig
 from explorer.plots import findings as charts
 from explorer.store import paths, tables
@@ -42,62 +43,93 @@ def table_paths() -> dict[str, Path]:
 
 
 @st.cache_data(show_spinner=False)
-def load_data(results: str, study: str, shipped: dict[str, str],
+def load_data(results: str, study: str, shipped: tuple,
               stamp: tuple) -> dict[str, pd.DataFrame]:
-    """`stamp` (file modification times) invalidates the cache when data is regenerated."""
-    return tables.load(Path(results), Path(study), {k: Path(v) for k, v in shipped.items()})
+    """`shipped`: (part, path) of the other tables; `stamp` (file modification times)
+    invalidates the cache when data is regenerated."""
+    return tables.load(Path(results), Path(study), {k: Path(v) for k, v in shipped})
 
 
 def _stamp(files: list[Path]) -> tuple:
     return tuple((str(f), f.stat().st_mtime) for f in files if f.exists())
 
 
-def study_data() -> dict[str, pd.DataFrame]:
-    """The shipped results, study and other tables (cached until a file changes)."""
+def version() -> tuple[str, str, tuple, tuple]:
+    """The data's paths and file stamps: the key of everything cached from it."""
     results, study = data_paths()
     shipped = table_paths()
     files = [results, *(sorted(study.glob("*.csv")) if study.exists() else []),
              *shipped.values()]
-    return load_data(str(results), str(study), {k: str(v) for k, v in shipped.items()},
-                     _stamp(files))
+    return (str(results), str(study), tuple((k, str(v)) for k, v in shipped.items()),
+            _stamp(files))
 
 
-def section_ui(section: Section, data: dict[str, pd.DataFrame]) -> None:
-    chart = getattr(charts, section.chart)(section.frame(data), *section.chart_args)
-    if section.folded:
-        with st.expander(section.title):
-            common.chart(chart, stretch=False)
-            st.markdown(section.reading(data))
-        return
-    st.subheader(section.title)
-    common.chart(chart, stretch=False)
-    st.markdown(section.reading(data))
+def parts() -> frozenset[str]:
+    """The data parts present (what `Section.available` and `missing` ask about)."""
+    return _parts(*version())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _parts(results: str, study: str, shipped: tuple, stamp: tuple) -> frozenset[str]:
+    return frozenset(load_data(results, study, shipped, stamp))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def section_parts(key: str, results: str, study: str, shipped: tuple,
+                  stamp: tuple) -> tuple[pd.DataFrame, str]:
+    """A section's chart frame and reading, computed once per version of the data files."""
+    data = load_data(results, study, shipped, stamp)
+    section = next(s for s in SECTIONS if s.key == key)
+    return section.frame(data), section.reading(data)
+
+
+def section_ui(section: Section, data_version: tuple | None = None) -> None:
+    """One available section (`section.available(parts())`): its chart, then its reading."""
+    frame, reading = section_parts(section.key, *(data_version or version()))
+    box = st.expander(section.title) if section.folded else st
+    if not section.folded:
+        box.subheader(section.title)
+    figures.show(getattr(charts, section.chart), frame, *section.chart_args, stretch=False,
+                 container=box)
+    box.markdown(reading)
 
 
 def render(cfg: RunConfig, entry) -> None:  # noqa: ARG001 - same signature as every page
-    data = study_data()
+    data_version = version()
+    present = _parts(*data_version)
     st.markdown("Answers from the shipped study: 5 model seeds per activation (3×16 MLPs), "
                 "every number a median across seeds with the seeds' range. Interventions "
                 "are causal; probes are descriptive. Details and commands: FINDINGS.md.")
     for section in SECTIONS:
-        if section.available(data):
-            section_ui(section, data)
-    for what in missing(data):
+        if section.available(present):
+            section_ui(section, data_version)
+    for what in missing(present):
         st.info(f"No {what} data found. Regenerate it with `{paths.REGENERATE[what]}` "
                 "(see FINDINGS.md).")
-    tables_ui(data)
+    tables_ui(present, data_version)
 
 
-def tables_ui(data: dict[str, pd.DataFrame]) -> None:
+TABLES = (("oracles", ["activation", "alignment", "k"], ["iia", "baseline"],
+           "Exact input alignments scored directly"),
+          ("range", ["activation", "site", "k", "alignment"],
+           ["frac_outside", "mahalanobis"], "How far swapped states leave the natural range"),
+          ("illusion", ["activation", "site", "variable", "part"], ["dim", "iia"],
+           "Illusion check: row-space vs null-space part of the learned subspace"))
+
+
+def tables_ui(present: frozenset[str], data_version: tuple) -> None:
     """Oracles, out-of-range and illusion check as median tables across seeds."""
-    specs = (("oracles", ["activation", "alignment", "k"], ["iia", "baseline"],
-              "Exact input alignments scored directly"),
-             ("range", ["activation", "site", "k", "alignment"],
-              ["frac_outside", "mahalanobis"], "How far swapped states leave the natural range"),
-             ("illusion", ["activation", "site", "variable", "part"], ["dim", "iia"],
-              "Illusion check: row-space vs null-space part of the learned subspace"))
-    for part, keys, values, title in specs:
-        if part in data:
+    for i, (part, _, _, title) in enumerate(TABLES):
+        if part in present:
             with st.expander(f"{title} (median across seeds)"):
-                table = data[part].groupby(keys, as_index=False, sort=False)[values].median()
-                st.dataframe(table, hide_index=True, key=f"findings_{part}")
+                st.dataframe(median_table(i, *data_version), hide_index=True,
+                             key=f"findings_{part}")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def median_table(index: int, results: str, study: str, shipped: tuple,
+                 stamp: tuple) -> pd.DataFrame:
+    """TABLES[index]'s part, its values' medians per key (once per version of the data)."""
+    part, keys, values, _ = TABLES[index]
+    frame = load_data(results, study, shipped, stamp)[part]
+    return frame.groupby(keys, as_index=False, sort=False)[values].median()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import params, session, widgets
+from app import figures, params, session, widgets
 from explorer.plots import charts as plots
 from explorer.store import precomputed
 from explorer.core.config import ConfigError, RunConfig, validate
@@ -55,5 +55,4 @@ def overview_ui(cfg: RunConfig | None) -> None:
     st.markdown(f"**Where does this model hold the variables?** DAS and the best "
                 f"neuron-wise subsets at every site · k = {cfg.das.k} · {hypothesis} · "
                 "shipped model, precomputed (pretrained/results.csv)")
-    st.altair_chart(plots.site_profile_bars(frame, "IIA per site (precomputed)"),
-                    width="stretch")
+    figures.show(plots.site_profile_bars, frame, "IIA per site (precomputed)")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import common, nearest, stores as state
+from app import figures, nearest, stores as state
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.store import precomputed, shipped
@@ -36,7 +36,7 @@ def precomputed_ui(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
     st.caption("Read from the shipped table, computed by `python -m explorer pretrain` on "
                "this exact configuration: the same numbers **Run DAS** below computes live.")
     metrics_ui(rows)
-    common.chart(plots.controls_bars(precomputed.controls_frame(rows)))
+    figures.show(plots.controls_bars, precomputed.controls_frame(rows))
     spread_ui(cfg)
     rotation_ui(cfg)
     return True
@@ -86,4 +86,4 @@ def rotation_ui(cfg: RunConfig) -> None:
         return
     rotation, var_mask = stored
     frame = analysis.matrix_frame(rotation, var_mask, CAUSAL_MODELS[cfg.das.hypothesis].variables)
-    common.chart(plots.rotation_heatmap(frame, f"stored R, {SOURCE}"), stretch=False)
+    figures.show(plots.rotation_heatmap, frame, f"stored R, {SOURCE}", stretch=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import dial, stores as state
+from app import dial, figures, stores as state
 from explorer.core.config import ConfigError, RunConfig
 from explorer.plots import charts as plots
 from explorer.runs.seeds import SPREAD, check_seeds, run_seeds, spread
@@ -62,5 +62,5 @@ def seeds_ui(cfg: RunConfig) -> None:
         col.metric(f"{label} (mean ± SD)", f"{s['mean']:.3f} ± {s['sd']:.3f}")
     left, right = st.columns([3, 2])
     with left:
-        st.altair_chart(plots.seed_dots(spread_frame(table)), width="stretch")
+        figures.show(plots.seed_dots, spread_frame(table))
     right.dataframe(table, hide_index=True, key="seeds_table")

@@ -123,9 +123,9 @@ def tour_ui() -> None:
 
 
 def chart_ui(step: Step) -> None:
-    section, data = next(s for s in SECTIONS if s.key == step.section), findings.study_data()
-    if section.available(data):
-        findings.section_ui(section, data)
+    section = next(s for s in SECTIONS if s.key == step.section)
+    if section.available(findings.parts()):
+        findings.section_ui(section)
         return
     what = "results" if "results" in section.needs else "budget" if "budget" in section.needs \
         else "study"

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app import (common, compare, dial, precomputed, session, spread, stores as state,
-                 widgets)
+from app import (common, compare, dial, figures, precomputed, session, spread,
+                 stores as state, widgets)
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.core.causal import CAUSAL_MODELS
@@ -64,7 +64,7 @@ def iia_ui(run: state.AlignmentRun) -> None:
         "converged" if run.das.converged else "not converged"))
     left, right = st.columns(2)
     with left:
-        common.chart(plots.iia_curve(run.das.history))
+        figures.show(plots.iia_curve, run.das.history)
     with right:
         by_type = pd.DataFrame({"intervention": list(test.by_type),
                                 "IIA": list(test.by_type.values())})
@@ -88,17 +88,17 @@ def rotation_ui(cfg, entry, run: state.AlignmentRun, variables) -> None:
     left, right = st.columns(2)
     with left:
         frame = analysis.matrix_frame(das.map, das.var_mask, variables)
-        common.chart(plots.rotation_heatmap(frame, "learned R"), stretch=False)
+        figures.show(plots.rotation_heatmap, frame, "learned R", stretch=False)
     with right:
         snapped = closest_signed_permutation(das.map)
         frame = analysis.matrix_frame(snapped, das.var_mask, variables)
-        common.chart(plots.rotation_heatmap(frame, "closest signed permutation"), stretch=False)
+        figures.show(plots.rotation_heatmap, frame, "closest signed permutation", stretch=False)
     st.subheader("PCA of the rotated coordinates, per block")
     colour = widgets.view_ui(st.radio, session.DAS_COLOR, "Colour by", ("V1", "V2", "label", "pattern"),
                             horizontal=True)
     points = common.attempt("Rotated PCA", state.rotated_points, entry, run, tuple(variables))
     if points is not None:
-        common.chart(plots.pca_scatter(points, colour, facet="block"), stretch=False)
+        figures.show(plots.pca_scatter, points, colour, facet="block", stretch=False)
 
 
 def readings_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentRun) -> None:
@@ -159,5 +159,5 @@ def controls_ui(run: state.AlignmentRun, task_accuracy: float) -> None:
     st.caption("Each control can fail: its row says what a pass and a fail look like, and "
                "its verdict here. *Vacuous* means it could not have failed on this network.")
     table = controls_table(run, task_accuracy)
-    common.chart(plots.controls_bars(table))
+    figures.show(plots.controls_bars, table)
     st.dataframe(table, hide_index=True, key="das_controls")

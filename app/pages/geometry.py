@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, jobs, live, params, session, stores as state, widgets
+from app import common, figures, jobs, live, params, session, stores as state, widgets
 from explorer.plots import charts as plots
 from explorer.core.config import RunConfig
 from explorer.runs.jobs import DONE
@@ -35,13 +35,13 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     pca_ui(cfg, points)
     left, right = st.columns([1, 2])
     with left:
-        common.chart(plots.explained_variance_lines(variance))
+        figures.show(plots.explained_variance_lines, variance)
     with right:
         st.subheader("Linear probes")
         st.caption("Logistic regression on 70% of 2,000 held-out examples, scored on the "
                    "rest; the control is trained on shuffled labels (mean of 5).")
         if probes is not None:
-            common.chart(plots.probe_bars(probes), stretch=False)
+            figures.show(plots.probe_bars, probes, stretch=False)
         else:
             live.probes_ui(cfg)
 
@@ -53,5 +53,5 @@ def pca_ui(cfg: RunConfig, points) -> None:
     st.subheader("PCA of hidden states at each site")
     st.caption("Site 0 is the input; sites 1… are the hidden layers' outputs. "
                "600 held-out examples.")
-    common.chart(plots.pca_scatter(points, colour), stretch=False)
+    figures.show(plots.pca_scatter, points, colour, stretch=False)
     params.sync_url(cfg)  # a fragment rerun does not reach main()'s sync

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, jobs, live, stores as state
+from app import common, figures, jobs, live, stores as state
 from explorer.plots import charts as plots
 from explorer.core.config import RunConfig
 
@@ -33,7 +33,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
                "variable only).")
     scores = common.attempt("Single-unit scores", state.unit_scores, entry, cfg)
     if scores is not None:
-        common.chart(plots.neuron_heatmap(scores))
+        figures.show(plots.neuron_heatmap, scores)
 
 
 def show_result(result) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import common, params, session, stores as state, widgets
+from app import common, figures, params, session, stores as state, widgets
 from explorer.plots import charts as plots
 from explorer.analysis import swaps
 from explorer.core.config import RunConfig
@@ -108,6 +108,6 @@ def aggregate_ui(cfg, entry, run) -> None:
     if outcomes is None:
         return
     summary = swaps.outcome_summary(outcomes, changed_only=changed)
-    common.chart(plots.swap_outcome_bars(summary))
+    figures.show(plots.swap_outcome_bars, summary)
     st.dataframe(summary, hide_index=True, key="swap_summary")
     params.sync_url(cfg)

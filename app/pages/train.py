@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, compare, stores as state
+from app import common, compare, figures, stores as state
 from explorer.plots import charts as plots
 from explorer.core.config import RunConfig
 from explorer.core.train import recipe_for
@@ -28,13 +28,13 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     if entry.history is not None and len(entry.history):
         left, right = st.columns(2)
         with left:
-            common.chart(plots.loss_curve(entry.history))
+            figures.show(plots.loss_curve, entry.history)
         with right:
-            common.chart(plots.accuracy_curve(entry.history))
+            figures.show(plots.accuracy_curve, entry.history)
     elif entry.source == state.SHIPPED:
         st.caption("A shipped checkpoint (pretrained/, trained by `python -m explorer "
                    "pretrain` with this recipe): its training curves are not stored. Press "
                    "**Train your own** in the sidebar to watch them; precomputed DAS results "
                    "are on the DAS page.")
-    common.chart(plots.pattern_accuracy_bars(entry.accuracy))
+    figures.show(plots.pattern_accuracy_bars, entry.accuracy)
     st.dataframe(entry.accuracy, hide_index=True, key="train_accuracy_table")

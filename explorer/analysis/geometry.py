@@ -8,6 +8,8 @@ Every function returns a long-form pandas DataFrame (or tensors), ready for `exp
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 import torch
@@ -18,6 +20,7 @@ from explorer.core.task import PATTERNS, Examples
 PROBE_TARGETS = ("V1", "V2")
 CONTROL = "shuffled labels"
 ACTUAL = "true labels"
+_ONE_BLAS_THREAD = threading.Lock()  # BLAS thread limits are process-wide: one holder
 
 
 def pca(h: torch.Tensor, n_components: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,7 +97,19 @@ def probe_accuracy(features: np.ndarray, labels: np.ndarray, seed: int,
 def probe_frame(model: MLP, examples: Examples, seed: int, n_shuffles: int = 5) -> pd.DataFrame:
     """Probe accuracy for V1 and V2 at every site, true labels vs the shuffled-label control
     (averaged over `n_shuffles` permutations, since one random probe on clustered states
-    can land far from 0.5 by chance): site, variable, labels, accuracy."""
+    can land far from 0.5 by chance): site, variable, labels, accuracy.
+
+    The fits run with one BLAS thread: on problems this small OpenBLAS's threads only spin,
+    and on a busy 2-core host they made the fits 5-15x slower (the same numbers either way).
+    The limit holds for the whole process while the fits run, so they hold a lock."""
+    from sklearn.linear_model import LogisticRegression  # noqa: F401 - loads scipy's BLAS,
+    from threadpoolctl import threadpool_limits  # which the limit must find loaded
+
+    with _ONE_BLAS_THREAD, threadpool_limits(1, user_api="blas"):
+        return _probe_rows(model, examples, seed, n_shuffles)
+
+
+def _probe_rows(model: MLP, examples: Examples, seed: int, n_shuffles: int) -> pd.DataFrame:
     targets = {"V1": examples.v1.numpy(), "V2": examples.v2.numpy()}
     rows = []
     for site, h in enumerate(site_states(model, examples.x)):

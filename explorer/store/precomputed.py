@@ -10,7 +10,9 @@ app can draw a precomputed chart before the heavy imports of a cold start.
                          baseline in the DAS page's shape
 
 A row matches when every config column equals the config's field (the CSV holds every flat
-field). A missing or partial table gives empty frames.
+field). A missing or partial table gives empty frames. The lookups are memoised per
+config and version of the file (its modification time): every page run asks them again,
+and each answer is a copy, so a caller may change it.
 """
 
 from __future__ import annotations
@@ -75,15 +77,28 @@ def _ordered(rows: pd.DataFrame, *by: str) -> pd.DataFrame:
 
 
 def results_for(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
-    return _ordered(matching(cfg, (), folder))
+    return _lookup(cfg, (), (), folder)
 
 
 def seed_spread(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
-    return _ordered(matching(cfg, ("seed",), folder), "seed")
+    return _lookup(cfg, ("seed",), ("seed",), folder)
 
 
 def site_profile(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
-    return _ordered(matching(cfg, ("site",), folder), "site")
+    return _lookup(cfg, ("site",), ("site",), folder)
+
+
+def _lookup(cfg: RunConfig, ignore: tuple[str, ...], by: tuple[str, ...],
+            folder: Path) -> pd.DataFrame:
+    """matching(cfg, ignore) ordered by `by`, memoised per version of the table (a copy)."""
+    path = Path(folder) / "results.csv"
+    return _lookup_once(cfg, ignore, by, Path(folder), mtime(path)).copy()
+
+
+@lru_cache(maxsize=256)
+def _lookup_once(cfg: RunConfig, ignore: tuple[str, ...], by: tuple[str, ...], folder: Path,
+                 stamp: float) -> pd.DataFrame:
+    return _ordered(matching(cfg, ignore, folder), *by)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -53,6 +54,27 @@ def test_probe_frame_on_the_handbuilt_network():
     assert acc[0, "V1", analysis.ACTUAL] < 0.65
     assert acc[1, "V1", analysis.CONTROL] < 0.7
     assert set(frame.site) == {0, 1, 2, 3} and len(frame) == 4 * 2 * 2
+
+
+def test_probes_fit_with_one_blas_thread_and_the_same_numbers(monkeypatch):
+    """The fits run under a one-thread BLAS limit that is lifted afterwards; the accuracies
+    equal those of fits with the BLAS's own thread count."""
+    from sklearn.linear_model import LogisticRegression  # noqa: F401 - loads every BLAS
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> set[int]:
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    unlimited, model, ex = blas_threads(), equality_network(), examples(400)
+    seen, fit = [], analysis.probe_accuracy
+    monkeypatch.setattr(analysis, "probe_accuracy",
+                        lambda *a, **k: seen.append(blas_threads()) or fit(*a, **k))
+    frame = analysis.probe_frame(model, ex, seed=0, n_shuffles=2)
+    assert len(seen) == 4 * 2 * 3 and all(threads == {1} for threads in seen)
+    assert blas_threads() == unlimited  # lifted
+    monkeypatch.setattr(analysis, "probe_accuracy", fit)
+    free = analysis._probe_rows(model, ex, 0, 2)  # the fits alone, without the limit
+    pd.testing.assert_frame_equal(frame, free)
 
 
 def test_pca_and_variance_frames_cover_every_site():

@@ -167,3 +167,29 @@ def test_a_damaged_file_is_left_out_of_the_catalog(tmp_path):
     assert [item.path.name for item in items] == [good.name]
     model, cfg, _ = items[0].load()
     assert cfg == checkpoints.load(good)[1]
+
+
+def test_lookups_are_memoised_per_version_of_the_table_and_answer_copies(tmp_path, monkeypatch):
+    """Each page run asks the same lookups again: the filtering runs once per config and
+    version of results.csv, a caller changing its answer changes no later answer, and a
+    rewritten file is read afresh."""
+    import os
+
+    def write(iias: list[float], mtime: float) -> None:
+        rows = [{**RunConfig().with_values(seed=seed).to_flat(), "key": f"k{seed}",
+                 "method": "das", "iia": iia} for seed, iia in enumerate(iias)]
+        path = tmp_path / "results.csv"
+        pd.DataFrame(rows).to_csv(path, index=False)
+        os.utime(path, (mtime, mtime))
+
+    calls, real = [], precomputed.matching
+    monkeypatch.setattr(precomputed, "matching", lambda *a: calls.append(a) or real(*a))
+    write([0.7, 0.8], 1_000_000)
+    first = precomputed.results_for(RunConfig(), tmp_path)
+    assert list(first.iia) == [0.7] and len(calls) == 1
+    first.loc[:, "iia"] = 0.0  # the caller's copy
+    assert list(precomputed.results_for(RunConfig(), tmp_path).iia) == [0.7] and len(calls) == 1
+    assert list(precomputed.seed_spread(RunConfig(), tmp_path).iia) == [0.7, 0.8]
+    assert len(calls) == 2  # another lookup, its own entry
+    write([0.9, 0.8], 2_000_000)  # the table regenerated
+    assert list(precomputed.results_for(RunConfig(), tmp_path).iia) == [0.9] and len(calls) == 3
