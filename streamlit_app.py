@@ -23,7 +23,7 @@ from app.pages import share as pages_share  # noqa: E402
 from app.pages import swaps as pages_swaps  # noqa: E402
 from app.pages import train as pages_train  # noqa: E402
 from app import compare, findings, tour  # noqa: E402
-from explorer.core.runtime import configure  # noqa: E402
+from explorer.core.rng import fix_threads  # noqa: E402
 
 PAGES = {
     "train": ("Train", pages_train.render),
@@ -58,7 +58,7 @@ def problems_ui(error) -> None:
 
 
 def main() -> None:
-    configure()
+    fix_threads()
     cfg, error, train_slot = sidebar.config_ui()
     entry = sidebar.train_ui(cfg, error, train_slot)
     compare.pin_ui(cfg, error)

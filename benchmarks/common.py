@@ -8,9 +8,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explorer.core.runtime import configure  # noqa: E402
+from explorer.core.rng import fix_threads  # noqa: E402
 
-configure()
+fix_threads()
 
 
 def peak_rss_mb() -> float:

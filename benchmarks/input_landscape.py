@@ -26,8 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from explorer.core.config import RunConfig  # noqa: E402
 from explorer.analysis.diagnostics import tilt_path  # noqa: E402
 from explorer.core.iia import site_data  # noqa: E402
-from explorer.core.rng import generator
-from explorer.core.runtime import configure  # noqa: E402
+from explorer.core.rng import fix_threads, generator  # noqa: E402
 from explorer.runs.measure import ModelCache  # noqa: E402
 from explorer.store.paths import MODELS  # noqa: E402
 from explorer.core.task import sample_pairs  # noqa: E402
@@ -48,7 +47,7 @@ def main() -> None:
     parser.add_argument("--activations", default="relu,sigmoid,tanh")
     parser.add_argument("--models", default=str(MODELS))
     args = parser.parse_args()
-    configure()
+    fix_threads()
     cache, frames = ModelCache(Path(args.models)), []
     for activation in args.activations.split(","):
         for seed in range(5):

@@ -1,6 +1,5 @@
 """Peak memory of runs above the idle process (issue 11: <= 150 MB per run above the idle
-app), with glibc's dynamic mmap threshold and with it fixed (`explorer.core.runtime`), side
-by side: each case runs in a fresh subprocess.
+app), measured in a fresh subprocess.
 
     python benchmarks/memory.py [--concurrent 5]
 
@@ -24,10 +23,8 @@ CHILD = r"""
 import json, sys
 from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, {root!r})
-from explorer.core import rng, runtime
+from explorer.core import rng
 rng.fix_threads()
-if {fixed}:
-    runtime.fix_allocator()
 from explorer.core.config import RunConfig
 from explorer.core.train import train_model
 from explorer.methods.experiment import run
@@ -49,8 +46,8 @@ print(json.dumps(out))
 """
 
 
-def measure(fixed: bool, concurrent: int) -> dict:
-    code = CHILD.format(root=str(ROOT), fixed=fixed, n=concurrent)
+def measure(concurrent: int) -> dict:
+    code = CHILD.format(root=str(ROOT), n=concurrent)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -60,15 +57,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--concurrent", type=int, default=5)
     args = parser.parse_args()
-    for fixed in (False, True):
-        m = measure(fixed, args.concurrent)
-        name = "fixed mmap threshold (runtime.configure)" if fixed else "glibc dynamic threshold"
-        print(f"{name}: idle {m['idle']} MB, after a first training step {m['warm']} MB "
-              f"(+{m['warm'] - m['idle']} one-time imports); one default run peaks "
-              f"+{m['one_run_hwm'] - m['warm']} MB above that; {args.concurrent} concurrent "
-              f"runs +{m['concurrent_hwm'] - m['warm']} MB (+"
-              f"{(m['concurrent_hwm'] - m['warm']) / args.concurrent:.0f} MB per run); "
-              f"target <= 150 MB per run", flush=True)
+    m = measure(args.concurrent)
+    print(f"idle {m['idle']} MB, after a first training step {m['warm']} MB "
+          f"(+{m['warm'] - m['idle']} one-time imports); one default run peaks "
+          f"+{m['one_run_hwm'] - m['warm']} MB above that; {args.concurrent} concurrent "
+          f"runs +{m['concurrent_hwm'] - m['warm']} MB (+"
+          f"{(m['concurrent_hwm'] - m['warm']) / args.concurrent:.0f} MB per run); "
+          f"target <= 150 MB per run", flush=True)
 
 
 if __name__ == "__main__":

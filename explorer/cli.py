@@ -480,9 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command != "findings":  # findings reads CSVs with pandas: no torch to import
-        from explorer.core.runtime import configure
+        from explorer.core.rng import fix_threads
 
-        configure()
+        fix_threads()
     try:
         return args.func(args)
     except ConfigError as err:

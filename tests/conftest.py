@@ -1,10 +1,10 @@
 import pytest
 
 from explorer.core.config import RunConfig
-from explorer.core.runtime import configure
+from explorer.core.rng import fix_threads
 from explorer.core.train import heldout_examples, task_accuracy, train_model
 
-configure()
+fix_threads()
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import re
 import sys
 import time
 
-from explorer.core.runtime import configure
+from explorer.core.rng import fix_threads
 from tests.app_driver import finish_jobs, goto, metric, open_app
 
 SESSIONS = 10
@@ -38,7 +38,7 @@ def queued(at) -> list[int]:
 
 
 def main() -> dict:
-    configure()
+    fix_threads()
     sessions = [open_app({**CONFIG, "seed": str(900 + i)}) for i in range(SESSIONS)]
     positions = []
     for at in sessions:

@@ -12,8 +12,7 @@ import torch
 
 # Floating-point sums can differ with the number of intra-op threads, and DAS training
 # amplifies such differences. Entry points (CLI, app, benchmarks, tests, sweep workers) call
-# `explorer.core.runtime.configure()`, which calls `fix_threads()`, so a shared config and
-# seed give bit-identical numbers on any machine.
+# `fix_threads()` so a shared config and seed give bit-identical numbers on any machine.
 # One thread: these networks are too small to gain from more, and spinning OpenMP threads
 # slow down by an order of magnitude when processes share a 2-core host.
 THREADS = 1

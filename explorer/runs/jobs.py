@@ -18,7 +18,7 @@ it); a finished key is replaced by the new submission. Finished jobs are kept, l
 looked up first out, up to `keep_finished`; queued jobs up to `max_queued` (`Full` beyond).
 
 Workers are threads: torch releases the GIL inside its kernels, and one intra-op thread
-(`explorer.core.runtime.configure()`) keeps each op single-threaded, so numbers equal
+(`explorer.core.rng.fix_threads()`) keeps each op single-threaded, so numbers equal
 those of a run in the caller's thread. Pure Python: no Streamlit, no torch.
 """
 

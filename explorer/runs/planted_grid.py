@@ -67,8 +67,8 @@ def _rows(result: PlantResult, table: pd.DataFrame, das_steps: int, curve: bool)
 def one_network(activation: str, form: str, seed: int, out: str,
                 budgets: tuple[int, ...] = BUDGETS) -> list[dict]:
     """Plant, recover at the defaults, save the checkpoint; rotated: the budget curve too."""
-    from explorer.core.runtime import configure
-    configure()  # a spawned worker starts with torch's defaults
+    from explorer.core.rng import fix_threads
+    fix_threads()  # a spawned worker starts with torch's defaults
     start = time.perf_counter()
     cfg = grid_config(activation, seed)
     result = plant_and_recover(cfg, PlantSettings(form=form), workers=1)

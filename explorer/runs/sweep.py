@@ -91,9 +91,9 @@ def run_chunk(chunk: list[tuple[dict, str]], model_dir: str, rotation_dir: str |
     saved as `rotation_dir/<key>.safetensors` when a folder is given."""
     from safetensors.torch import save_file
 
-    from explorer.core.runtime import configure
+    from explorer.core.rng import fix_threads
 
-    configure()
+    fix_threads()
     cache = ModelCache(Path(model_dir), model_meta)
     rows = []
     for flat, method in chunk:

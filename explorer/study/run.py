@@ -51,9 +51,9 @@ QUICK_BUDGET = BudgetGrid(activations=("relu", "sigmoid"), seeds=(0, 1), restart
 def run_unit(base_flat: dict, activation: str, seed: int, grid: StudyGrid,
              model_dir: str | None) -> tuple[dict, dict, float]:
     """Worker entry point: (parts, input subspaces, seconds) for one model."""
-    from explorer.core.runtime import configure
+    from explorer.core.rng import fix_threads
 
-    configure()
+    fix_threads()
     start = time.perf_counter()
     cfg = grid.config(RunConfig.from_flat(base_flat), activation, seed)
     model, accuracy = ModelCache(Path(model_dir) if model_dir else None).get(cfg)
@@ -171,9 +171,9 @@ def quick_grid(grid, activations: tuple[str, ...] | None, seeds: tuple[int, ...]
 def run_budget_unit(base_flat: dict, activation: str, map_name: str, k: int, grid: BudgetGrid,
                     model_dir: str | None) -> tuple[list[dict], float]:
     """Worker entry point: (budget rows, seconds) for one activation's seeds at (map, k)."""
-    from explorer.core.runtime import configure
+    from explorer.core.rng import fix_threads
 
-    configure()
+    fix_threads()
     start = time.perf_counter()
     cfg = grid.config(RunConfig.from_flat(base_flat), activation, map_name, k)
     cache = ModelCache(Path(model_dir) if model_dir else None)

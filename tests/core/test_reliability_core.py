@@ -109,9 +109,9 @@ def test_the_estimate_bounds_a_peak_measured_now():
     values = dict(train_steps=20, das_steps=20, restarts=8, n_val_pairs=1000,
                   n_test_pairs=1000, width=128, entity_dim=32, k=4, max_exhaustive=1)
     code = ("import json, resource, sys\nfrom explorer.core.config import RunConfig\n"
-            "from explorer.core.runtime import configure\n"
+            "from explorer.core.rng import fix_threads\n"
             "from explorer.methods.experiment import run\n"
-            "configure()\nbefore = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "fix_threads()\nbefore = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
             "run(RunConfig().with_values(**json.loads(sys.argv[1])))\n"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)\n")
     import json
