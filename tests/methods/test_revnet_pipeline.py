@@ -54,8 +54,13 @@ def test_cli_revnet_run_equals_train_revnet_called_directly(tmp_path):
     assert math.isnan(report["controls"]["closest_permutation_iia"])
     assert report["controls"]["verdicts"]["closest_permutation"] == "n/a"
     assert report["controls"]["closest_permutation_units"] is None
+    # flags not given take the RevNet map's own budget (config.REVNET_BUDGET)
+    from explorer.core.config import REVNET_BUDGET, RunConfig
+    assert all(report["config"][k] == v for k, v in REVNET_BUDGET.items() if k not in TINY)
     # the same by hand: the same model, pairs, neuron-wise start and generator stream
-    cfg = tiny(map="revnet", map_width=2)
+    cfg = RunConfig.from_flat(report["config"])
+    assert cfg == tiny(map="revnet", map_width=2).with_values(
+        **{k: v for k, v in REVNET_BUDGET.items() if k not in TINY})
     model, _ = train_model(cfg)
     pairs = pair_set(model, cfg)
     first = units_permutation(run_neuron(model, cfg, pairs).subsets, 16)
