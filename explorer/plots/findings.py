@@ -215,6 +215,14 @@ def budget_iia(frame: pd.DataFrame) -> alt.FacetChart:
     return _svg(chart.facet(column=_setting_facet(frame)))
 
 
+def _solid_dashed(field: str, title: str, solid: str, dashed: str) -> dict:
+    """Encodings for one line per value of `field`: `solid` drawn solid, `dashed` dashed."""
+    return {"strokeDash": alt.StrokeDash(f"{field}:N", title=title,
+                                         scale=alt.Scale(domain=[solid, dashed],
+                                                         range=[[1, 0], [4, 3]])),
+            "detail": f"{field}:N"}
+
+
 def complexity_ladder(frame: pd.DataFrame, order: list[str]) -> alt.FacetChart:
     """frame (`findings.complexity_frame`): activation, network, site, map, iia (median over
     seeds). x: the map, simplest first; solid: the trained networks, dashed: their
@@ -223,11 +231,7 @@ def complexity_ladder(frame: pd.DataFrame, order: list[str]) -> alt.FacetChart:
         x=alt.X("map:N", sort=order, title="alignment map (simplest first)",
                 axis=alt.Axis(labelAngle=-45)),
         y=alt.Y("iia:Q", title="IIA, median over seeds (held-out entities)", scale=UNIT_SCALE),
-        color=_activation(frame),
-        strokeDash=alt.StrokeDash("network:N", title="network",
-                                  scale=alt.Scale(domain=["trained", "control"],
-                                                  range=[[1, 0], [4, 3]])),
-        detail="network:N",
+        color=_activation(frame), **_solid_dashed("network", "network", "trained", "control"),
         tooltip=["activation:N", "network:N", "site:O", "map:N",
                  alt.Tooltip("iia:Q", format=".3f"), alt.Tooltip("low:Q", format=".3f"),
                  alt.Tooltip("high:Q", format=".3f")])
@@ -246,10 +250,7 @@ def planted_recovery(frame: pd.DataFrame) -> alt.FacetChart:
                 axis=alt.Axis(values=[25, 100, 400, 1600], format="~s")),
         y=alt.Y("found:Q", title="plant found (fraction of nets)", scale=UNIT_SCALE),
         color=_activation(frame),
-        strokeDash=alt.StrokeDash("criterion:N", title="found by",
-                                  scale=alt.Scale(domain=["IIA and subspace", "IIA"],
-                                                  range=[[1, 0], [4, 3]])),
-        detail="criterion:N",
+        **_solid_dashed("criterion", "found by", "IIA and subspace", "IIA"),
         tooltip=["activation:N", "method:N", "das_steps:Q", "criterion:N",
                  alt.Tooltip("found:Q", format=".2f"), alt.Tooltip("iia:Q", format=".3f"),
                  alt.Tooltip("used_angle:Q", format=".1f", title="used angle (deg)"), "nets:Q"])

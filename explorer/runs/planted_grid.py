@@ -30,7 +30,7 @@ from explorer.runs.executors import run_local
 from explorer.runs.plant_methods import METHODS
 from explorer.runs.planting import (PLANT_DEFAULTS, PlantResult, PlantSettings,
                                     plant_and_recover, plant_config, recover_all,
-                                    save_planted)
+                                    recovery_table, save_planted)
 from explorer.store import paths
 from explorer.store.tables import read_table, write_table
 
@@ -79,12 +79,7 @@ def one_network(activation: str, form: str, seed: int, out: str,
         for steps in budgets:
             found, _ = recover_all(result.model, result.config.with_values(das_steps=steps),
                                    result.plant, settings, result.planted.iia, workers=1)
-            table = pd.DataFrame([{"hypothesis": "both", "method": m, "iia": r.iia,
-                                   "max_angle_deg": r.max_angle_deg,
-                                   "used_angle_deg": r.used_angle_deg, "found": r.found,
-                                   "found_strict": r.found_strict}
-                                  for m, r in found["both"].items()])
-            rows += _rows(result, table, steps, curve=True)
+            rows += _rows(result, recovery_table({"both": found["both"]}), steps, curve=True)
     seconds = round(time.perf_counter() - start, 1)
     return [{**row, "seconds": seconds} for row in rows]
 

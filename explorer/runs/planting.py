@@ -154,14 +154,18 @@ class PlantResult:
         }
 
     def table(self) -> pd.DataFrame:
-        """Long form: hypothesis, method, iia, max_angle_deg, used_angle_deg, found,
-        found_strict (the verdicts only on the planted hypothesis)."""
-        groups = {"both": self.recovery, **self.wrong}
-        return pd.DataFrame([{"hypothesis": h, "method": m, "iia": r.iia,
-                              "max_angle_deg": r.max_angle_deg,
-                              "used_angle_deg": r.used_angle_deg, "found": r.found,
-                              "found_strict": r.found_strict}
-                             for h, by in groups.items() for m, r in by.items()])
+        """`recovery_table` of the planted hypothesis and the wrong ones."""
+        return recovery_table({"both": self.recovery, **self.wrong})
+
+
+def recovery_table(groups: dict[str, dict[str, Recovery]]) -> pd.DataFrame:
+    """Long form of {hypothesis: {method: Recovery}}: hypothesis, method, iia, max_angle_deg,
+    used_angle_deg, found, found_strict (the verdicts only on the planted hypothesis)."""
+    return pd.DataFrame([{"hypothesis": h, "method": m, "iia": r.iia,
+                          "max_angle_deg": r.max_angle_deg,
+                          "used_angle_deg": r.used_angle_deg, "found": r.found,
+                          "found_strict": r.found_strict}
+                         for h, by in groups.items() for m, r in by.items()])
 
 
 def plant_network(cfg: RunConfig, settings: PlantSettings,

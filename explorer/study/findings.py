@@ -170,16 +170,21 @@ def complexity_frame(complexity: pd.DataFrame) -> pd.DataFrame:
         columns="rank").reset_index(drop=True)
 
 
+def _criteria(rows: pd.DataFrame) -> pd.DataFrame:
+    """rows with by_iia (IIA within IIA_TOLERANCE of the planted alignment's own) and by_both
+    (also within the angle tolerance of the directions the network reads: the recovery's
+    `found`), each 0/1."""
+    return rows.assign(by_iia=(rows.iia >= rows.planted_iia - IIA_TOLERANCE).astype(float),
+                       by_both=rows.found.astype(float))
+
+
 def planted_curve(planted: pd.DataFrame) -> pd.DataFrame:
     """The planted grid's budget curve (rotated plants that took, planted hypothesis): per
-    activation, method, DAS step cap and criterion, the fraction of networks where the
-    method found the plant (found). Criteria: "IIA" (IIA within IIA_TOLERANCE of the planted
-    alignment's own) and "IIA and subspace" (also within the angle tolerance of the
-    directions the network reads: the recovery's `found`). Also the median IIA and used
-    angle, and the number of networks (nets)."""
-    rows = planted[planted.curve & ~planted.plant_failed & (planted.hypothesis == "both")]
-    rows = rows.assign(by_iia=(rows.iia >= rows.planted_iia - IIA_TOLERANCE).astype(float),
-                       by_both=rows.found.astype(float))
+    activation, method, DAS step cap and criterion ("IIA": by_iia, "IIA and subspace":
+    by_both, see `_criteria`), the fraction of networks where the method found the plant
+    (found); also the median IIA and used angle, and the number of networks (nets)."""
+    rows = _criteria(planted[planted.curve & ~planted.plant_failed
+                             & (planted.hypothesis == "both")])
     keys = ["activation", "method", "das_steps"]
     out = rows.groupby(keys, as_index=False, sort=False).agg(
         by_iia=("by_iia", "mean"), by_both=("by_both", "mean"), iia=("iia", "median"),
@@ -191,12 +196,14 @@ def planted_curve(planted: pd.DataFrame) -> pd.DataFrame:
 
 def planted_default(planted: pd.DataFrame) -> pd.DataFrame:
     """Every method at the plant command's default budget, per activation, form, hypothesis
-    and method: networks whose plant took (nets), how many the method found (found, strict:
-    found_strict; planted hypothesis only), median IIA and median angles."""
-    rows = planted[~planted.curve & ~planted.plant_failed]
-    rows = rows.assign(found=rows.found.astype(float), found_strict=rows.found_strict.astype(float))
+    and method: networks whose plant took (nets), how many the method found by IIA (by_iia)
+    and by IIA and subspace (found; strict: found_strict; planted hypothesis only), median
+    IIA and median angles."""
+    rows = _criteria(planted[~planted.curve & ~planted.plant_failed])
+    rows = rows.assign(found_strict=rows.found_strict.astype(float))
     return rows.groupby(["activation", "form", "hypothesis", "method"], as_index=False,
                         sort=False).agg(
-        nets=("seed", "nunique"), found=("found", "sum"), strict=("found_strict", "sum"),
-        iia=("iia", "median"), planted_iia=("planted_iia", "median"),
-        used_angle=("used_angle_deg", "median"), max_angle=("max_angle_deg", "median"))
+        nets=("seed", "nunique"), by_iia=("by_iia", "sum"), found=("by_both", "sum"),
+        strict=("found_strict", "sum"), iia=("iia", "median"),
+        planted_iia=("planted_iia", "median"), used_angle=("used_angle_deg", "median"),
+        max_angle=("max_angle_deg", "median"))

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from explorer.study.findings import (ACTIVATION_ORDER, DAS, FEATURES, NEURON, ROTATION,
-                                     UNTRAINED, IIA_TOLERANCE, complexity_frame, fmt, planted_curve, planted_default,
-                                     plateau, random_subspace_angle, spread)
+from explorer.study.findings import (ACTIVATION_ORDER, DAS, FEATURES, IIA_TOLERANCE, NEURON,
+                                     ROTATION, UNTRAINED, complexity_frame, fmt, planted_curve,
+                                     planted_default, plateau, random_subspace_angle, spread)
 
 
 def iia_vs_k(das: pd.DataFrame) -> str:
@@ -254,20 +254,18 @@ def planted(table: pd.DataFrame, early: int = 300) -> str:
     last = int(curve.das_steps.max())
     at_last = curve[curve.das_steps == last].set_index(["activation", "method", "criterion"])
     both = default[default.hypothesis == "both"].set_index(["activation", "form", "method"])
-    took = table[~table.plant_failed & ~table.curve & (table.hypothesis == "both")]
-    by_iia = (took.iia >= took.planted_iia - IIA_TOLERANCE).groupby(
-        [took.activation, took.form, took.method]).sum()
 
     def cell(activation, method):
         if (activation, "rotated", method) not in both.index:
             return "–"
         row = both.loc[(activation, "rotated", method)]
         nets_ = int(row.nets)
-        text = (f"{int(by_iia[(activation, 'rotated', method)])} / {int(row.found)} of {nets_} "
+        text = (f"{int(row.by_iia)} / {int(row.found)} of {nets_} "
                 f"(IIA {row.iia:.3f}, {row.used_angle:.0f}°)")
         if (activation, method, "IIA") in at_last.index:
-            text += (f"; at {last:,}: {at_last.loc[(activation, method, 'IIA')].found * nets_:.0f}"
-                     f" / {at_last.loc[(activation, method, 'IIA and subspace')].found * nets_:.0f}")
+            share = at_last.found
+            text += (f"; at {last:,}: {share[(activation, method, 'IIA')] * nets_:.0f} / "
+                     f"{share[(activation, method, 'IIA and subspace')] * nets_:.0f}")
         return text
 
     localist = ", ".join(
