@@ -30,6 +30,7 @@ ALLOWED = {
     "plots": set(),
     "runs": {"core", "methods", "analysis", "store"},
     "study": {"core", "methods", "analysis", "store", "runs", "plots"},
+    "cli": {"core", "methods", "analysis", "store", "runs", "study", "plots"},  # on top
 }
 
 
