@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
-import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, get_type_hints
+
+from explorer.core.values import ConfigError, coerce, cut, echo  # noqa: F401  (re-exported)
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "gelu", "leaky_relu")
 DISTRIBUTIONS = ("gaussian", "uniform")
@@ -34,15 +34,6 @@ INITS = ("random", "identity", "neuron")
 
 SCHEMA_VERSION = 2  # of the flat names; version 1 called the site `layer`
 RENAMED = {"layer": "site"}  # old flat name -> current name (old links, flags, CSVs, files)
-
-
-class ConfigError(ValueError):
-    """An invalid setting: `field` is the flat field name, `message` says what is allowed."""
-
-    def __init__(self, field_name: str, message: str):
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -122,7 +113,7 @@ class RunConfig:
         unknown = sorted(set(values) - set(types))
         if unknown:
             raise ConfigError(cut(unknown[0]), f"unknown setting; known: {', '.join(types)}")
-        coerced = {name: _coerce(name, value, types[name]) for name, value in values.items()}
+        coerced = {name: coerce(name, value, types[name]) for name, value in values.items()}
         return cls().with_values(**coerced)
 
     def with_values(self, **values: Any) -> "RunConfig":
@@ -147,57 +138,6 @@ def flat_field_types() -> dict[str, type]:
         types.update(get_type_hints(cls))
     types["seed"] = int
     return types
-
-
-_INT = re.compile(r"-?[0-9]{1,30}")  # plain decimal: ASCII digits, an optional minus sign
-_FLOAT = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,4})?")
-ECHO_CHARS = 40  # an echoed bad value is cut to this many characters
-
-
-def cut(text: str) -> str:
-    """Text cut to a readable length, saying how long it was."""
-    return text if len(text) <= ECHO_CHARS else f"{text[:ECHO_CHARS]}… ({len(text)} characters)"
-
-
-def echo(value: Any) -> str:
-    """repr(value), cut to a readable length (a 100,000-digit seed is not echoed whole)."""
-    try:
-        return cut(repr(value))
-    except ValueError:  # an int too long to print (Python's digit limit)
-        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
-
-
-def _coerce(name: str, value: Any, kind: type) -> Any:
-    """Field values: ints as ints or plain decimal text, floats as finite numbers or decimal
-    text, choices as text. Nothing lenient: no 16.0, 1_6, Arabic-Indic digits, nan or inf."""
-    if kind is int:
-        return _coerce_int(name, value)
-    if kind is float:
-        return _coerce_float(name, value)
-    if isinstance(value, str):
-        return value
-    raise ConfigError(name, f"expected text, got {echo(value)}")
-
-
-def _coerce_int(name: str, value: Any) -> int:
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str) and _INT.fullmatch(value.strip()):
-        return int(value.strip())
-    raise ConfigError(name, f"expected a plain decimal integer (digits 0-9, e.g. 16), "
-                            f"got {echo(value)}")
-
-
-def _coerce_float(name: str, value: Any) -> float:
-    number = None
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str) and _FLOAT.fullmatch(value.strip()):
-        number = float(value.strip())
-    if number is None or not math.isfinite(number):
-        raise ConfigError(name, f"expected a finite decimal number (e.g. 0.01), "
-                                f"got {echo(value)}")
-    return number
 
 
 def upgrade(flat: dict[str, Any]) -> dict[str, Any]:
