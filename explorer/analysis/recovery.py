@@ -39,9 +39,7 @@ from dataclasses import dataclass, field
 import torch
 
 from explorer.analysis.subspaces import orthonormalize, principal_angles
-
-IIA_TOLERANCE = 0.02
-ANGLE_TOLERANCE_DEG = 10.0
+from explorer.core.vocabulary import ANGLE_TOLERANCE_DEG, IIA_TOLERANCE  # noqa: F401  (re-exported)
 
 
 def read_subspace(alignment, var_mask: torch.Tensor, var: int, *,

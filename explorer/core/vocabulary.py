@@ -1,7 +1,9 @@
 """The one table of an alignment result's controls: what each is called, which JSON key and
 CSV column holds its score, the question it answers and what a pass and a fail look like;
 and the methods' and map families' names in words (`METHOD_LABELS`: the code's key `neuron`
-is, in anything a user reads, "neuron-wise search"; `MAP_WORDS`).
+is, in anything a user reads, "neuron-wise search"; `MAP_WORDS`); and what "found" means
+for a planted alignment (`IIA_TOLERANCE`, `ANGLE_TOLERANCE_DEG`: explorer.analysis.recovery
+applies them, the findings count with them).
 
 The engine (`explorer.methods.controls`), the JSON and command-line report, the sweep's CSV
 row, the shipped-results lookups (`explorer.store.precomputed`), the app's DAS page and the
@@ -84,3 +86,9 @@ def map_noun(family: str) -> str:
 def map_phrase(family: str) -> str:
     """'a rotation', 'an invertible linear map', ... (an unknown family: 'a map')."""
     return MAP_WORDS[family][1] if family in MAP_WORDS else "a map"
+
+
+# a method found a planted alignment when its IIA is at least the plant's own minus this ...
+IIA_TOLERANCE = 0.02
+# ... and the subspace it swaps is within this angle of the directions the network reads
+ANGLE_TOLERANCE_DEG = 10.0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from explorer.core.vocabulary import BY_KEY, METHOD_LABELS
+from explorer.core.vocabulary import BY_KEY, IIA_TOLERANCE, METHOD_LABELS
 
 DETAIL_WIDTH = 16
 UNTRAINED, ROTATION = BY_KEY["untrained_das"], BY_KEY["random_rotation"]  # controls' names
@@ -154,7 +154,6 @@ def plateau(frame: pd.DataFrame, value: str = "success") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-IIA_TOLERANCE = 0.02  # as explorer.analysis.recovery (this module imports no torch)
 CRITERIA = {"by_iia": "IIA", "by_both": "IIA and subspace"}
 MAP_ORDER = ["orthogonal", "linear", "revnet h=1", "revnet h=2", "revnet h=4", "revnet h=8",
              "revnet h=16"]

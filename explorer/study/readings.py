@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from explorer.study.findings import (ACTIVATION_ORDER, DAS, FEATURES, IIA_TOLERANCE, NEURON,
+from explorer.core.vocabulary import ANGLE_TOLERANCE_DEG, IIA_TOLERANCE
+from explorer.study.findings import (ACTIVATION_ORDER, DAS, FEATURES, NEURON,
                                      ROTATION, UNTRAINED, complexity_frame, fmt, planted_curve,
                                      planted_default, plateau, random_subspace_angle, spread)
 
@@ -286,7 +287,8 @@ def planted(table: pd.DataFrame, early: int = 300) -> str:
             f"{fails or 'none'}. On localist plants the neuron-wise search finds the plant in "
             f"{localist} networks. On rotated plants a method found the plant *by IIA* when its "
             f"IIA is within {IIA_TOLERANCE} of the planted alignment's own, and *also by "
-            "subspace* when the swapped subspace is within 10° of the directions of the plant "
+            f"subspace* when the swapped subspace is within {ANGLE_TOLERANCE_DEG:g}° of the "
+            "directions of the plant "
             f"the network reads (medians in brackets; then the counts at {last:,} steps):\n\n"
             + "\n".join(lines) + "\n\nThe chart shows the share of networks against the "
             "step cap: dashed, found by IIA; solid, by IIA and subspace. A curve that stays "

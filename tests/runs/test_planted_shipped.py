@@ -68,11 +68,6 @@ def test_the_neuron_wise_search_recovers_every_localist_plant_that_took():
     assert rows.found.astype(bool).all()
 
 
-def test_the_findings_tolerance_is_the_recoverys():
-    from explorer.study import findings
-    assert findings.IIA_TOLERANCE == IIA_TOLERANCE
-
-
 @pytest.mark.slow
 def test_one_network_regenerates_its_rows(tmp_path):
     rows = pd.DataFrame(grid.one_network("relu", "rotated", 0, str(tmp_path)))
