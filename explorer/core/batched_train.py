@@ -28,6 +28,7 @@ from torch import nn
 
 from explorer.core.config import RunConfig
 from explorer.core.models import MLP
+from explorer.core.optim import Adam
 from explorer.core.progress import Progress, scaled_progress
 from explorer.core.rng import generator
 from explorer.core.task import sample_examples
@@ -88,7 +89,7 @@ def train_models(cfgs: list[RunConfig], progress: Progress | None = None, log_ev
     weights = [nn.Parameter(torch.stack([l.weight.detach() for l in ls])) for ls in per_layer]
     biases = [nn.Parameter(torch.stack([l.bias.detach() for l in ls])) for ls in per_layer]
     params = [p for pair in zip(weights, biases) for p in pair]  # model.parameters()' order
-    opt = torch.optim.Adam(params, lr=recipe.lr, foreach=True)  # as train_model's
+    opt = Adam(params, lr=recipe.lr)  # as train_model's
     sched = lr_schedule(opt, max_lr=recipe.lr, steps=recipe.steps)
     act, batch_size = models[0].act, cfgs[0].train.train_batch_size
     rows: list[list[dict]] = [[] for _ in cfgs]

@@ -18,6 +18,7 @@ from torch import nn
 from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
 from explorer.core.models import MLP
+from explorer.core.optim import Adam
 from explorer.core.rng import generator
 from explorer.core.task import PATTERNS, Entities, Examples, sample_examples
 from explorer.core.progress import Progress
@@ -83,23 +84,23 @@ def train_model(cfg: RunConfig, progress: Progress | None = None, log_every: int
     recipe = recipe_for(cfg)
     entities, gen = entities_for(cfg), generator(cfg.seed, "train")
     model = new_model(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, foreach=True)  # same numbers, faster
+    opt = Adam(model.parameters(), lr=recipe.lr)  # torch's foreach Adam, bit for bit
     sched = lr_schedule(opt, max_lr=recipe.lr, steps=recipe.steps)
-    loss_fn = nn.BCEWithLogitsLoss()
     rows, loss_sum, correct, seen = [], 0.0, 0, 0
     for step in range(1, recipe.steps + 1):
         batch = sample_examples(cfg.train.train_batch_size, entities, "train", gen)
+        y = batch.y
         logits = model(batch.x)
-        loss = loss_fn(logits, batch.y.float())
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, y.float())
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
         loss_sum += loss.item()
-        correct += int(((logits > 0) == batch.y).sum())
-        seen += len(batch.y)
+        correct += int(((logits > 0) == y).sum())
+        seen += len(y)
         if step % log_every == 0 or step == recipe.steps:
-            rows.append({"step": step, "loss": loss_sum / (seen / len(batch.y)),
+            rows.append({"step": step, "loss": loss_sum / (seen / len(y)),
                          "train_accuracy": correct / seen})
             loss_sum, correct, seen = 0.0, 0, 0
             if on_log:

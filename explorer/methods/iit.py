@@ -29,6 +29,7 @@ from explorer.core.causal import counterfactual_labels
 from explorer.core.config import RunConfig
 from explorer.core.interventions import block_mask, interchange, pair_mask, random_rotation
 from explorer.core.models import MLP
+from explorer.core.optim import Adam
 from explorer.core.progress import Progress
 from explorer.core.rng import generator
 from explorer.core.task import sample_pairs
@@ -158,7 +159,7 @@ def train_planted(cfg: RunConfig, plant: Plant, *, iit_weight: float = 1.0,
     recipe, entities = recipe_for(cfg), entities_for(cfg)
     gen = generator(cfg.seed, "iit", plant.form)
     model = new_model(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr, foreach=True)
+    opt = Adam(model.parameters(), lr=recipe.lr)  # torch's foreach Adam, bit for bit
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe.lr, total_steps=recipe.steps,
                                                 pct_start=0.1)
     rows, sums = [], torch.zeros(3)

@@ -70,6 +70,7 @@ def test_the_neuron_wise_search_recovers_every_localist_plant_that_took():
 
 @pytest.mark.slow
 def test_one_network_regenerates_its_rows(tmp_path):
+    (tmp_path / "models").mkdir()  # as ship() makes it
     rows = pd.DataFrame(grid.one_network("relu", "rotated", 0, str(tmp_path)))
     shipped = TABLE[(TABLE.activation == "relu") & (TABLE.form == "rotated") & (TABLE.seed == 0)]
     key = ["curve", "hypothesis", "method", "das_steps"]
