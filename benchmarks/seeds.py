@@ -2,8 +2,10 @@
 
     python benchmarks/seeds.py [--seeds 0,1,2,3,4] [--check all|first|none] [--flag value ...]
 
-In one process: the single-seed pipeline (`methods.experiment.run`) for the first seed, then
-every seed at once (`runs.seeds.run_seeds`); prints both wall times (and CPU times), their
+In one process, after a short warm-up run (torch's first calls cost seconds that a fresh
+process pays once, whatever it runs): the single-seed pipeline (`methods.experiment.run`)
+for the first seed, then every seed at once (`runs.seeds.run_seeds`); prints both wall
+times (and CPU times), their
 ratio and the machine's load average, then whether each seed's report (timings aside) equals
 its single-seed run bit for bit (`--check all` reruns every seed alone, after the timing).
 Config flags as for `python -m explorer run` (e.g. `--activation sigmoid`).
@@ -42,6 +44,7 @@ def main() -> None:
     seeds = parse_seeds(args.seeds)
     cfg = RunConfig.from_flat({k: v for k, v in vars(args).items()
                                if k in flat_field_types() and v is not None})
+    run(cfg.with_values(seed=seeds[0], train_steps=20, das_steps=20))  # warm-up
     load = os.getloadavg()
     one, wall1, cpu1 = timed(run, cfg.with_values(seed=seeds[0]))
     many, wall_n, cpu_n = timed(run_seeds, cfg, seeds)
