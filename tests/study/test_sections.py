@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from explorer.study import findings, readings
-from explorer.study.sections import SECTIONS, all_readings, missing
+from explorer.study.sections import QUESTIONS, SECTIONS, all_readings, missing
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,6 +46,17 @@ def test_budget_frame_plateau_and_reading_match_a_hand_count():
         "Of the 6 restarts that succeed on validation pairs, 6 also score")
     rising = frame[frame.step < 15000]  # the last change now falls in the last interval
     assert findings.plateau(rising).set_index("activation").loc["relu", "still_changing"]
+
+
+def test_every_section_answers_one_of_findings_six_questions():
+    headings = {int(line[3:].split(".")[0]): line[3:].split(". ", 1)[1]
+                for line in (ROOT / "FINDINGS.md").read_text().splitlines()
+                if line[:3] == "## " and line[3:4].isdigit()}
+    assert [q.number for q in QUESTIONS] == sorted(headings) == [1, 2, 3, 4, 5, 6]
+    for question in QUESTIONS:  # each short title is the start of FINDINGS.md's heading
+        assert headings[question.number].startswith(question.title.rstrip("?")), question
+    assert {s.question for s in SECTIONS} == set(headings)  # each in 1..6, each answered
+    assert len({q.label for q in QUESTIONS}) == len(QUESTIONS)
 
 
 def test_readings_follow_the_sections_and_name_what_is_missing():
