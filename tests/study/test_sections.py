@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from explorer.study import findings, readings
-from explorer.study.sections import QUESTIONS, SECTIONS, all_readings, missing
+from explorer.study.sections import QUESTIONS, SECTIONS, all_readings, missing, of_question
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,11 +59,26 @@ def test_every_section_answers_one_of_findings_six_questions():
     assert len({q.label for q in QUESTIONS}) == len(QUESTIONS)
 
 
+def test_sections_run_in_question_order_and_are_numbered_by_their_question():
+    assert [s.question for s in SECTIONS] == sorted(s.question for s in SECTIONS)
+    for question in QUESTIONS:
+        numbered = [s for s in of_question(question.number) if not s.folded]
+        letters = "abcdefgh"[:len(numbered)] if len(numbered) > 1 else [""]
+        assert [s.title.split(" · ")[0] for s in numbered] == [
+            f"{question.number}{letter}" for letter in letters], question.number
+    assert [s.key for s in of_question(2)] == ["search success", "every restart",
+                                               "search success against budget",
+                                               "best IIA against budget", "stability"]
+
+
 def test_readings_follow_the_sections_and_name_what_is_missing():
     data = {"budget": synthetic_budget()}
     assert list(all_readings(data)) == [s.key for s in SECTIONS if s.needs == ("budget",)]
     assert missing(data) == ["results", "study", "complexity", "planted"]
     assert missing({}) == ["results", "study", "budget", "complexity", "planted"]
+    assert missing(data, of_question(2)) == ["study"]  # search and angles; budget is there
+    assert missing({}, of_question(4)) == ["results", "study"]  # IIA vs k and maps
+    assert missing(data, of_question(6)) == ["planted"]
 
 
 def synthetic_planted():
