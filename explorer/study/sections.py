@@ -128,12 +128,19 @@ def of_question(number: int) -> tuple[Section, ...]:
     return tuple(s for s in SECTIONS if s.question == number)
 
 
+def lacking(data: Data, sections: tuple[Section, ...] = SECTIONS) -> dict[str, list[str]]:
+    """The regenerate commands' names ('results', 'study', 'budget', ...) whose data some of
+    these sections lack -> those sections' keys, in REGENERATE's order."""
+    found: dict[str, list[str]] = {}
+    for section in sections:
+        for name in {SOURCE.get(part, "study") for part in section.needs if part not in data}:
+            found.setdefault(name, []).append(section.key)
+    return {name: found[name] for name in REGENERATE if name in found}
+
+
 def missing(data: Data, sections: tuple[Section, ...] = SECTIONS) -> list[str]:
-    """The regenerate commands' names ('results', 'study', 'budget') whose data is absent,
-    of those the sections need."""
-    wanted = {SOURCE.get(part, "study") for s in sections for part in s.needs}
-    present = {SOURCE.get(part, "study") for part in data}
-    return [name for name in REGENERATE if name in wanted - present]
+    """The regenerate commands' names whose data these sections lack."""
+    return list(lacking(data, sections))
 
 
 def all_readings(data: Data) -> dict[str, str]:

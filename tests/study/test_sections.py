@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from explorer.study import findings, readings
-from explorer.study.sections import QUESTIONS, SECTIONS, all_readings, missing, of_question
+from explorer.study.sections import (QUESTIONS, SECTIONS, all_readings, lacking, missing,
+                                     of_question)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,6 +80,13 @@ def test_readings_follow_the_sections_and_name_what_is_missing():
     assert missing(data, of_question(2)) == ["study"]  # search and angles; budget is there
     assert missing({}, of_question(4)) == ["results", "study"]  # IIA vs k and maps
     assert missing(data, of_question(6)) == ["planted"]
+    partial = {"search": pd.DataFrame(), "budget": synthetic_budget()}  # no basin, no maps...
+    assert lacking(partial, of_question(2)) == {"study": ["stability"]}
+    assert lacking(partial, of_question(3)) == {"study": ["basin", "maps"]}
+    assert lacking(partial) == {  # the oracle: each section's parts, by hand
+        "results": ["methods", "IIA vs k"], "study": ["probes", "stability", "basin", "maps",
+                                                     "Boundless sizes"],
+        "complexity": ["complexity"], "planted": ["planted"]}
 
 
 def synthetic_planted():

@@ -13,6 +13,7 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
+from app.session import FINDINGS_QUESTION
 from tests.app_driver import ROOT, clear_caches, finish_jobs, open_app
 from explorer.analysis import geometry
 from explorer.core.config import RunConfig
@@ -114,6 +115,8 @@ def test_findings_sections_are_computed_once_and_read_as_the_engine_reads(monkey
     at.run()
     at.radio(key="page").set_value("train").run()
     at.radio(key="page").set_value("findings").run()
+    assert len(frames) == first and not at.exception
+    at.segmented_control(key=FINDINGS_QUESTION).set_value("all").run()  # every section
     assert len(frames) == first and not at.exception
     data = tables.load(ROOT / "pretrained" / "results.csv", ROOT / "pretrained" / "study")
     shown = {m.value for m in at.markdown}
