@@ -137,5 +137,13 @@ def test_findings_cli_prints_every_section_from_anywhere_without_torch(tmp_path)
     from explorer.store.tables import load
 
     shown = [line[3:] for line in done.stdout.splitlines() if line.startswith("## ")]
-    assert shown == [s.title for s in SECTIONS if s.available(load())]
+    available = [s for s in SECTIONS if s.available(load())]
+    assert shown == [s.title for s in available]
     assert len(shown) >= 2  # the shipped data has sections
+    heads = [line for line in done.stdout.splitlines() if line.startswith(("# ", "## "))]
+    want = []  # each question's heading once, before its first section
+    for section in available:
+        question = QUESTIONS[section.question - 1]
+        heading = f"# {question.number}. {question.title}"
+        want += ([] if heading in want else [heading]) + [f"## {section.title}"]
+    assert heads == want
