@@ -130,7 +130,7 @@ def questions_ui(cfg: RunConfig, data_version: tuple) -> None:
 
 def question_ui(question: Question, present: frozenset[str], data_version: tuple) -> None:
     """A question's heading, its available sections, and what regenerates the others."""
-    st.markdown(f"#### {question.number}. {question.title}")
+    st.header(f"{question.number}. {question.title}")
     sections = of_question(question.number)
     shown = [s for s in sections if s.available(present)]
     if not shown:

@@ -63,7 +63,7 @@ def expected(questions) -> list:
 def drawn(at: AppTest) -> tuple[list[str], int]:
     """The page's section titles (subheaders and the folded sections' expanders) and charts."""
     folded = {s.title for s in SECTIONS if s.folded}
-    titles = [h.value for h in at.subheader] + [e.label for e in at.expander
+    titles = [h.value for h in at.main.subheader] + [e.label for e in at.expander
                                                 if e.label in folded]
     return titles, len(at.get("vega_lite_chart"))
 
@@ -158,7 +158,7 @@ def test_budget_section_draws_both_curves_and_the_reading_of_the_csv(monkeypatch
     at = findings_page(monkeypatch, tmp_path / "none.csv", study, link={FINDINGS_QUESTION: "2"})
     assert len(at.get("vega_lite_chart")) == 2  # success and best IIA against budget
     assert "| orthogonal k = 8 | relu | 0/16 (0%) | 6/16 (38%) | 3 of 4 |" in texts(at)
-    assert [s.value for s in at.subheader] == ["2b · Search success against budget at the input",
+    assert [s.value for s in at.main.subheader] == ["2b · Search success against budget at the input",
                                                "2c · Best validation IIA against budget at the "
                                                "input"]
     infos = " ".join(i.value for i in at.info)  # question 2 lacks the study's search and angles
@@ -180,11 +180,12 @@ def test_the_default_is_question_1_and_each_question_draws_its_own_sections(monk
         choose(at, str(question.number))
         sections = expected({question.number})
         assert drawn(at) == (titles_of(sections), len(sections)), question.number
-        assert f"#### {question.number}. {question.title}" in texts(at)
+        assert [h.value for h in at.main.header] == [f"{question.number}. {question.title}"]
         assert at.query_params[FINDINGS_QUESTION] == str(question.number)  # in the link
     choose(at, "all")
     every = expected({q.number for q in QUESTIONS})
     assert drawn(at) == (titles_of(every), len(SECTIONS))
+    assert [h.value for h in at.main.header] == [f"{q.number}. {q.title}" for q in QUESTIONS]
     assert len(at.main.expander) == sum(s.folded for s in SECTIONS) + 3  # and the 3 tables
     assert [e.label.split(" (median")[0] for e in at.main.expander][-3:] == [
         "Exact input alignments scored directly", "How far swapped states leave the natural "
