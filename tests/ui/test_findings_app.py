@@ -63,8 +63,8 @@ def expected(questions) -> list:
 def drawn(at: AppTest) -> tuple[list[str], int]:
     """The page's section titles (subheaders and the folded sections' expanders) and charts."""
     folded = {s.title for s in SECTIONS if s.folded}
-    titles = [h.value for h in at.main.subheader] + [e.label for e in at.expander
-                                                if e.label in folded]
+    titles = [h.value for h in at.main.subheader] + [e.label for e in at.main.expander
+                                                     if e.label in folded]
     return titles, len(at.get("vega_lite_chart"))
 
 
