@@ -6,7 +6,8 @@ Reads `pretrained/results.csv`, `pretrained/study/*.csv` and the other shipped t
 `explorer.study.sections.SECTIONS`, the same spec that `python -m explorer findings` prints;
 the readings are filled in from the data. The question selector and the chosen question's
 sections are a fragment: choosing another question redraws only them, and only its charts
-are drawn (the browser's drawing of a dozen charts' SVG was most of a page switch). The
+are drawn (the browser's drawing of a dozen charts' SVG was most of a page switch); the
+folded section and the median tables are drawn only while their expanders are open. The
 question rides in the link (`findings_question`). The tables, each section's frame and
 reading, and (through `app.figures`) its chart are cached with st.cache_data until a file
 changes, so a rerun recomputes none of them. Nothing is computed here beyond aggregation:
@@ -88,10 +89,25 @@ def section_parts(key: str, results: str, study: str, shipped: tuple,
     return section.frame(data), section.reading(data)
 
 
+def open_key(name: str) -> str:
+    """The key of a folded section's (by its key) or median table's (by its part) expander:
+    its identity to Streamlit, which keeps whether it is open."""
+    return f"findings_open_{name}"
+
+
+def folded(title: str, name: str):
+    """An expander whose contents are drawn only while it is open (opening it reruns): a
+    closed one costs the browser nothing."""
+    return st.expander(title, key=open_key(name), on_change="rerun")
+
+
 def section_ui(section: Section, data_version: tuple | None = None) -> None:
-    """One available section (`section.available(parts())`): its chart, then its reading."""
+    """One available section (`section.available(parts())`): its chart, then its reading;
+    a folded section's only while its expander is open."""
+    box = folded(section.title, section.key) if section.folded else st
+    if section.folded and not box.open:
+        return
     frame, reading = section_parts(section.key, *(data_version or version()))
-    box = st.expander(section.title) if section.folded else st
     if not section.folded:
         box.subheader(section.title)
     figures.show(getattr(charts, section.chart), frame, *section.chart_args, stretch=False,
@@ -151,12 +167,14 @@ TABLES = (("oracles", ["activation", "alignment", "k"], ["iia", "baseline"],
 
 
 def tables_ui(present: frozenset[str], data_version: tuple) -> None:
-    """Oracles, out-of-range and illusion check as median tables across seeds."""
+    """Oracles, out-of-range and illusion check as median tables across seeds, each drawn
+    while its expander is open."""
     for i, (part, _, _, title) in enumerate(TABLES):
         if part in present:
-            with st.expander(f"{title} (median across seeds)"):
-                st.dataframe(median_table(i, *data_version), hide_index=True,
-                             key=f"findings_{part}")
+            box = folded(f"{title} (median across seeds)", part)
+            if box.open:
+                box.dataframe(median_table(i, *data_version), hide_index=True,
+                              key=f"findings_{part}")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

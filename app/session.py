@@ -8,7 +8,8 @@ Three kinds of key share a session's state:
   they ride in the link too, `app.params.VIEWS`), and the model-source widgets;
 * the app's own bookkeeping, every name starting with "_" so it never meets a field's.
 
-Buttons, download buttons and tables have keys as well (their identity to Streamlit), but
+Buttons, download buttons, tables and the Findings page's lazy expanders (Streamlit keeps
+whether one is open; `.open` says it) have keys as well (their identity to Streamlit), but
 nothing reads their values back from the session: those keys stay beside their widgets.
 This module imports no other part of the app.
 """

@@ -2,7 +2,8 @@
 charts render as SVG (heatmap cells included), that no exception element appears, and that
 a URL with query parameters restores its configuration; the app opens on the shipped
 model, and the checkpoint uploader (the real widget) rejects a bad file and uses a good one;
-a Findings question chosen in its fragment replaces the sections and reaches the link.
+a Findings question chosen in its fragment replaces the sections and reaches the link, and
+a median table is drawn once its expander is opened.
 
 Needs Debian's chromium (Playwright cannot download its own browser here). Without it the
 tests skip, except under CI (CI=true), where a missing browser is a failure.
@@ -180,4 +181,9 @@ def test_a_findings_question_redraws_its_own_sections_and_the_link(page, server)
     page.wait_for_function("!document.querySelector('[data-stale=\"true\"]')", timeout=WAIT_MS)
     assert page.get_by_text("1a · DAS vs neuron-wise").count() == 0
     assert "page=findings" in page.url
+    tables = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]')
+    assert tables.count() == 0  # the median tables are drawn only once opened
+    page.get_by_text("Exact input alignments scored directly").click()
+    tables.first.wait_for(timeout=WAIT_MS)
+    assert tables.count() == 1
     assert page.locator(EXCEPTION).count() == 0

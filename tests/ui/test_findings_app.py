@@ -13,7 +13,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from app.findings import RESULTS_ENV, STUDY_ENV, TABLES_ENV
+from app.findings import RESULTS_ENV, STUDY_ENV, TABLES, TABLES_ENV, open_key
 from app.session import FINDINGS_QUESTION
 from explorer.store import paths, tables
 from explorer.study.sections import QUESTIONS, SECTIONS
@@ -71,6 +71,20 @@ def drawn(at: AppTest) -> tuple[list[str], int]:
 def titles_of(sections) -> list[str]:
     return ([s.title for s in sections if not s.folded]
             + [s.title for s in sections if s.folded])
+
+
+def charts_of(sections) -> int:
+    """The charts these sections draw while the folded ones stay closed: one each."""
+    return sum(not s.folded for s in sections)
+
+
+def open_folded(at: AppTest, names) -> AppTest:
+    """Open these folded sections' or tables' expanders (as a click on them would)."""
+    for name in names:
+        at.session_state[open_key(name)] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 needs_shipped = pytest.mark.skipif(not (SHIPPED_STUDY / "search.csv").exists(),
@@ -134,6 +148,7 @@ def test_reading_numbers_are_the_medians_of_the_csv(monkeypatch, tmp_path):
 @needs_shipped
 def test_shipped_findings_render_every_chart(monkeypatch):
     at = choose(shipped_page(monkeypatch), "all")
+    open_folded(at, [s.key for s in SECTIONS if s.folded])
     charts = at.get("vega_lite_chart")
     assert len(charts) == len(SECTIONS) and len(charts) >= 8
     assert all(json.loads(c.proto.spec).get("usermeta") for c in charts)
@@ -158,9 +173,9 @@ def test_budget_section_draws_both_curves_and_the_reading_of_the_csv(monkeypatch
     at = findings_page(monkeypatch, tmp_path / "none.csv", study, link={FINDINGS_QUESTION: "2"})
     assert len(at.get("vega_lite_chart")) == 2  # success and best IIA against budget
     assert "| orthogonal k = 8 | relu | 0/16 (0%) | 6/16 (38%) | 3 of 4 |" in texts(at)
-    assert [s.value for s in at.main.subheader] == ["2b · Search success against budget at the input",
-                                               "2c · Best validation IIA against budget at the "
-                                               "input"]
+    assert [s.value for s in at.main.subheader] == [
+        "2b · Search success against budget at the input",
+        "2c · Best validation IIA against budget at the input"]
     infos = " ".join(i.value for i in at.info)  # question 2 lacks the study's search and angles
     assert "for search success, every restart, stability" in infos
     assert "python -m explorer study" in infos and "--parts budget" not in infos
@@ -174,17 +189,17 @@ def test_the_default_is_question_1_and_each_question_draws_its_own_sections(monk
     at = shipped_page(monkeypatch)
     assert at.segmented_control(key=FINDINGS_QUESTION).value == "1"
     ones = expected({1})
-    assert drawn(at) == (titles_of(ones), len(ones))  # every section draws one chart
+    assert drawn(at) == (titles_of(ones), charts_of(ones))
     assert len(ones) >= 2
     for question in QUESTIONS:
         choose(at, str(question.number))
         sections = expected({question.number})
-        assert drawn(at) == (titles_of(sections), len(sections)), question.number
+        assert drawn(at) == (titles_of(sections), charts_of(sections)), question.number
         assert [h.value for h in at.main.header] == [f"{question.number}. {question.title}"]
         assert at.query_params[FINDINGS_QUESTION] == str(question.number)  # in the link
     choose(at, "all")
     every = expected({q.number for q in QUESTIONS})
-    assert drawn(at) == (titles_of(every), len(SECTIONS))
+    assert drawn(at) == (titles_of(every), charts_of(SECTIONS))
     assert [h.value for h in at.main.header] == [f"{q.number}. {q.title}" for q in QUESTIONS]
     assert len(at.main.expander) == sum(s.folded for s in SECTIONS) + 3  # and the 3 tables
     assert [e.label.split(" (median")[0] for e in at.main.expander][-3:] == [
@@ -204,3 +219,26 @@ def test_a_link_opens_on_its_question_and_a_bad_one_falls_back_to_1(monkeypatch,
     assert ("**findings_question**: must be one of 1, 2, 3, 4, 5, 6, all" in errors) == problem
     assert ("using '1'" in errors) == problem
     assert at.query_params[FINDINGS_QUESTION] == str(question or "all")
+
+
+@needs_shipped
+def test_folded_sections_and_the_tables_are_drawn_only_while_open(monkeypatch):
+    at = shipped_page(monkeypatch, {FINDINGS_QUESTION: "2"})
+    restarts = next(s for s in SECTIONS if s.folded)
+    assert restarts.question == 2 and restarts.available(tables.load(
+        SHIPPED_RESULTS, SHIPPED_STUDY, paths.TABLES))
+    closed = len(at.get("vega_lite_chart"))
+    assert len(at.main.dataframe) == 0 and RESTARTS_TEXT not in texts(at)
+    open_folded(at, [restarts.key])
+    assert len(at.get("vega_lite_chart")) == closed + 1 and RESTARTS_TEXT in texts(at)
+    open_folded(at, [part for part, *_ in TABLES])
+    assert len(at.main.dataframe) == len(TABLES)
+    for (part, keys, values, _), shown in zip(TABLES, at.main.dataframe):
+        raw = pd.read_csv(SHIPPED_STUDY / f"{part}.csv", keep_default_na=False, na_values=[""])
+        for _, row in shown.value.iterrows():  # the oracle: pandas on the CSV, by hand
+            match = raw[np.logical_and.reduce([raw[k] == row[k] for k in keys])]
+            for value in values:
+                assert row[value] == pytest.approx(match[value].median()), (part, value)
+
+
+RESTARTS_TEXT = "Each dot is one restart on one model"
