@@ -1,8 +1,14 @@
-"""Findings page: the shipped study's answers, one chart and a short reading each.
+"""Findings page: the shipped study's answers, one chart and a short reading each, one of
+FINDINGS.md's six questions at a time (or all of them).
 
 Reads `pretrained/results.csv`, `pretrained/study/*.csv` and the other shipped tables
-(`paths.TABLES`: the complexity sweep, the planted grid; explorer.store.tables) and walks `explorer.study.sections.SECTIONS`, the same spec that `python -m explorer findings`
-prints; the readings are filled in from the data. The tables, each section's frame and
+(`paths.TABLES`: the complexity sweep, the planted grid; explorer.store.tables) and walks
+`explorer.study.sections.SECTIONS`, the same spec that `python -m explorer findings` prints;
+the readings are filled in from the data. The question selector and the chosen question's
+sections are a fragment: choosing another question redraws only them, and only its charts
+are drawn (the browser's drawing of a dozen charts' SVG was most of a page switch); the
+folded section and the median tables are drawn only while their expanders are open. The
+question rides in the link (`findings_question`). The tables, each section's frame and
 reading, and (through `app.figures`) its chart are cached with st.cache_data until a file
 changes, so a rerun recomputes none of them. Nothing is computed here beyond aggregation:
 the numbers come from `python -m explorer pretrain` and `python -m explorer study`.
@@ -17,11 +23,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app import figures
+from app import figures, params, session, widgets
 from explorer.core.config import RunConfig
 from explorer.plots import findings as charts
 from explorer.store import paths, tables
-from explorer.study.sections import SECTIONS, Section, missing
+from explorer.study.sections import QUESTIONS, SECTIONS, Question, Section, lacking, of_question
 
 # override paths (tests): results.csv, the study folder, a folder standing in for pretrained/
 # where the other shipped tables are (complexity.csv, planted/planted.csv)
@@ -65,7 +71,7 @@ def version() -> tuple[str, str, tuple, tuple]:
 
 
 def parts() -> frozenset[str]:
-    """The data parts present (what `Section.available` and `missing` ask about)."""
+    """The data parts present (what `Section.available` and `lacking` ask about)."""
     return _parts(*version())
 
 
@@ -83,10 +89,25 @@ def section_parts(key: str, results: str, study: str, shipped: tuple,
     return section.frame(data), section.reading(data)
 
 
+def open_key(name: str) -> str:
+    """The key of a folded section's (by its key) or median table's (by its part) expander:
+    its identity to Streamlit, which keeps whether it is open."""
+    return f"findings_open_{name}"
+
+
+def folded(title: str, name: str):
+    """An expander whose contents are drawn only while it is open (opening it reruns): a
+    closed one costs the browser nothing."""
+    return st.expander(title, key=open_key(name), on_change="rerun")
+
+
 def section_ui(section: Section, data_version: tuple | None = None) -> None:
-    """One available section (`section.available(parts())`): its chart, then its reading."""
+    """One available section (`section.available(parts())`): its chart, then its reading;
+    a folded section's only while its expander is open."""
+    box = folded(section.title, section.key) if section.folded else st
+    if section.folded and not box.open:
+        return
     frame, reading = section_parts(section.key, *(data_version or version()))
-    box = st.expander(section.title) if section.folded else st
     if not section.folded:
         box.subheader(section.title)
     figures.show(getattr(charts, section.chart), frame, *section.chart_args, stretch=False,
@@ -96,17 +117,45 @@ def section_ui(section: Section, data_version: tuple | None = None) -> None:
 
 def render(cfg: RunConfig, entry) -> None:  # noqa: ARG001 - same signature as every page
     data_version = version()
-    present = _parts(*data_version)
     st.markdown("Answers from the shipped study: 5 model seeds per activation (3×16 MLPs), "
                 "every number a median across seeds with the seeds' range. Interventions "
                 "are causal; probes are descriptive. Details and commands: FINDINGS.md.")
-    for section in SECTIONS:
-        if section.available(present):
-            section_ui(section, data_version)
-    for what in missing(present):
-        st.info(f"No {what} data found. Regenerate it with `{paths.REGENERATE[what]}` "
-                "(see FINDINGS.md).")
-    tables_ui(present, data_version)
+    questions_ui(cfg, data_version)
+    tables_ui(_parts(*data_version), data_version)
+
+
+def choice_label(choice: str) -> str:
+    """'2 · Finding it' for a question's choice, 'All' for all of them."""
+    if choice == params.ALL_QUESTIONS:
+        return "All"
+    question = QUESTIONS[int(choice) - 1]
+    return f"{question.number} · {question.label}"
+
+
+@st.fragment
+def questions_ui(cfg: RunConfig, data_version: tuple) -> None:
+    """The question selector and the chosen question's sections (a fragment)."""
+    chosen = widgets.view_ui(st.segmented_control, session.FINDINGS_QUESTION, "Question",
+                             params.QUESTION_CHOICES, format_func=choice_label, required=True)
+    present = _parts(*data_version)
+    for question in QUESTIONS:
+        if chosen in (str(question.number), params.ALL_QUESTIONS):
+            question_ui(question, present, data_version)
+    params.sync_url(cfg)  # a fragment rerun does not reach main()'s sync
+
+
+def question_ui(question: Question, present: frozenset[str], data_version: tuple) -> None:
+    """A question's heading, its available sections, and what regenerates the others."""
+    st.header(f"{question.number}. {question.title}")
+    sections = of_question(question.number)
+    shown = [s for s in sections if s.available(present)]
+    if not shown:
+        st.markdown(f"No data for question {question.number} here yet.")
+    for section in shown:
+        section_ui(section, data_version)
+    for what, keys in lacking(present, sections).items():
+        st.info(f"No {what} data found for {', '.join(keys)}. Regenerate it with "
+                f"`{paths.REGENERATE[what]}` (see FINDINGS.md).")
 
 
 TABLES = (("oracles", ["activation", "alignment", "k"], ["iia", "baseline"],
@@ -118,12 +167,14 @@ TABLES = (("oracles", ["activation", "alignment", "k"], ["iia", "baseline"],
 
 
 def tables_ui(present: frozenset[str], data_version: tuple) -> None:
-    """Oracles, out-of-range and illusion check as median tables across seeds."""
+    """Oracles, out-of-range and illusion check as median tables across seeds, each drawn
+    while its expander is open."""
     for i, (part, _, _, title) in enumerate(TABLES):
         if part in present:
-            with st.expander(f"{title} (median across seeds)"):
-                st.dataframe(median_table(i, *data_version), hide_index=True,
-                             key=f"findings_{part}")
+            box = folded(f"{title} (median across seeds)", part)
+            if box.open:
+                box.dataframe(median_table(i, *data_version), hide_index=True,
+                              key=f"findings_{part}")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

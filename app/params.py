@@ -4,8 +4,9 @@ Every flat config field (`explorer.core.config`) is one widget whose `key` is th
 name, and one query parameter of the same name. On a session's first run the widgets are
 seeded from the URL (values coerced by `RunConfig.from_flat`; bad ones reported and
 replaced); after every run the URL is rewritten from the widgets, so a copied link reopens
-the same configuration. View settings (the page, colouring, the swap draw) ride along
-(`VIEWS`): a bad value in the link is reported and replaced just like a bad config field.
+the same configuration. View settings (the page, colouring, the swap draw, the Findings
+question) ride along (`VIEWS`): a bad value in the link is reported and replaced just like a
+bad config field.
 A pinned configuration (`app.compare`) rides as `?pin=activation:relu,k:4`, its fields that
 differ from the defaults (`encode_pin` / `decode_pin`); a bad pin is reported and ignored.
 `current_config` turns the widgets' values into a validated config.
@@ -23,6 +24,7 @@ from app import session
 from app.session import LAST_VALID, NOTES, PIN, PROBLEMS, SEEDED, VIEW
 from explorer.analysis.court import COURT_MAPS
 from explorer.core.config import RENAMED, ConfigError, RunConfig, cut, echo, validate
+from explorer.study.sections import QUESTIONS
 
 DEFAULTS = RunConfig().to_flat()
 
@@ -42,6 +44,8 @@ COURT_AUTO = "auto"  # the court's map: the one the config's DAS uses
 PAGE_NAMES = ("train", "geometry", "neuron", "das", "swaps", "share", "findings")
 COLOURS = ("V1", "V2", "label", "pattern")
 PATTERN_CHOICES = ("random", "ABCD", "AABB", "AACD", "ABCC")  # explorer.core.task.PATTERNS
+ALL_QUESTIONS = "all"  # the Findings page shows every question
+QUESTION_CHOICES = (*(str(q.number) for q in QUESTIONS), ALL_QUESTIONS)  # "1" .. "6", "all"
 VIEWS = {
     session.PAGE: View("train", PAGE_NAMES),
     session.GEO_COLOR: View("V1", COLOURS),
@@ -52,6 +56,7 @@ VIEWS = {
     session.SWAP_DRAW: View(0, low=0, high=1_000_000),
     session.SWAP_FLIPS: View(True),
     session.SWAP_CHANGED: View(False),
+    session.FINDINGS_QUESTION: View(QUESTION_CHOICES[0], QUESTION_CHOICES),
     session.PLANT_FORM: View("rotated", ("rotated", "localist")),
     session.PLANT_SITE: View(1, low=1, high=4),  # the widgets' most layers
     session.PLANT_K: View(4, low=1, high=64),  # half the widgets' widest layer

@@ -148,8 +148,9 @@ def planted_ui(cfg: RunConfig, bar) -> None:
                            help="rotated: a random k-dim rotated subspace; localist: chosen units")
     site = widgets.view_ui(box.slider, PLANT_SITE, "Planted site", min_value=1,
                            max_value=cfg.model.layers) if cfg.model.layers > 1 else 1
+    half = cfg.model.width // 2  # a slider needs two values: none at width 2 or 3
     k = widgets.view_ui(box.slider, PLANT_K, "Planted k", min_value=1,
-                        max_value=max(1, cfg.model.width // 2))
+                        max_value=half) if half > 1 else 1
     key = plant_key(cfg, form, site, k)
     shipped = grid_rows(cfg, form, site, k)
     if shipped is not None:

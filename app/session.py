@@ -4,11 +4,12 @@ Three kinds of key share a session's state:
 
 * config widgets: one per flat `RunConfig` field, keyed by the field's name (`CONFIG_KEYS`;
   drawn by `app.widgets`, mirrored in the link by `app.params`);
-* view widgets: the page, colourings and the swap draw (`VIEW_KEYS`; they ride in the link
-  too, `app.params.VIEWS`), and the model-source widgets;
+* view widgets: the page, colourings, the swap draw and the Findings question (`VIEW_KEYS`;
+  they ride in the link too, `app.params.VIEWS`), and the model-source widgets;
 * the app's own bookkeeping, every name starting with "_" so it never meets a field's.
 
-Buttons, download buttons and tables have keys as well (their identity to Streamlit), but
+Buttons, download buttons, tables and the Findings page's lazy expanders (Streamlit keeps
+whether one is open; `.open` says it) have keys as well (their identity to Streamlit), but
 nothing reads their values back from the session: those keys stay beside their widgets.
 This module imports no other part of the app.
 """
@@ -31,8 +32,9 @@ SWAP_TYPE = "swap_type"  # swaps page: the intervention type (or random)
 SWAP_DRAW = "swap_draw"  # swaps page: which random draw (0, 1, ...)
 SWAP_FLIPS = "swap_flips"  # swaps page: draw only pairs whose label the swap changes
 SWAP_CHANGED = "swap_changed"  # swaps page: aggregate only label-changing pairs
+FINDINGS_QUESTION = "findings_question"  # Findings page: the question shown, "1".."6" or "all"
 VIEW_KEYS = (PAGE, GEO_COLOR, DAS_COLOR, SWAP_BASE, SWAP_SOURCE, SWAP_TYPE, SWAP_DRAW,
-             SWAP_FLIPS, SWAP_CHANGED)  # and DIAL_KEYS below: all of them ride in the link
+             SWAP_FLIPS, SWAP_CHANGED, FINDINGS_QUESTION)  # and DIAL_KEYS below: all in the link
 
 # model-source widgets (app.model_source)
 SHIPPED_MODEL = "shipped_model"  # the shipped-models selectbox: a catalog label or CUSTOM

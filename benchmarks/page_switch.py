@@ -16,6 +16,10 @@ second tab (a new session on the now warm server):
               Train's is a return, it was drawn when the tab opened)
     repeat    rounds 2..: the same session again, caches warm
     new tab   a new session's first visit to the page, on the warm server
+    question  on the Findings page (round 1's tab, after its rounds), a press on each of its
+              questions and "All" (`QUESTION_ORDER`) -> that choice drawn: the fragment's run
+              over, its question's heading shown (the previous one's gone) and every chart on
+              the page drawn as SVG (a stricter mark than a page's first chart)
     server    CPU seconds the server process used from the click to the page drawn (all its
               threads, background jobs included), and
     chromium  those of the browser's processes (layout, Vega drawing the charts): on a busy
@@ -32,7 +36,7 @@ above 2, other work competes for the CPU and every time includes the wait).
 Target: every page switch <= 1 s.
 
     python benchmarks/page_switch.py [--repeats 3] [--query "width=128" --train]
-                                     [--skip-browser | --skip-script]
+                                     [--skip-browser | --skip-script] [--skip-questions]
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from urllib.parse import parse_qsl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.cold_start import cpu_seconds  # noqa: E402
+from explorer.study.sections import QUESTIONS  # noqa: E402
 from tests.browser_support import (EXCEPTION, ROOT, chromium_found, free_port,  # noqa: E402
                                    launch_chromium, start_server, stop_server, wait_healthy)
 
@@ -68,6 +73,14 @@ MARKS = {"train": ("Hierarchical equality", True),
          "share": ("Every setting is in this link", False),
          "findings": ("Answers from the shipped study", True)}
 NAV = ".st-key-page"  # the page radio's container (its widget key is "page")
+QUESTION_NAV = ".st-key-findings_question"  # the Findings page's question selector
+# (button, heading that must show, heading that must be gone), each press another choice
+# than the one before: questions 2..6, All, then 1 (app.findings.choice_label)
+_HEADINGS = [f"{q.number}. {q.title}" for q in QUESTIONS]
+QUESTION_ORDER = ([(f"{q.number} · {q.label}", _HEADINGS[i], _HEADINGS[i - 1])
+                   for i, q in enumerate(QUESTIONS) if i > 0]
+                  + [("All", _HEADINGS[0], None),
+                     (f"1 · {QUESTIONS[0].label}", _HEADINGS[0], _HEADINGS[-1])])
 
 # Installed before each click: the press's time (page clock) and whether stApp's script-run
 # state was seen to leave notRunning (a fast run may never show in the DOM: React can batch
@@ -111,6 +124,23 @@ DRAWN_JS = """([text, chart]) => {
     && (!chart || main.querySelector('.vega-embed svg'));
 }"""
 VISITS = ("cold", "repeat", "new tab")
+# A question drawn: the run over, its heading shown and the one before gone, no stale
+# element, and every chart on the page (folded ones too: they are drawn) an SVG.
+QUESTION_DONE_JS = """([text, gone]) => {
+  const w = window.__switch;
+  if (w.done !== null) return true;
+  const app = document.querySelector('[data-testid="stApp"]');
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (w.t0 === null || app.getAttribute('data-test-script-state') !== 'notRunning'
+      || document.querySelector('[data-testid="stStatusWidget"]')
+      || document.querySelector('[data-stale="true"]')
+      || !main || !main.innerText.includes(text) || (gone && main.innerText.includes(gone)))
+    return false;
+  const charts = [...main.querySelectorAll('[data-testid="stVegaLiteChart"]')];
+  if (charts.some((c) => !c.querySelector('svg'))) return false;
+  w.done = performance.now();
+  return true;
+}"""
 
 
 def load() -> float:
@@ -150,6 +180,19 @@ def switch(tab, page: str, pid: int) -> tuple[float, float, float]:
     return (w["done"] - w["t0"]) / 1000, server, browser
 
 
+def ask(tab, label: str, text: str, gone: str | None, pid: int) -> tuple[float, float, float]:
+    """On the Findings page, press a question's button; as `switch`, until it is drawn."""
+    tab.evaluate(WATCH_JS)
+    server, browser = cpu_seconds(pid), browser_cpu(pid)
+    tab.locator(f"{QUESTION_NAV} button").filter(has_text=label).click()
+    tab.wait_for_function(QUESTION_DONE_JS, arg=[text, gone], timeout=WAIT_MS, polling="raf")
+    server, browser = cpu_seconds(pid) - server, browser_cpu(pid) - browser
+    if tab.locator(EXCEPTION).count():
+        raise RuntimeError(f"the Findings page shows an exception after {label}")
+    w = tab.evaluate("window.__switch")
+    return (w["done"] - w["t0"]) / 1000, server, browser
+
+
 def browser_cpu(server: int) -> float:
     """CPU seconds of this process's descendants but the server: Playwright's driver and
     the browser it launched (all of Chromium's processes)."""
@@ -173,13 +216,16 @@ def browser_cpu(server: int) -> float:
     return total
 
 
-def browser_times(query: str, repeats: int, train: bool) -> dict:
+def browser_times(query: str, repeats: int, train: bool, questions: bool = True) -> dict:
     """{"seconds": {visit: {page: [s, ...]}}, "server" and "chromium": the same in CPU
-    seconds, "first": seconds to the first page, "load": (before, after)}."""
+    seconds, "first": seconds to the first page, "load": (before, after); "questions":
+    {"seconds" | "server" | "chromium": {button: [s, ...]}} (with `questions`)}."""
     from playwright.sync_api import sync_playwright
 
     out = {name: {v: {p: [] for p in ORDER} for v in VISITS}
            for name in ("seconds", "server", "chromium")}
+    out["questions"] = {name: {label: [] for label, _, _ in QUESTION_ORDER}
+                        for name in ("seconds", "server", "chromium")}
     out["load"] = [load()]
     port = free_port()
     proc = start_server(port)
@@ -194,6 +240,14 @@ def browser_times(query: str, repeats: int, train: bool) -> dict:
             for i in range(repeats):
                 for page in ORDER:
                     _note(out, "cold" if i == 0 else "repeat", page, switch(tab, page, proc.pid))
+            if questions:
+                switch(tab, "findings", proc.pid)  # on question 1 (its default)
+                for _ in range(repeats):
+                    for label, text, gone in QUESTION_ORDER:
+                        measured = ask(tab, label, text, gone, proc.pid)
+                        for name, value in zip(("seconds", "server", "chromium"), measured):
+                            out["questions"][name][label].append(value)
+                switch(tab, "train", proc.pid)
             tab.close()
             tab, _ = open_tab(browser, link, False)  # the model is in the shared store now
             for page in ORDER:
@@ -290,6 +344,19 @@ def report(title: str, times: dict, cpu: dict | None = None) -> None:
             print(line, "  ok" if max(values) <= TARGET_S else "  over")
 
 
+def report_questions(times: dict) -> None:
+    """One line per Findings question: median and max seconds, server and Chromium CPU."""
+    print(f"\nFindings questions (browser): press -> drawn, every chart SVG\n"
+          f"{'question':<20} {'median':>7} {'max':>7} {'server cpu':>12} {'chromium cpu':>12}"
+          f"  target {TARGET_S:.0f} s")
+    for label, values in times["seconds"].items():
+        if values:
+            print(f"{label:<20} {statistics.median(values):>6.2f}s {max(values):>6.2f}s "
+                  f"{statistics.median(times['server'][label]):>11.2f}s "
+                  f"{statistics.median(times['chromium'][label]):>11.2f}s",
+                  "  ok" if max(values) <= TARGET_S else "  over")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -299,6 +366,8 @@ def main() -> int:
     parser.add_argument("--skip-browser", action="store_true",
                         help="only the in-process script times")
     parser.add_argument("--skip-script", action="store_true", help="only the browser times")
+    parser.add_argument("--skip-questions", action="store_true",
+                        help="no presses on the Findings page's questions")
     args = parser.parse_args()
     print(f"page switch: query {args.query or '(defaults)'}, {args.repeats} rounds, "
           f"{os.cpu_count()} cores")
@@ -306,10 +375,12 @@ def main() -> int:
         if not chromium_found():
             print("no chromium found (set CHROMIUM=/path/to/chromium)", file=sys.stderr)
             return 2
-        b = browser_times(args.query, max(args.repeats, 1), args.train)
+        b = browser_times(args.query, max(args.repeats, 1), args.train,
+                          not args.skip_questions)
         report(f"browser: click -> page drawn (load {b['load'][0]:.2f} before, "
                f"{b['load'][1]:.2f} after; first page drawn {b['first']:.2f} s after "
                "navigation)", b["seconds"], {k: b[k] for k in ("server", "chromium")})
+        report_questions(b["questions"])
     if not args.skip_script:
         s = script_times(args.query, max(args.repeats, 1), args.train)
         report(f"script run, in-process AppTest (load {s['load'][0]:.2f} before, "

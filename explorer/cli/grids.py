@@ -77,14 +77,18 @@ def cmd_study(args: argparse.Namespace) -> int:
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    """The Findings page's sections (explorer.study.sections) as text: pandas only."""
+    """The Findings page's sections (explorer.study.sections) as text, under their questions'
+    headings: pandas only."""
     from explorer.store.tables import load
-    from explorer.study.sections import SECTIONS, missing
+    from explorer.study.sections import QUESTIONS, SECTIONS, missing
 
     data = load(Path(args.results), Path(args.study))
-    for section in SECTIONS:
-        if section.available(data):
-            print(f"## {section.title}\n{section.reading(data)}\n")
+    shown = [s for s in SECTIONS if s.available(data)]
+    for i, section in enumerate(shown):
+        if i == 0 or shown[i - 1].question != section.question:
+            question = QUESTIONS[section.question - 1]
+            print(f"# {question.number}. {question.title}\n")
+        print(f"## {section.title}\n{section.reading(data)}\n")
     for what in missing(data):
         print(f"no {what} data: run `{paths.REGENERATE[what]}`", file=sys.stderr)
     return 0

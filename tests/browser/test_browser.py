@@ -1,7 +1,9 @@
 """End to end in headless Chromium: `streamlit run` on 127.0.0.1, train, run DAS, check the
 charts render as SVG (heatmap cells included), that no exception element appears, and that
 a URL with query parameters restores its configuration; the app opens on the shipped
-model, and the checkpoint uploader (the real widget) rejects a bad file and uses a good one.
+model, and the checkpoint uploader (the real widget) rejects a bad file and uses a good one;
+a Findings question chosen in its fragment replaces the sections and reaches the link, and
+a median table is drawn once its expander is opened.
 
 Needs Debian's chromium (Playwright cannot download its own browser here). Without it the
 tests skip, except under CI (CI=true), where a missing browser is a failure.
@@ -159,4 +161,29 @@ def test_uploading_a_bad_then_a_good_checkpoint(page, server, tmp_path):
     upload.set_input_files(str(good))
     page.get_by_text("Model ready (uploaded mine.safetensors)").wait_for(timeout=WAIT_MS)
     page.wait_for_function("location.search.includes('train_steps=250')", timeout=WAIT_MS)
+    assert page.locator(EXCEPTION).count() == 0
+
+
+@pytest.mark.skipif(not (ROOT / "pretrained" / "study" / "search.csv").exists(),
+                    reason="no shipped study")
+def test_a_findings_question_redraws_its_own_sections_and_the_link(page, server):
+    """The question selector is a fragment: a click there reruns only it, so its own
+    sync of the link is what puts the question in the URL."""
+    open_app(page, f"{server}/?page=findings")
+    page.get_by_text("1a · DAS vs neuron-wise").wait_for(timeout=WAIT_MS)
+    page.wait_for_function("document.querySelectorAll('.vega-embed svg').length >= 2",
+                           timeout=WAIT_MS)
+    assert page.get_by_text("4a · IIA vs k per activation and site").count() == 0
+    page.locator(".st-key-findings_question button", has_text="4 · Dims").click()
+    page.get_by_text("4a · IIA vs k per activation and site").wait_for(timeout=WAIT_MS)
+    page.wait_for_function("location.search.includes('findings_question=4')",
+                           timeout=WAIT_MS)
+    page.wait_for_function("!document.querySelector('[data-stale=\"true\"]')", timeout=WAIT_MS)
+    assert page.get_by_text("1a · DAS vs neuron-wise").count() == 0
+    assert "page=findings" in page.url
+    tables = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]')
+    assert tables.count() == 0  # the median tables are drawn only once opened
+    page.get_by_text("Exact input alignments scored directly").click()
+    tables.first.wait_for(timeout=WAIT_MS)
+    assert tables.count() == 1
     assert page.locator(EXCEPTION).count() == 0

@@ -11,7 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from explorer.study import findings, readings
-from explorer.study.sections import SECTIONS, all_readings, missing
+from explorer.study.sections import (QUESTIONS, SECTIONS, all_readings, lacking, missing,
+                                     of_question)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,11 +49,44 @@ def test_budget_frame_plateau_and_reading_match_a_hand_count():
     assert findings.plateau(rising).set_index("activation").loc["relu", "still_changing"]
 
 
+def test_every_section_answers_one_of_findings_six_questions():
+    headings = {int(line[3:].split(".")[0]): line[3:].split(". ", 1)[1]
+                for line in (ROOT / "FINDINGS.md").read_text().splitlines()
+                if line[:3] == "## " and line[3:4].isdigit()}
+    assert [q.number for q in QUESTIONS] == sorted(headings) == [1, 2, 3, 4, 5, 6]
+    for question in QUESTIONS:  # each short title is the start of FINDINGS.md's heading
+        assert headings[question.number].startswith(question.title.rstrip("?")), question
+    assert {s.question for s in SECTIONS} == set(headings)  # each in 1..6, each answered
+    assert len({q.label for q in QUESTIONS}) == len(QUESTIONS)
+
+
+def test_sections_run_in_question_order_and_are_numbered_by_their_question():
+    assert [s.question for s in SECTIONS] == sorted(s.question for s in SECTIONS)
+    for question in QUESTIONS:
+        numbered = [s for s in of_question(question.number) if not s.folded]
+        letters = "abcdefgh"[:len(numbered)] if len(numbered) > 1 else [""]
+        assert [s.title.split(" · ")[0] for s in numbered] == [
+            f"{question.number}{letter}" for letter in letters], question.number
+    assert [s.key for s in of_question(2)] == ["search success", "every restart",
+                                               "search success against budget",
+                                               "best IIA against budget", "stability"]
+
+
 def test_readings_follow_the_sections_and_name_what_is_missing():
     data = {"budget": synthetic_budget()}
     assert list(all_readings(data)) == [s.key for s in SECTIONS if s.needs == ("budget",)]
     assert missing(data) == ["results", "study", "complexity", "planted"]
     assert missing({}) == ["results", "study", "budget", "complexity", "planted"]
+    assert missing(data, of_question(2)) == ["study"]  # search and angles; budget is there
+    assert missing({}, of_question(4)) == ["results", "study"]  # IIA vs k and maps
+    assert missing(data, of_question(6)) == ["planted"]
+    partial = {"search": pd.DataFrame(), "budget": synthetic_budget()}  # no basin, no maps...
+    assert lacking(partial, of_question(2)) == {"study": ["stability"]}
+    assert lacking(partial, of_question(3)) == {"study": ["basin", "maps"]}
+    assert lacking(partial) == {  # the oracle: each section's parts, by hand
+        "results": ["methods", "IIA vs k"], "study": ["probes", "stability", "basin", "maps",
+                                                     "Boundless sizes"],
+        "complexity": ["complexity"], "planted": ["planted"]}
 
 
 def synthetic_planted():
@@ -103,5 +137,13 @@ def test_findings_cli_prints_every_section_from_anywhere_without_torch(tmp_path)
     from explorer.store.tables import load
 
     shown = [line[3:] for line in done.stdout.splitlines() if line.startswith("## ")]
-    assert shown == [s.title for s in SECTIONS if s.available(load())]
+    available = [s for s in SECTIONS if s.available(load())]
+    assert shown == [s.title for s in available]
     assert len(shown) >= 2  # the shipped data has sections
+    heads = [line for line in done.stdout.splitlines() if line.startswith(("# ", "## "))]
+    want = []  # each question's heading once, before its first section
+    for section in available:
+        question = QUESTIONS[section.question - 1]
+        heading = f"# {question.number}. {question.title}"
+        want += ([] if heading in want else [heading]) + [f"## {section.title}"]
+    assert heads == want

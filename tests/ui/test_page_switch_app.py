@@ -13,6 +13,8 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
+from app.findings import open_key
+from app.session import FINDINGS_QUESTION
 from tests.app_driver import ROOT, clear_caches, finish_jobs, open_app
 from explorer.analysis import geometry
 from explorer.core.config import RunConfig
@@ -20,7 +22,7 @@ from explorer.core.train import heldout_examples
 from explorer.plots import charts as plots
 from explorer.store import checkpoints, shipped, tables
 from explorer.study import findings as study_findings
-from explorer.study.sections import all_readings
+from explorer.study.sections import SECTIONS, all_readings
 
 needs_shipped = pytest.mark.skipif(shipped.find(RunConfig()) is None,
                                    reason="pretrained/ has no default model")
@@ -114,6 +116,12 @@ def test_findings_sections_are_computed_once_and_read_as_the_engine_reads(monkey
     at.run()
     at.radio(key="page").set_value("train").run()
     at.radio(key="page").set_value("findings").run()
+    assert len(frames) == first and not at.exception
+    at.segmented_control(key=FINDINGS_QUESTION).set_value("all").run()  # every section
+    for section in SECTIONS:  # and the folded ones open
+        if section.folded:
+            at.session_state[open_key(section.key)] = True
+    at.run()
     assert len(frames) == first and not at.exception
     data = tables.load(ROOT / "pretrained" / "results.csv", ROOT / "pretrained" / "study")
     shown = {m.value for m in at.markdown}

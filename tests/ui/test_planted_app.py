@@ -161,3 +161,11 @@ def test_a_link_sets_the_plant_and_court_widgets_and_a_bad_one_is_reported():
     assert "**plant_form**: must be one of rotated, localist" in text
     assert "**plant_k**: must be a whole number" in text
     assert bad.selectbox(key=session.PLANT_FORM).value == "rotated"
+
+
+@pytest.mark.parametrize("width", ["2", "3"])
+def test_a_network_too_narrow_for_a_k_slider_opens_with_k_1(width):
+    at = open_app({"width": width})  # width // 2 = 1: the slider would have min = max
+    assert not at.exception, at.exception
+    assert [s for s in at.slider if s.key == session.PLANT_K] == []
+    assert at.slider(key="width").value == int(width)
