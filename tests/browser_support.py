@@ -24,6 +24,12 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 SIDEBAR_READY = '[data-testid="stSidebar"] [data-testid="stSlider"]'
 SVG_CHART = ".vega-embed svg"
 EXCEPTION = '[data-testid="stException"]'
+# per drawn chart: [its SVG's width, its element container's width, its title]
+WIDE = '''() => Array.from(document.querySelectorAll('.vega-embed svg')).map(svg => {
+  const box = svg.closest('[data-testid="stElementContainer"]') || svg.parentElement;
+  const title = svg.querySelector('.role-title-text');
+  return [svg.getBoundingClientRect().width, box.getBoundingClientRect().width,
+          title ? title.textContent : '']; })'''
 
 
 def chromium_found() -> bool:

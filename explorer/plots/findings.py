@@ -15,7 +15,15 @@ from explorer.plots.charts import FLAT_LABELS, SVG, UNIT_SCALE
 ACTIVATION_ORDER = ["relu", "sigmoid", "tanh", "gelu", "leaky_relu"]
 ACTIVATION_COLORS = dict(zip(ACTIVATION_ORDER,
                              ["#2a6f97", "#e07a5f", "#81b29a", "#9c6ade", "#f2cc8f"]))
-PANEL = {"width": 200, "height": 190}
+HEIGHT = 190  # px of one panel
+# px the panels of one facet row may take together, gaps included: the main column of a
+# 1280 px window with the sidebar open (~820 px) less the y axis; legends go below the panels
+ROW_WIDTH = 700
+
+
+def _panels(n: int, most: int = 200) -> dict:
+    """Width and height of each of n panels in a row, so that the row fits ROW_WIDTH."""
+    return {"width": min(most, (ROW_WIDTH - 20 * (n - 1)) // max(n, 1)), "height": HEIGHT}
 
 
 def _order(values: pd.Series, order: list[str] | None = None) -> list:
@@ -27,7 +35,8 @@ def _activation(frame: pd.DataFrame) -> alt.Color:
     """A fixed color per activation; the legend lists only those in the frame."""
     present = _order(frame.activation, ACTIVATION_ORDER)
     scale = alt.Scale(domain=present, range=[ACTIVATION_COLORS.get(a, "gray") for a in present])
-    return alt.Color("activation:N", title="activation", scale=scale, sort=present)
+    return alt.Color("activation:N", title="activation", scale=scale, sort=present,
+                     legend=alt.Legend(symbolOpacity=1))  # not a faint band's swatch
 
 
 def _chance() -> alt.Chart:
@@ -37,7 +46,8 @@ def _chance() -> alt.Chart:
 
 
 def _svg(chart):
-    return chart.properties(usermeta=SVG)
+    """Drawn as SVG, its legend below the panels (beside them it would widen the row)."""
+    return chart.configure_legend(orient="bottom").properties(usermeta=SVG)
 
 
 def iia_vs_k(frame: pd.DataFrame) -> alt.FacetChart:
@@ -51,7 +61,8 @@ def iia_vs_k(frame: pd.DataFrame) -> alt.FacetChart:
         y=alt.Y("mean(iia):Q", scale=UNIT_SCALE),
         tooltip=["activation:N", "k:O", alt.Tooltip("mean(iia):Q", format=".3f"),
                  alt.Tooltip("min(iia):Q", format=".3f"), alt.Tooltip("max(iia):Q", format=".3f")])
-    layered = alt.layer(band, line, _chance(), data=frame).properties(**PANEL)
+    layered = alt.layer(band, line, _chance(), data=frame).properties(
+        **_panels(frame.site.nunique()))
     return _svg(layered.facet(column=alt.Column("site:O", title="site (0 = input)")))
 
 
@@ -78,21 +89,23 @@ def _mean_range(frame: pd.DataFrame, x: str, y: str, y_title: str, x_title: str,
 def method_comparison(frame: pd.DataFrame, methods: list[str] | None = None) -> alt.FacetChart:
     """frame: activation, site, seed, method, score (IIA; probes: held-out accuracy)."""
     chart = _mean_range(frame, "method", "score", "score (IIA; probe: accuracy)", None,
-                        methods).properties(width=380, height=190)  # 7 labelled methods
+                        methods).properties(**_panels(2, 380))  # 7 labelled methods, 2 a row
     return _svg(chart.facet(facet=alt.Facet("site:O", title="site (0 = input)"), columns=2))
 
 
 def map_comparison(frame: pd.DataFrame) -> alt.FacetChart:
     """frame (maps.csv): activation, seed, site, map, iia."""
     chart = _mean_range(frame, "map", "iia", "IIA (test pairs)", "map",
-                        ["orthogonal", "linear", "boundless"]).properties(**PANEL)
+                        ["orthogonal", "linear", "boundless"]).properties(
+        **_panels(frame.site.nunique()))
     return _svg(chart.facet(column=alt.Column("site:O", title="site (0 = input)")))
 
 
 def boundless_sizes(frame: pd.DataFrame) -> alt.FacetChart:
     """frame: activation, seed, site, variable, size (Boundless DAS learned dims)."""
     chart = _mean_range(frame, "variable", "size", "learned dims (Boundless DAS)", "variable",
-                        scale=alt.Scale(domain=[0, 8], nice=False)).properties(**PANEL)
+                        scale=alt.Scale(domain=[0, 8], nice=False)).properties(
+        **_panels(frame.site.nunique()))
     return _svg(chart.facet(column=alt.Column("site:O", title="site (0 = input)")))
 
 
@@ -145,18 +158,19 @@ def probes(frame: pd.DataFrame) -> alt.FacetChart:
         x=alt.X("site:O", title="site (0 = input)", axis=FLAT_LABELS),
         y=alt.Y("mean(accuracy):Q", title="probe accuracy (held out)", scale=UNIT_SCALE),
         color=_activation(frame),
-        strokeDash=alt.StrokeDash("labels:N", title="probe trained on"),
-        detail="network:N",
+        **_solid_dashed("labels", "true labels", "shuffled labels"),
         tooltip=["activation:N", "site:O", "labels:N", "network:N",
                  alt.Tooltip("mean(accuracy):Q", format=".3f")]).properties(width=200, height=180)
-    return _svg(chart.facet(column=alt.Column("network:N", title="network"),
-                            row=alt.Row("variable:N", title="probe for")))
+    return _svg(_styles(chart.facet(column=alt.Column("network:N", title="network"),
+                                    row=alt.Row("variable:N", title="probe for")),
+                        "probe trained on true labels", "on shuffled labels (the control)"))
 
 
 def angles(frame: pd.DataFrame) -> alt.FacetChart:
     """frame: activation, site, comparison, mean_degrees (one row per pair compared)."""
     chart = _mean_range(frame, "comparison", "mean_degrees", "mean principal angle (degrees)",
-                        None, scale=alt.Scale(domain=[0, 90])).properties(**PANEL)
+                        None, scale=alt.Scale(domain=[0, 90])).properties(
+        **_panels(frame.site.nunique()))
     return _svg(chart.facet(column=alt.Column("site:O", title="site (0 = input)")))
 
 
@@ -189,7 +203,8 @@ def budget_success(frame: pd.DataFrame) -> alt.FacetChart:
                  alt.Tooltip("mean(any_success):Q", format=".2f", title="seeds")])
     seeds = base.mark_line(strokeDash=[5, 3], opacity=0.8).encode(
         y=alt.Y("mean(any_success):Q", scale=UNIT_SCALE))
-    chart = alt.layer(band, line, seeds, data=frame).properties(width=210, height=190)
+    chart = alt.layer(band, line, seeds, data=frame).properties(
+        **_panels(frame.setting.nunique(), 210))
     return _svg(chart.facet(column=_setting_facet(frame)))
 
 
@@ -210,17 +225,26 @@ def budget_iia(frame: pd.DataFrame) -> alt.FacetChart:
                  alt.Tooltip("max(best_val_iia):Q", format=".3f")])
     oracle = alt.Chart().mark_line(color="black", strokeDash=[2, 2]).encode(
         x=_budget_axis(), y=alt.Y("mean(target):Q"))
-    chart = alt.layer(band, line, oracle, _chance(), data=frame).properties(width=210,
-                                                                            height=190)
+    chart = alt.layer(band, line, oracle, _chance(), data=frame).properties(
+        **_panels(frame.setting.nunique(), 210))
     return _svg(chart.facet(column=_setting_facet(frame)))
 
 
-def _solid_dashed(field: str, title: str, solid: str, dashed: str) -> dict:
-    """Encodings for one line per value of `field`: `solid` drawn solid, `dashed` dashed."""
-    return {"strokeDash": alt.StrokeDash(f"{field}:N", title=title,
+def _solid_dashed(field: str, solid: str, dashed: str) -> dict:
+    """Encodings for one line per value of `field`: `solid` drawn solid, `dashed` dashed. No
+    legend: Vega-Lite draws a line-style legend beside a colour legend as dots (or as
+    invisible strokes), so a title line (`_styles`) says which is which."""
+    return {"strokeDash": alt.StrokeDash(f"{field}:N", legend=None,
                                          scale=alt.Scale(domain=[solid, dashed],
                                                          range=[[1, 0], [4, 3]])),
             "detail": f"{field}:N"}
+
+
+def _styles(chart, solid: str, dashed: str):
+    """The chart with a title line naming its line styles."""
+    return chart.properties(title=alt.TitleParams(
+        f"solid: {solid} · dashed: {dashed}", anchor="start", fontSize=12,
+        fontWeight="normal"))
 
 
 def complexity_ladder(frame: pd.DataFrame, order: list[str]) -> alt.FacetChart:
@@ -231,13 +255,14 @@ def complexity_ladder(frame: pd.DataFrame, order: list[str]) -> alt.FacetChart:
         x=alt.X("map:N", sort=order, title="alignment map (simplest first)",
                 axis=alt.Axis(labelAngle=-45)),
         y=alt.Y("iia:Q", title="IIA, median over seeds (held-out entities)", scale=UNIT_SCALE),
-        color=_activation(frame), **_solid_dashed("network", "network", "trained", "control"),
+        color=_activation(frame), **_solid_dashed("network", "trained", "control"),
         tooltip=["activation:N", "network:N", "site:O", "map:N",
                  alt.Tooltip("iia:Q", format=".3f"), alt.Tooltip("low:Q", format=".3f"),
                  alt.Tooltip("high:Q", format=".3f")])
     chart = alt.layer(base.mark_line(point=True), _chance(), data=frame).properties(
-        width=150, height=190)
-    return _svg(chart.facet(column=alt.Column("site:O", title="site (0 = input)")))
+        **_panels(frame.site.nunique(), 150))
+    return _svg(_styles(chart.facet(column=alt.Column("site:O", title="site (0 = input)")),
+                        "trained networks", "their random-features controls"))
 
 
 def planted_recovery(frame: pd.DataFrame) -> alt.FacetChart:
@@ -250,9 +275,11 @@ def planted_recovery(frame: pd.DataFrame) -> alt.FacetChart:
                 axis=alt.Axis(values=[25, 100, 400, 1600], format="~s")),
         y=alt.Y("found:Q", title="plant found (fraction of nets)", scale=UNIT_SCALE),
         color=_activation(frame),
-        **_solid_dashed("criterion", "found by", "IIA and subspace", "IIA"),
+        **_solid_dashed("criterion", "IIA and subspace", "IIA"),
         tooltip=["activation:N", "method:N", "das_steps:Q", "criterion:N",
                  alt.Tooltip("found:Q", format=".2f"), alt.Tooltip("iia:Q", format=".3f"),
                  alt.Tooltip("used_angle:Q", format=".1f", title="used angle (deg)"), "nets:Q"])
-    chart = alt.layer(base.mark_line(point=True), data=frame).properties(width=150, height=190)
-    return _svg(chart.facet(column=alt.Column("method:N", title="method")))
+    chart = alt.layer(base.mark_line(point=True), data=frame).properties(
+        **_panels(frame.method.nunique(), 150))
+    return _svg(_styles(chart.facet(column=alt.Column("method:N", title="method")),
+                        "found by IIA and subspace", "by IIA alone"))

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from tests.browser_support import (CHROMIUM, EXCEPTION, ROOT, SIDEBAR_READY, SVG_CHART,
+from tests.browser_support import (CHROMIUM, EXCEPTION, ROOT, SIDEBAR_READY, SVG_CHART, WIDE,
                                    chromium_found, launch_chromium, running_server)
 
 SMALL = ("train_steps=300&eval_size=512&das_steps=40&restarts=1&k=2&n_train_pairs=512"
@@ -187,3 +187,21 @@ def test_a_findings_question_redraws_its_own_sections_and_the_link(page, server)
     tables.first.wait_for(timeout=WAIT_MS)
     assert tables.count() == 1
     assert page.locator(EXCEPTION).count() == 0
+
+
+@pytest.mark.parametrize("width", [1280, 1400, 1920])
+def test_no_findings_chart_is_wider_than_its_column(browser, server, width):
+    """Every Findings chart at once (All), legends and facets included, within its column
+    (at 1280 px six of them were not: a legend beside four panels)."""
+    tab = browser.new_page(viewport={"width": width, "height": 1400})
+    try:
+        open_app(tab, f"{server}/?page=findings&findings_question=all")
+        tab.wait_for_function("document.querySelectorAll('.vega-embed svg').length >= 10",
+                              timeout=WAIT_MS)
+        tab.wait_for_timeout(1000)  # the last resize
+        charts = tab.evaluate(WIDE)
+        assert len(charts) >= 10
+        for svg, box, label in charts:
+            assert svg <= box + 1, (width, label, svg, box)
+    finally:
+        tab.close()

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import pytest
 
-from tests.browser_support import EXCEPTION, ROOT
+from tests.browser_support import EXCEPTION, ROOT, WIDE
 from tests.shipped_support import shipped_default, shipped_link
 from tests.browser.test_browser import WAIT_MS, browser, open_app, page, server  # noqa: F401
 
@@ -24,11 +24,6 @@ SIDEBAR_PROGRESS = '[data-testid="stSidebar"] [data-testid="stProgress"]'
 SHIPPED = ROOT / "pretrained" / "models"
 needs_shipped = pytest.mark.skipif(not list(SHIPPED.glob("relu-w16-l3-s0-*")),
                                    reason="pretrained/ not generated")
-WIDE = '''() => Array.from(document.querySelectorAll('.vega-embed svg')).map(svg => {
-  const box = svg.closest('[data-testid="stElementContainer"]') || svg.parentElement;
-  const title = svg.querySelector('.role-title-text');
-  return [svg.getBoundingClientRect().width, box.getBoundingClientRect().width,
-          title ? title.textContent : '']; })'''
 
 
 def loss_line(page):
