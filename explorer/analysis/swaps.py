@@ -36,11 +36,19 @@ def alignments(das: DASResult | None, neuron: NeuronResult | None,
                n_vars: int, d: int) -> list[Alignment]:
     """The alignments to compare: DAS and the neuron-wise search's subsets (when given), the
     full layer, no intervention."""
+    return compared(None if das is None else (das.var_mask, das.map, das.inverse),
+                    None if neuron is None else neuron.var_mask, n_vars, d)
+
+
+def compared(das: tuple | None, neuron_mask: torch.Tensor | None, n_vars: int,
+             d: int) -> list[Alignment]:
+    """`alignments` from their parts: DAS's (mask, map, inverse) and the neuron-wise mask
+    (V, d), e.g. a shipped run's stored rotation and subsets."""
     out = []
     if das is not None:
-        out.append(Alignment(METHOD_LABELS["das"], das.var_mask, das.map, das.inverse))
-    if neuron is not None:
-        out.append(Alignment(METHOD_LABELS["neuron"], neuron.var_mask))
+        out.append(Alignment(METHOD_LABELS["das"], *das))
+    if neuron_mask is not None:
+        out.append(Alignment(METHOD_LABELS["neuron"], neuron_mask))
     out.append(Alignment("full layer", torch.ones(n_vars, d), first_source_only=True))
     out.append(Alignment(NO_INTERVENTION, torch.zeros(n_vars, d)))
     return out

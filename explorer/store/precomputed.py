@@ -80,6 +80,16 @@ def results_for(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
     return _lookup(cfg, (), (), folder)
 
 
+def neuron_subsets(cfg: RunConfig, folder: Path = FOLDER) -> tuple[tuple[int, ...], ...] | None:
+    """The neuron-wise search's chosen units per variable for cfg (the `neurons` column,
+    "0 1 2;3 4 5"), or None when the table has no such row."""
+    rows = results_for(cfg, folder)
+    rows = rows[rows.method == "neuron"] if "neurons" in rows else rows.iloc[:0]
+    if rows.empty or not isinstance(rows.neurons.iloc[0], str):
+        return None
+    return tuple(tuple(int(u) for u in part.split()) for part in rows.neurons.iloc[0].split(";"))
+
+
 def seed_spread(cfg: RunConfig, folder: Path = FOLDER) -> pd.DataFrame:
     return _lookup(cfg, ("seed",), ("seed",), folder)
 

@@ -54,3 +54,49 @@ def test_the_seed_spread_caption_summarises_its_own_table():
         assert len(captions) == 1, captions
         assert f"from {das.iia.min():.2f} to {das.iia.max():.2f} over 5 seeds" in captions[0]
         assert ("0.72 to 0.98" in captions[0]) == published
+
+
+def _frames(at, *columns: str) -> list:
+    """The page's tables that have these columns (AppTest does not expose their keys)."""
+    return [d.value for d in at.dataframe if set(columns) <= set(d.value.columns)]
+
+
+def _summary_iia(at, method: str) -> float:
+    summary, = _frames(at, "method", "type", "iia", "n")
+    return float(summary[(summary.method == method) & (summary.type == "all")].iia.iloc[0])
+
+
+@pytest.mark.parametrize("site", [1, 2])
+def test_swaps_on_the_shipped_grid_need_no_run_and_score_the_shipped_iia(site):
+    """The Swaps page swaps with the shipped run's stored rotation and neuron-wise subsets
+    before any run; over every held-out test pair their IIA is the shipped table's (the
+    oracle: a wrong rotation, mask, inverse or pair set would not reproduce it)."""
+    at = open_app({**shipped_link(), "page": "swaps", "site": str(site)})
+    assert not at.exception, at.exception
+    assert any("Instant, from the shipped run" in c.value for c in at.caption)
+    assert not at.button(key="swap_das_button").disabled  # the full run is still offered
+    assert f"{_summary_iia(at, 'DAS'):.3f}" == shipped_iia(site=site)
+    assert f"{_summary_iia(at, 'neuron-wise search'):.3f}" == shipped_iia(site=site,
+                                                                           method="neuron")
+    outcome, = _frames(at, "method", "prediction after swap", "expected", "correct")
+    assert len(outcome) == 4  # the drawn pair, swapped by each alignment
+
+
+def test_off_the_stored_k_the_swaps_page_waits_for_a_run():
+    at = open_app({**shipped_link(), "page": "swaps", "k": "4"})  # rotations: the default k
+    assert not at.exception, at.exception
+    assert not any("Instant, from the shipped run" in c.value for c in at.caption)
+    assert not _frames(at, "method", "type", "iia", "n")
+
+
+def test_an_uploads_weights_get_no_stored_swaps():
+    """The stored rotation belongs to the recipe's weights; an upload of the same config
+    (its digest in `origin`) has other weights, and a linear map stores no rotation."""
+    from types import SimpleNamespace
+
+    from app.pages import swaps as page
+
+    recipe = SimpleNamespace(origin="")
+    assert page.stored_alignments(shipped_default(), recipe) is not None
+    assert page.stored_alignments(shipped_default(), SimpleNamespace(origin="ab12")) is None
+    assert page.stored_alignments(shipped_default().with_values(map="linear"), recipe) is None
