@@ -11,7 +11,6 @@ from functools import partial
 
 import pandas as pd
 import streamlit as st
-import torch
 
 from app import common, figures, params, session, stores as state, widgets
 from explorer.plots import charts as plots
@@ -19,7 +18,7 @@ from explorer.analysis import swaps
 from explorer.core.config import RunConfig
 from explorer.core.pairs import pair_set
 from explorer.core.task import INTERVENTION_TYPES, PATTERNS
-from explorer.methods.search import subset_masks
+from explorer.methods.search import units_mask
 from explorer.store import precomputed, shipped
 
 RANDOM = "random"
@@ -66,8 +65,8 @@ def stored_alignments(cfg: RunConfig, entry: state.TrainedModel) -> list | None:
         return None
     rotation, das_mask = stored
     n_vars, d = das_mask.shape
-    neuron_mask = torch.stack([subset_masks(torch.tensor([s]), d)[0] for s in subsets])
-    return swaps.compared((das_mask, rotation, rotation.T), neuron_mask, n_vars, d)
+    return swaps.compared((das_mask, rotation, rotation.T), units_mask(subsets, d), n_vars,
+                          d)
 
 
 def stored_outcomes(cfg: RunConfig, entry: state.TrainedModel, aligns: list) -> pd.DataFrame:

@@ -63,24 +63,28 @@ class MLP(nn.Module):
     def site_dim(self, site: int) -> int:
         return self.hidden_layers[0].in_features if site == 0 else self.cfg.width
 
+    def _layer(self, layer: nn.Linear, h: torch.Tensor) -> torch.Tensor:
+        """One hidden layer and its activation, as the modules compute them."""
+        return self._act(F.linear(h, layer.weight, layer.bias))
+
     def hidden(self, x: torch.Tensor, site: int) -> torch.Tensor:
         """State at `site`: (..., site_dim)."""
         h = x
         for layer in self.hidden_layers[:site]:
-            h = self._act(F.linear(h, layer.weight, layer.bias))
+            h = self._layer(layer, h)
         return h
 
     def hidden_states(self, x: torch.Tensor) -> list[torch.Tensor]:
         """States at every site, input first."""
         states = [x]
         for layer in self.hidden_layers:
-            states.append(self._act(F.linear(states[-1], layer.weight, layer.bias)))
+            states.append(self._layer(layer, states[-1]))
         return states
 
     def forward_from(self, site: int, h: torch.Tensor) -> torch.Tensor:
         """Finish the forward pass from a state at `site`: logits (...,)."""
         for layer in self.hidden_layers[site:]:
-            h = self._act(F.linear(h, layer.weight, layer.bias))
+            h = self._layer(layer, h)
         return F.linear(h, self.readout.weight, self.readout.bias).squeeze(-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -60,6 +60,11 @@ def score_masks(model: MLP, data: SiteData, var: int, masks: torch.Tensor) -> to
     return scores
 
 
+def units_mask(subsets: tuple[tuple[int, ...], ...], d: int) -> torch.Tensor:
+    """One 0/1 mask per variable from its chosen units: (V, d)."""
+    return torch.stack([subset_masks(torch.tensor([s]), d)[0] for s in subsets])
+
+
 def rank_exhaustive(model: MLP, data: SiteData, var: int, k: int) -> tuple[list, torch.Tensor]:
     d = data.base_h.shape[-1]
     subsets = torch.tensor(list(itertools.combinations(range(d), k)))
@@ -124,7 +129,7 @@ def neuron_search(model: MLP, search_data: list[SiteData], test: SiteData, k: in
             rankings.append(rank_greedy(model, data, v, k, exclude=used))
             used |= set(rankings[-1][0][0])
     chosen = _pick_disjoint(rankings)
-    var_mask = torch.stack([subset_masks(torch.tensor([s]), d)[0] for s in chosen])
+    var_mask = units_mask(chosen, d)
     ranking = pd.DataFrame([
         {"variable": test.type_names[v], "rank": i + 1, "neurons": list(subs[i]),
          "search_iia": float(scores[i])}
