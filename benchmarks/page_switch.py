@@ -97,19 +97,23 @@ WATCH_JS = """() => {
   window.__switchObserver.observe(app, {attributes: true,
                                         attributeFilter: ['data-test-script-state']});
 }"""
-# True (and the time noted) once the run is over and the page is drawn: the script-run state
-# notRunning, no running indicator, no stale element of the page before left, the page's
-# own text shown (each page's MARKS text is its alone) and its first chart where it has one.
-DONE_JS = """([text, chart]) => {
-  const w = window.__switch;
-  if (w.done !== null) return true;
+# The part DONE_JS and QUESTION_DONE_JS share: the script run over, no running indicator,
+# no stale element of what was shown before, and `text` on the page (`settled`; `main` is
+# the page's main area).
+SETTLED_JS = """
   const app = document.querySelector('[data-testid="stApp"]');
   const main = document.querySelector('[data-testid="stMain"]');
-  if (w.t0 === null || app.getAttribute('data-test-script-state') !== 'notRunning'
-      || document.querySelector('[data-testid="stStatusWidget"]')
-      || document.querySelector('[data-stale="true"]')
-      || !main || !main.innerText.includes(text)
-      || (chart && !main.querySelector('.vega-embed svg'))) return false;
+  const settled = app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"]')
+    && !document.querySelector('[data-stale="true"]')
+    && main && main.innerText.includes(text);"""
+# True (and the time noted) once the run is over and the page is drawn: settled (each
+# page's MARKS text is its alone) and its first chart shown where it has one.
+DONE_JS = """([text, chart]) => {
+  const w = window.__switch;
+  if (w.done !== null) return true;""" + SETTLED_JS + """
+  if (w.t0 === null || !settled || (chart && !main.querySelector('.vega-embed svg')))
+    return false;
   w.done = performance.now();
   return true;
 }"""
@@ -128,14 +132,8 @@ VISITS = ("cold", "repeat", "new tab")
 # element, and every chart on the page (folded ones too: they are drawn) an SVG.
 QUESTION_DONE_JS = """([text, gone]) => {
   const w = window.__switch;
-  if (w.done !== null) return true;
-  const app = document.querySelector('[data-testid="stApp"]');
-  const main = document.querySelector('[data-testid="stMain"]');
-  if (w.t0 === null || app.getAttribute('data-test-script-state') !== 'notRunning'
-      || document.querySelector('[data-testid="stStatusWidget"]')
-      || document.querySelector('[data-stale="true"]')
-      || !main || !main.innerText.includes(text) || (gone && main.innerText.includes(gone)))
-    return false;
+  if (w.done !== null) return true;""" + SETTLED_JS + """
+  if (w.t0 === null || !settled || (gone && main.innerText.includes(gone))) return false;
   const charts = [...main.querySelectorAll('[data-testid="stVegaLiteChart"]')];
   if (charts.some((c) => !c.querySelector('svg'))) return false;
   w.done = performance.now();
