@@ -130,9 +130,12 @@ def append_rows(path: str | Path, rows: list[dict], *, columns: Iterable[str] = 
     have = header(path)
     wanted = list(dict.fromkeys([*have, *columns, *(k for row in rows for k in row)]))
     frame = pd.DataFrame(rows).reindex(columns=wanted)
-    if have and wanted != have:
-        old = pd.read_csv(path, keep_default_na=False, na_values=[""])
-        write_table(path, pd.concat([old.reindex(columns=wanted), frame], ignore_index=True))
+    if have and wanted != have:  # as text: every earlier row reads as it did (no 4 -> 4.0)
+        old = pd.read_csv(path, dtype=str, keep_default_na=False)
+        new = pd.read_csv(io.StringIO(frame.to_csv(index=False)), dtype=str,
+                          keep_default_na=False)
+        write_table(path, pd.concat([old.reindex(columns=wanted, fill_value=""), new],
+                                    ignore_index=True))
         return
     buffer = io.StringIO()
     frame.to_csv(buffer, header=not have, index=False)

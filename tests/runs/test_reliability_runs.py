@@ -71,6 +71,20 @@ def test_new_columns_widen_the_header_never_narrow_it(tmp_path):
     assert frame.iia_V2.isna().tolist() == [True, False, True] and frame.iia_V1[1] == 0.6
 
 
+def test_widening_keeps_every_earlier_row_as_it_was_written(tmp_path):
+    """A new column rewrites the file; the rows already there must read byte for byte as
+    before (no 4 -> 4.0 where an empty cell elsewhere once made pandas read floats)."""
+    path = tmp_path / "t.csv"
+    tables.append_rows(path, [{"key": "a", "k": 4, "iia": 0.1, "n": None},
+                              {"key": "b", "k": 8, "iia": 0.25, "n": 3}])
+    before = path.read_text().splitlines()
+    tables.append_rows(path, [{"key": "c", "k": 2, "iia": 1 / 3, "map_width": 8}])
+    after = path.read_text().splitlines()
+    assert after[0] == before[0] + ",map_width"
+    assert after[1:3] == [line + "," for line in before[1:]]
+    assert after[3] == f"c,2,{1 / 3!r},,8"
+
+
 # --- sweeps -----------------------------------------------------------------------------
 
 def test_the_schema_comes_from_the_grid_not_the_first_chunk(tmp_path):
