@@ -19,12 +19,14 @@ PREVIOUS_DEFAULTS = {"das_init": "random", "das_steps": 600}  # before issue 9 (
 
 def oracle_rows(table: pd.DataFrame, cfg: RunConfig, ignore: tuple[str, ...] = ()) -> pd.DataFrame:
     """Rows whose every config column equals cfg's (plain pandas). A field added after the
-    table was written has no column and matches at its default (core.identity.ADDED)."""
+    table was written has no column, or an empty cell in rows from before it, and matches
+    at its default (core.identity.ADDED)."""
     keep, defaults = pd.Series(True, index=table.index), RunConfig().to_flat()
     for name, value in cfg.to_flat().items():
         if name in ignore or (name not in table and name in ADDED and value == defaults[name]):
             continue
-        keep &= table[name] == value
+        empty = table[name].isna() if name in ADDED and value == defaults[name] else False
+        keep &= (table[name] == value) | empty
     return table[keep]
 
 

@@ -55,7 +55,8 @@ def _read(path: Path, stamp: float) -> pd.DataFrame:
 
 def matching(cfg: RunConfig, ignore: tuple[str, ...] = (), folder: Path = FOLDER) -> pd.DataFrame:
     """Rows whose config columns equal cfg's, except the `ignore`d fields. A field added
-    after the table was written (`identity.ADDED`, no column) matches at its default."""
+    after a row was written (`identity.ADDED`: no column, or an empty cell, as in the rows
+    from before a sweep widened the table) matches at its default."""
     table, defaults = results_table(folder), RunConfig().to_flat()
     flat = {k: v for k, v in cfg.to_flat().items() if k not in ignore}
     for name in set(flat) - set(table.columns):
@@ -65,7 +66,10 @@ def matching(cfg: RunConfig, ignore: tuple[str, ...] = (), folder: Path = FOLDER
         return table.iloc[0:0]
     keep = pd.Series(True, index=table.index)
     for name, value in flat.items():
-        keep &= table[name] == value
+        same = table[name] == value
+        if name in ADDED and value == defaults[name]:
+            same |= table[name].isna()
+        keep &= same
     return table[keep]
 
 
