@@ -26,12 +26,14 @@ def labelled(progress: Progress | None, phase: str) -> Progress | None:
 
 
 def side_by_side(progress: Progress | None, weights: dict[str, float],
-                 lo: float = 0.0, hi: float = 1.0) -> dict[str, Progress | None]:
+                 lo: float = 0.0, hi: float = 1.0,
+                 unnamed: tuple[str, ...] = ()) -> dict[str, Progress | None]:
     """One callback per phase that runs at the same time as the others (e.g. training in
     one thread, the control networks in another): the caller's bar shows
     lo + (hi - lo) * the weighted sum of the phases' fractions (weights sum to 1), so it
     moves forward whichever phase reports, and each message names its phase (unless it
-    already begins with it: 'training step 300/2500'). Thread-safe."""
+    already begins with it: 'training step 300/2500', or the phase is `unnamed`: one whose
+    messages name their own parts). Thread-safe."""
     if progress is None:
         return {name: None for name in weights}
     total = sum(weights.values())
@@ -43,7 +45,8 @@ def side_by_side(progress: Progress | None, weights: dict[str, float],
             with lock:
                 done[name] = max(done[name], min(max(frac, 0.0), 1.0))
                 overall = sum(weights[n] * f for n, f in done.items()) / total
-                named = msg if msg.lower().startswith(name.lower()) else f"{name} · {msg}"
+                named = msg if name in unnamed or msg.lower().startswith(name.lower()) \
+                    else f"{name} · {msg}"
                 progress(lo + (hi - lo) * overall, named)
         return report
 

@@ -9,7 +9,7 @@ every control, with timings.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -164,9 +164,11 @@ class AlignmentResults:
 
 def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
           neuron: NeuronResult | None = None,
-          networks: tuple[NetworkControl, NetworkControl] | None = None) -> AlignmentResults:
+          networks: tuple[NetworkControl, NetworkControl] | Future | None = None
+          ) -> AlignmentResults:
     """The alignment half of the experiment; pass `neuron` to reuse a finished search and
-    `networks` for finished untrained and random-features controls.
+    `networks` for the untrained and random-features controls, finished or still running
+    (a Future: they are waited for only where the controls need them).
 
     The control networks run in a worker thread beside the rest (torch releases the GIL
     inside its kernels, so on 2 cores they overlap). A DAS that starts at the neuron-wise
@@ -192,7 +194,8 @@ def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
         with timer.phase("das"):
             das = run_das(model, cfg, pairs, progress=bar["DAS"], neuron=neuron)
         with timer.phase("controls"):
-            networks = networks or nets.result()  # its last report comes before the next
+            networks = (networks.result() if isinstance(networks, Future) else networks) \
+                or nets.result()  # its last report comes before the next
             if progress:
                 progress(0.95, "controls")
             controls = run_controls(model, cfg, pairs, das, networks=networks)
@@ -232,16 +235,19 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     validate(cfg)
     start = time.perf_counter()
     timer = Timer()
-    bar = side_by_side(progress, {"training": 0.75, "control networks": 0.25}, 0.0, 0.55)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # the control networks beside training
+    # in time on 2 cores: training ~2 s, beside it the control networks ~5 s, the alignment
+    # (search, DAS, controls) ~3 s after training, while the control networks finish
+    bar = side_by_side(progress, {"training": 0.25, "control networks": 0.4, "alignment": 0.35},
+                       unnamed=("alignment",))
+    # the control networks beside training, and beside the search and DAS that follow it
+    with ThreadPoolExecutor(max_workers=1) as pool:
         control = pool.submit(timer.call, "control_networks", network_controls, cfg,
                               bar["control networks"])
         with timer.phase("train"):
             model, history = train_model(cfg, bar["training"])
         with timer.phase("evaluate"):
             accuracy = accuracy_table(model, heldout_examples(cfg))
-        networks = control.result()
-    found = align(model, cfg, scaled_progress(progress, 0.55, 1.0), networks=networks)
+        found = align(model, cfg, bar["alignment"], networks=control)
     timer.timings.update(found.timings)
     if progress:
         progress(1.0, "done")
