@@ -8,6 +8,9 @@ Keys hash canonical JSON of named fields, never a dataclass `repr`, and carry th
 version. A field added after `KEY_SCHEMA` enters a key only when it differs from its
 default, so adding a setting renames no checkpoint and empties no precomputed lookup.
 `eval_size` (how many held-out examples score the model) is not part of a model's identity.
+A config that leaves training to its activation's recipe (train_steps or train_lr 0) has
+the recipe's version in its keys once that recipe has changed (`config.Recipe.version` > 1),
+so keys name what trains, not only the fields that were typed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import hashlib
 import json
 from typing import Any
 
-from explorer.core.config import RunConfig
+from explorer.core.config import RunConfig, recipe_for
 
 KEY_SCHEMA = 2  # fields of this schema always enter keys
 MODEL_FIELDS = ("entity_dim", "distribution", "vocab_size", "activation", "width", "layers",
@@ -31,9 +34,11 @@ def model_fields(cfg: RunConfig) -> dict[str, Any]:
     return {name: flat[name] for name in MODEL_FIELDS}
 
 
-def _keyed(fields: dict[str, Any]) -> dict[str, Any]:
+def _keyed(fields: dict[str, Any], cfg: RunConfig) -> dict[str, Any]:
     defaults = RunConfig().to_flat()
-    return {k: v for k, v in fields.items() if k not in ADDED or v != defaults.get(k)}
+    keyed = {k: v for k, v in fields.items() if k not in ADDED or v != defaults.get(k)}
+    version = recipe_for(cfg).version
+    return {**keyed, "recipe": version} if version > 1 else keyed
 
 
 def _digest(payload: dict[str, Any], size: int) -> str:
@@ -43,12 +48,12 @@ def _digest(payload: dict[str, Any], size: int) -> str:
 
 def model_key(cfg: RunConfig) -> str:
     """Configs with equal keys train the same model."""
-    return _digest(_keyed(model_fields(cfg)), 8)
+    return _digest(_keyed(model_fields(cfg), cfg), 8)
 
 
 def point_key(cfg: RunConfig, method: str) -> str:
     """A stable id of one measurement: the full config and the method."""
-    return _digest({**_keyed(cfg.to_flat()), "method": method}, 10)
+    return _digest({**_keyed(cfg.to_flat(), cfg), "method": method}, 10)
 
 
 def model_file_name(cfg: RunConfig) -> str:

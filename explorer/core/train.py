@@ -1,14 +1,13 @@
 """Training the MLP on hierarchical equality, and task accuracy on held-out entities.
 
-Each activation has its own recipe (Adam learning rate and step count): sigmoid and tanh
-stay at chance with the ReLU recipe. Every step draws a fresh batch from the training
+Each activation has its own recipe (Adam learning rate and step count, `config.RECIPES`):
+sigmoid and tanh stay at chance with the ReLU recipe. Every step draws a fresh batch from the training
 stream, so the network never sees an entity twice (or, with a finite vocabulary, only
 training-half entities).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import pandas as pd
@@ -16,32 +15,12 @@ import torch
 from torch import nn
 
 from explorer.core.causal import CAUSAL_MODELS
-from explorer.core.config import RunConfig
+from explorer.core.config import RECIPES, Recipe, RunConfig, recipe_for  # noqa: F401  (re-exported)
 from explorer.core.models import MLP
 from explorer.core.optim import Adam
 from explorer.core.rng import generator
 from explorer.core.task import PATTERNS, Entities, Examples, sample_examples
 from explorer.core.progress import Progress
-
-
-@dataclass(frozen=True)
-class Recipe:
-    lr: float
-    steps: int
-
-
-RECIPES = {
-    "relu": Recipe(lr=3e-3, steps=2500),
-    "leaky_relu": Recipe(lr=3e-3, steps=2500),
-    "gelu": Recipe(lr=3e-3, steps=2500),
-    "tanh": Recipe(lr=1e-2, steps=4000),
-    "sigmoid": Recipe(lr=3e-2, steps=6000),
-}
-
-
-def recipe_for(cfg: RunConfig) -> Recipe:
-    base = RECIPES[cfg.model.activation]
-    return Recipe(lr=cfg.train.train_lr or base.lr, steps=cfg.train.train_steps or base.steps)
 
 
 def entities_for(cfg: RunConfig) -> Entities:

@@ -18,8 +18,8 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from explorer.core.config import (ConfigError, RunConfig, echo, flat_field_types, upgrade,
-                                  validate)
+from explorer.core.config import (ConfigError, RunConfig, echo, flat_field_types, recipe_for,
+                                  upgrade, validate, with_recipe_version)
 from explorer.core.identity import MODEL_FIELDS
 from explorer.core.models import MLP
 
@@ -37,7 +37,7 @@ class CheckpointError(ValueError):
 def to_bytes(model: MLP, cfg: RunConfig, metrics: dict[str, Any] | None = None,
              extra: dict[str, Any] | None = None) -> bytes:
     meta = {"schema_version": SCHEMA_VERSION, "config": cfg.to_flat(),
-            "metrics": metrics or {}, **(extra or {})}
+            "recipe": recipe_for(cfg).version, "metrics": metrics or {}, **(extra or {})}
     tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     return st_save(tensors, metadata={"explorer": json.dumps(meta, sort_keys=True)})
 
@@ -113,8 +113,11 @@ def config_from(meta: dict) -> RunConfig:
             raise CheckpointError(f"config field {name} must be a JSON "
                                   f"{'number' if types[name] is float else types[name].__name__}"
                                   f" (got {echo(value)})")
+    recipe = meta.get("recipe", 1)  # files written before recipes had versions: version 1
+    if type(recipe) is not int:
+        raise CheckpointError(f"recipe must be an integer version (got {echo(recipe)})")
     try:
-        return validate(RunConfig.from_flat(raw))
+        return with_recipe_version(validate(RunConfig.from_flat(raw)), recipe)
     except ConfigError as err:
         raise CheckpointError(f"invalid config in metadata: {err}") from None
 

@@ -121,7 +121,9 @@ def test_out_of_range_is_zero_without_a_swap_and_large_for_a_scaled_one(trained)
     assert none.loc["intervened", "mahalanobis"] == none.loc["natural", "mahalanobis"]
     scaled = replace(test, source_h=test.source_h * 10)
     far = out_of_range(test.base_h, scaled, block_mask(8, 2, 16)).set_index("states")
-    assert far.loc["intervened", "frac_outside"] > 0.9
+    # most swapped states leave the range; not all: a ReLU unit is 0 in 25-75% of states
+    # here, and a swap whose source units are all 0 stays inside it however it is scaled
+    assert far.loc["intervened", "frac_outside"] > 0.8
     assert far.loc["intervened", "mahalanobis"] > 5 * far.loc["natural", "mahalanobis"]
 
 

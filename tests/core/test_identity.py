@@ -34,10 +34,10 @@ def test_a_field_added_later_changes_no_key_at_its_default(monkeypatch):
     before_point, before_model = point_key(cfg, "das"), model_key(cfg)
     monkeypatch.setattr(identity, "ADDED", {"das_batch_size": 99, "train_batch_size": 99})
     assert point_key(cfg, "das") != before_point  # the field left the payload ...
-    keyed = identity._keyed(cfg.to_flat())
+    keyed = identity._keyed(cfg.to_flat(), cfg)
     assert "das_batch_size" not in keyed and "train_batch_size" not in keyed
     other = cfg.with_values(das_batch_size=128)
-    assert "das_batch_size" in identity._keyed(other.to_flat())  # ... unless non-default
+    assert "das_batch_size" in identity._keyed(other.to_flat(), other)  # ... unless non-default
     assert point_key(other, "das") != point_key(cfg, "das")
     assert model_key(cfg) != before_model
 
@@ -58,3 +58,17 @@ def test_model_fields_name_what_training_reads():
     assert "eval_size" not in fields and "site" not in fields
     assert set(fields) >= {"activation", "width", "layers", "seed", "train_steps"}
     assert identity.model_file_name(RunConfig()).startswith("relu-w16-l3-s0-")
+
+
+def test_a_changed_recipe_changes_the_keys_of_the_configs_that_use_it(monkeypatch):
+    """A config that leaves training to its activation's recipe trains something else once
+    the recipe changes: its keys change with the recipe's version, and only theirs."""
+    from explorer.core import config
+    relu, sigmoid = RunConfig(), RunConfig().with_values(activation="sigmoid")
+    typed = relu.with_values(train_steps=300, train_lr=0.02)  # no recipe in it
+    before = {c: (model_key(c), point_key(c, "das")) for c in (relu, sigmoid, typed)}
+    monkeypatch.setitem(config.RECIPES, "relu", config.Recipe(lr=0.5, steps=7,
+                                                              version=config.RECIPES["relu"].version + 1))
+    assert model_key(relu) != before[relu][0] and point_key(relu, "das") != before[relu][1]
+    assert (model_key(sigmoid), point_key(sigmoid, "das")) == before[sigmoid]
+    assert (model_key(typed), point_key(typed, "das")) == before[typed]

@@ -72,3 +72,36 @@ def test_no_loader_can_unpickle():
                 assert not any(n.split(".")[0] in ("pickle", "dill", "joblib") for n in names), path
                 if getattr(node, "module", "") == "torch":
                     assert "load" not in [a.name for a in node.names], path
+
+
+def _with_meta(data: bytes, edit) -> bytes:
+    """The checkpoint with its explorer metadata edited by `edit(meta)`."""
+    header_len = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + header_len])
+    meta = json.loads(header["__metadata__"]["explorer"])
+    edit(meta)
+    header["__metadata__"]["explorer"] = json.dumps(meta)
+    raw = json.dumps(header).encode()
+    return len(raw).to_bytes(8, "little") + raw + data[8 + header_len:]
+
+
+def test_a_checkpoint_of_an_earlier_recipe_loads_with_that_recipe_written_out():
+    """A ReLU checkpoint written before recipes had versions was trained with version 1
+    (2,500 steps at lr 3e-3): its loaded config says so, so it is not taken for a model of
+    today's recipe (its keys differ). Today's file loads as it was saved."""
+    from explorer.core.config import EARLIER_RECIPES, RECIPES
+    from explorer.core.identity import model_key
+    cfg, _, data = _bytes()
+    assert RECIPES["relu"].version > 1
+    assert checkpoints.read_metadata(data)["recipe"] == RECIPES["relu"].version
+    assert checkpoints.from_bytes(data)[1] == cfg
+    old = _with_meta(data, lambda meta: meta.pop("recipe"))
+    loaded = checkpoints.from_bytes(old)[1]
+    assert (loaded.train.train_steps, loaded.train.train_lr) == (
+        EARLIER_RECIPES["relu", 1].steps, EARLIER_RECIPES["relu", 1].lr)
+    assert model_key(loaded) != model_key(cfg)
+    with pytest.raises(CheckpointError, match="recipe version 9"):
+        checkpoints.from_bytes(_with_meta(data, lambda meta: meta.update(recipe=9)))
+    sigmoid = RunConfig().with_values(activation="sigmoid", width=8, k=4)
+    _, _, data = _bytes(sigmoid)  # no earlier recipe: as it was saved, with or without it
+    assert checkpoints.from_bytes(_with_meta(data, lambda meta: meta.pop("recipe")))[1] == sigmoid
