@@ -24,7 +24,9 @@ import pandas as pd
 from safetensors.torch import load_file, save_file
 
 from explorer.core.config import RunConfig
+from explorer.core.identity import model_file_name, point_key
 from explorer.runs.sweep import sweep
+from explorer.store import tables
 
 COMMAND = "python -m explorer pretrain"
 
@@ -65,11 +67,29 @@ def _settings(model: RunConfig, grid: PretrainGrid, detail: bool) -> list[RunCon
             for k in (grid.ks if hyp == DEFAULT_HYPOTHESIS else grid.control_ks)]
 
 
+def prune(folder: Path, results: pd.DataFrame,
+          points: list[tuple[RunConfig, str]]) -> pd.DataFrame:
+    """Only what the grid asks for: rows and checkpoints under other keys (an earlier recipe
+    or grid) are removed, so a regeneration leaves no stale entry behind."""
+    keys = {point_key(cfg, method) for cfg, method in points}
+    kept = results[results.key.isin(keys)]
+    if len(kept) < len(results):  # rewritten from its text, so every kept row reads as before
+        text = pd.read_csv(folder / "results.csv", dtype=str, keep_default_na=False)
+        tables.write_table(folder / "results.csv", text[text.key.isin(keys)])
+    models = {model_file_name(cfg) for cfg, _ in points}
+    for path in (folder / "models").glob("*.safetensors"):
+        if path.name not in models:
+            path.unlink()
+    return kept.reset_index(drop=True)
+
+
 def pack_rotations(results: pd.DataFrame, folder: Path, default_k: int) -> None:
-    """Gather the default-k DAS rotations into one file keyed by result key."""
+    """Gather the default-k DAS rotations into one file keyed by result key (only those of
+    `results`)."""
     keep = results[(results.method == "das") & (results.k == default_k)].key
     packed = folder / "rotations.safetensors"
     tensors = load_file(packed) if packed.exists() else {}
+    tensors = {key: value for key, value in tensors.items() if key in set(keep)}
     for key in keep:
         path = folder / "rotations-work" / f"{key}.safetensors"
         if path.exists():
@@ -85,12 +105,17 @@ def pretrain(out: str | Path = "pretrained", grid: PretrainGrid = PretrainGrid()
     work = folder / "rotations-work"
     work.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    results = sweep(points(grid, base), folder / "results.csv", workers=workers,
+    todo = points(grid, base)
+    recorded = tables.keys(folder / "results.csv") if (folder / "results.csv").exists() else set()
+    computed = sum(point_key(cfg, method) not in recorded for cfg, method in todo)
+    results = sweep(todo, folder / "results.csv", workers=workers,
                     model_dir=folder / "models", rotation_dir=work, progress=progress,
                     model_meta={"command": COMMAND})
+    results = prune(folder, results, todo)
     pack_rotations(results, folder, base.das.k)
     shutil.rmtree(work)
     manifest = {"command": COMMAND, "grid": grid.__dict__, "base_config": base.to_flat(),
-                "rows": len(results), "seconds_last_run": round(time.perf_counter() - start, 1)}
+                "rows": len(results), "points_computed_last_run": computed,
+                "seconds_last_run": round(time.perf_counter() - start, 1)}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=list))
     return results

@@ -4,14 +4,15 @@ four questions of FINDINGS.md, as long-form CSVs (`python -m explorer study`).
     <out>/probes.csv    <out>/search.csv   <out>/oracles.csv   <out>/angles.csv
     <out>/range.csv     <out>/illusion.csv <out>/maps.csv      <out>/basin.csv
     <out>/seed_angles.csv   between-seed angles of the input subspaces (from subspaces.safetensors)
-    <out>/units.csv         the (activation, seed) models finished, with their seconds
+    <out>/units.csv         the (activation, seed) models finished, their keys and seconds
     <out>/manifest.json     the grid, the command and the run time
 
 One unit of work is one trained model (`explorer.study.measure.measure_model`); models come
 from a checkpoint folder (`pretrained/models`, trained there if missing). Units run in
 worker processes; the main process appends each finished unit's rows to every part and then
-records the unit, so a killed study resumes where it stopped (rows of unrecorded units are
-dropped first; appends and rewrites are those of `explorer.store.tables`, safe against a
+records the unit with the key of its model (`core.identity.model_key`; a budget unit, its
+seeds' keys), so a killed study resumes where it stopped and a unit whose model has changed
+since (a new training recipe) is measured again (rows of unrecorded units are dropped first; appends and rewrites are those of `explorer.store.tables`, safe against a
 torn last line). Workers exit when the main process dies (`explorer.runs.executors`).
 Deterministic given the seeds: every random stream derives from the seed.
 """
@@ -30,6 +31,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from explorer.core.config import RunConfig
+from explorer.core.identity import model_key
 from explorer.analysis.subspaces import principal_angles
 from explorer.runs.executors import run_local
 from explorer.runs.measure import ModelCache
@@ -44,6 +46,8 @@ QUICK = StudyGrid(activations=("relu", "sigmoid"), seeds=(0, 1), ks=(8,), lrs=(0
                   restarts=2, das_steps=150, n_train_pairs=1024, n_val_pairs=256,
                   n_test_pairs=512, probe_examples=1000, n_shuffles=1, basin_draws=1)
 SPACES = "subspaces.safetensors"
+UNIT_COLUMNS = ("activation", "seed", "model", "seconds")
+BUDGET_UNIT_COLUMNS = ("activation", "map", "k", "model", "seconds")
 QUICK_BUDGET = BudgetGrid(activations=("relu", "sigmoid"), seeds=(0, 1), restarts=2,
                           steps=300, budgets=(0, 100, 300))
 
@@ -61,11 +65,21 @@ def run_unit(base_flat: dict, activation: str, seed: int, grid: StudyGrid,
     return parts, spaces, round(time.perf_counter() - start, 2)
 
 
-def done_units(out: Path) -> set[tuple[str, int]]:
-    units = read_table(out / "units.csv")
+def current_units(path: Path, columns: list[str], keys: dict[tuple, str]) -> set[tuple]:
+    """The units recorded in `path`, those of `keys` (unit -> its model's key now) only if
+    recorded under that key. Their records under another key, or none (written before units had keys), are removed
+    from the file, so those units are measured again; units outside `keys` (another
+    activation's, in a run for some activations only) keep their records."""
+    units = read_table(path)
     if units.empty:
         return set()
-    return set(zip(units.activation, units.seed.astype(int)))
+    recorded = [tuple(int(v) if c in ("seed", "k") else v for c, v in zip(columns, row))
+                for row in units[columns].itertuples(index=False)]
+    models = units["model"] if "model" in units else [None] * len(units)
+    keep = [unit not in keys or keys[unit] == model for unit, model in zip(recorded, models)]
+    if not all(keep):
+        write_table(path, units[keep])
+    return {unit for unit, kept in zip(recorded, keep) if kept}
 
 
 def drop_unrecorded(out: Path, done: set[tuple[str, int]]) -> None:
@@ -80,7 +94,7 @@ def drop_unrecorded(out: Path, done: set[tuple[str, int]]) -> None:
 
 
 def record(out: Path, activation: str, seed: int, parts: dict, spaces: dict,
-           seconds: float) -> None:
+           seconds: float, model: str) -> None:
     for part, rows in parts.items():
         if rows:
             append_rows(out / f"{part}.csv", rows)
@@ -91,7 +105,8 @@ def record(out: Path, activation: str, seed: int, parts: dict, spaces: dict,
         tmp = packed.with_name(f".{packed.name}.tmp-{os.getpid()}")
         save_file(tensors, tmp)
         os.replace(tmp, packed)
-    append_rows(out / "units.csv", [{"activation": activation, "seed": seed, "seconds": seconds}])
+    append_rows(out / "units.csv", [{"activation": activation, "seed": seed, "model": model,
+                                     "seconds": seconds}], columns=UNIT_COLUMNS)
 
 
 def seed_angle_rows(tensors: dict[str, torch.Tensor]) -> list[dict]:
@@ -124,9 +139,11 @@ def study(out: str | Path, grid: StudyGrid = StudyGrid(), base: RunConfig | None
     if force:
         for path in [*(out / f"{p}.csv" for p in PARTS), out / "units.csv", out / SPACES]:
             path.unlink(missing_ok=True)
-    done = done_units(out)
-    drop_unrecorded(out, done)
     units = [(a, s) for a in grid.activations for s in grid.seeds]
+    keys = {(a, s): model_key(grid.config(base, a, s)) for a, s in units}
+    recorded = current_units(out / "units.csv", ["activation", "seed"], keys)
+    drop_unrecorded(out, recorded)
+    done = recorded & set(units)
     todo = [u for u in units if u not in done]
     start, finished = time.perf_counter(), len(units) - len(todo)
     _report(progress, finished, len(units), "models done")
@@ -134,7 +151,7 @@ def study(out: str | Path, grid: StudyGrid = StudyGrid(), base: RunConfig | None
     for (activation, seed), (parts, spaces, seconds) in _execute(run_unit, todo,
                                                                  (base.to_flat(),), tail,
                                                                  workers):
-        record(out, activation, seed, parts, spaces, seconds)
+        record(out, activation, seed, parts, spaces, seconds, keys[activation, seed])
         finished += 1
         _report(progress, finished, len(units), f"{activation} seed {seed} ({seconds:.0f} s)")
     spaces_path = out / SPACES
@@ -182,6 +199,13 @@ def run_budget_unit(base_flat: dict, activation: str, map_name: str, k: int, gri
     return rows, round(time.perf_counter() - start, 2)
 
 
+def budget_models(grid: BudgetGrid, base: RunConfig, activation: str, map_name: str,
+                  k: int) -> str:
+    """A budget unit's model key: its seeds' model keys, joined."""
+    cfg = grid.config(base, activation, map_name, k)
+    return "+".join(model_key(cfg.with_values(seed=s)) for s in grid.seeds)
+
+
 def budget_study(out: str | Path, grid: BudgetGrid = BudgetGrid(),
                  base: RunConfig | None = None, model_dir: str | Path | None = MODELS,
                  workers: int = 1, progress: Progress | None = None,
@@ -195,16 +219,16 @@ def budget_study(out: str | Path, grid: BudgetGrid = BudgetGrid(),
     if force:
         for p in (path, units_path):
             p.unlink(missing_ok=True)
-    done = set()
-    if units_path.exists():
-        done = {(a, m, int(k)) for a, m, k in pd.read_csv(units_path)[["activation", "map", "k"]]
-                .itertuples(index=False)}
+    units = [(a, m, k) for a in grid.activations for m, k in grid.settings]
+    keys = {(a, m, k): budget_models(grid, base, a, m, k) for a, m, k in units}
+    recorded = current_units(units_path, ["activation", "map", "k"], keys)
     if path.exists() and path.stat().st_size > 0:  # rows of a killed run's unrecorded units
         frame = read_part(path)
-        keep = [(a, m, int(k)) in done for a, m, k in zip(frame.activation, frame["map"], frame.k)]
+        keep = [(a, m, int(k)) in recorded
+                for a, m, k in zip(frame.activation, frame["map"], frame.k)]
         if not all(keep):
-            frame[keep].to_csv(path, index=False)
-    units = [(a, m, k) for a in grid.activations for m, k in grid.settings]
+            write_table(path, frame[keep])
+    done = recorded & set(units)
     todo, start = [u for u in units if u not in done], time.perf_counter()
     finished = len(units) - len(todo)
     _report(progress, finished, len(units), "budget units done")
@@ -213,7 +237,8 @@ def budget_study(out: str | Path, grid: BudgetGrid = BudgetGrid(),
                                                                (base.to_flat(),), tail, workers):
         append_rows(path, rows)
         append_rows(units_path, [{"activation": activation, "map": map_name, "k": k,
-                                  "seconds": seconds}])
+                                  "model": keys[activation, map_name, k], "seconds": seconds}],
+                    columns=BUDGET_UNIT_COLUMNS)
         finished += 1
         _report(progress, finished, len(units), f"{activation} {map_name} k={k} ({seconds:.0f} s)")
     manifest = {"command": BUDGET_COMMAND, "grid": asdict(grid), "base_config": base.to_flat(),

@@ -35,3 +35,28 @@ def test_the_shipped_table_covers_every_model_and_site():
     assert set(table.activation) == set(ACTIVATIONS) and set(table.seed) == set(SEEDS)
     assert (table.groupby(["activation", "seed"]).site.nunique() == 4).all()
     assert set(table.network) == {"trained", "control"}
+
+
+def test_a_block_of_a_retrained_model_is_swept_again(tmp_path, monkeypatch):
+    """ship() keeps a block whose model_source names today's checkpoint of its (activation,
+    seed) and sweeps the others again: here the tanh block names a file of another key."""
+    from explorer.core.identity import model_file_name
+    from explorer.runs import complexity_grid
+    current = model_file_name(RunConfig().with_values(activation="relu", seed=0))
+    old = pd.DataFrame([
+        {"activation": "relu", "seed": 0, "iia": 0.5, "model_source": f"shipped checkpoint {current}"},
+        {"activation": "tanh", "seed": 0, "iia": 0.7,
+         "model_source": "shipped checkpoint tanh-w16-l3-s0-0000000000000000.safetensors"}])
+    old.to_csv(tmp_path / "cx.csv", index=False)
+    swept = []
+
+    def sweep(progress=None, workers=2, points=()):
+        swept.extend(points)
+        return pd.DataFrame([{"activation": a, "seed": s, "iia": 0.9, "model_source": "x"}
+                             for a, s in points])
+    monkeypatch.setattr(complexity_grid, "grid_sweep", sweep)
+    table = complexity_grid.ship(tmp_path / "cx.csv")
+    assert ("relu", 0) not in swept and ("tanh", 0) in swept
+    assert len(swept) == len(ACTIVATIONS) * len(SEEDS) - 1
+    assert table.iloc[0].iia == 0.5 and list(table.activation[:len(SEEDS)]) == ["relu"] * 5
+    assert (table[table.activation == "tanh"].iia == 0.9).all()

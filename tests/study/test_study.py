@@ -122,3 +122,37 @@ def test_cli_rejects_bad_input_with_one_line(argv, message, capsys):
     assert cli.main(["study", "--out", "unused", *argv]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: {message}")
+
+
+def test_units_are_current_only_under_their_models_key(tmp_path):
+    """A unit recorded under another model key (an earlier recipe), or under none (a file
+    from before units had keys), is measured again, and its record goes; units the run does
+    not cover keep theirs, whatever their key."""
+    path = tmp_path / "units.csv"
+    pd.DataFrame([{"activation": "relu", "seed": 0, "model": "new", "seconds": 1.0},
+                  {"activation": "relu", "seed": 1, "model": "old", "seconds": 1.0},
+                  {"activation": "tanh", "seed": 0, "model": "any", "seconds": 1.0}]
+                 ).to_csv(path, index=False)
+    keys = {("relu", 0): "new", ("relu", 1): "new"}
+    kept = study_module.current_units(path, ["activation", "seed"], keys)
+    assert kept == {("relu", 0), ("tanh", 0)}
+    assert list(pd.read_csv(path).seed) == [0, 0]
+    pd.DataFrame([{"activation": "relu", "seed": 0, "seconds": 1.0}]).to_csv(path, index=False)
+    assert study_module.current_units(path, ["activation", "seed"], keys) == set()
+
+
+def test_a_changed_recipe_measures_its_units_again(ran, tmp_path, monkeypatch):
+    import shutil
+
+    from explorer.core import config
+    folder, _, _, _ = ran
+    out = tmp_path / "out"
+    shutil.copytree(folder / "out", out)
+    old = config.RECIPES["relu"]
+    monkeypatch.setitem(config.RECIPES, "relu", config.Recipe(old.lr, old.steps, old.version + 1))
+
+    def measured(*args, **kwargs):
+        raise RuntimeError("measured again")
+    monkeypatch.setattr(study_module, "measure_model", measured)
+    with pytest.raises(RuntimeError, match="measured again"):
+        study(out, GRID, BASE, model_dir=tmp_path / "models")
