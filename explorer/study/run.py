@@ -158,7 +158,8 @@ def study(out: str | Path, grid: StudyGrid = StudyGrid(), base: RunConfig | None
     rows = seed_angle_rows(load_file(spaces_path)) if spaces_path.exists() else []
     pd.DataFrame(rows).to_csv(out / "seed_angles.csv", index=False)
     manifest = {"command": COMMAND, "grid": asdict(grid), "base_config": base.to_flat(),
-                "units": len(units), "seconds_last_run": round(time.perf_counter() - start, 1)}
+                "units": len(units), "units_computed_last_run": len(todo),
+                "seconds_last_run": round(time.perf_counter() - start, 1)}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return load_study(out)
 
@@ -242,6 +243,7 @@ def budget_study(out: str | Path, grid: BudgetGrid = BudgetGrid(),
         finished += 1
         _report(progress, finished, len(units), f"{activation} {map_name} k={k} ({seconds:.0f} s)")
     manifest = {"command": BUDGET_COMMAND, "grid": asdict(grid), "base_config": base.to_flat(),
-                "units": len(units), "seconds_last_run": round(time.perf_counter() - start, 1)}
+                "units": len(units), "units_computed_last_run": len(todo),
+                "seconds_last_run": round(time.perf_counter() - start, 1)}
     (out / f"{BUDGET}_manifest.json").write_text(json.dumps(manifest, indent=2))
     return read_part(path) if path.exists() else pd.DataFrame()
