@@ -56,6 +56,7 @@ def test_one_entry_regenerates_identically(tmp_path):
     rows = run_chunk([(cfg.to_flat(), "das"), (cfg.to_flat(), "neuron")], str(tmp_path))
     for row in rows:
         shipped = results.loc[row["key"]]
-        for column in ("task_accuracy", "iia", "untrained_das_iia", "closest_permutation_iia"):
+        for column in ("task_accuracy", "iia", "untrained_das_iia",
+                       "random_features_das_iia", "closest_permutation_iia", "steps_used"):
             if column in row and not pd.isna(shipped[column]):
                 assert row[column] == shipped[column], column
