@@ -31,6 +31,7 @@ import torch
 
 from explorer.core.iia import SiteData, intervened_logits
 from explorer.core.models import MLP
+from explorer.core.optim import Adam
 from explorer.core.progress import Progress
 
 EVAL_EVERY = 50  # steps between validation evaluations (and history rows)
@@ -120,7 +121,7 @@ def _rows(family: Family, step: int, state: MapState, val_iia: torch.Tensor,
 
 def fit(model: MLP, family: Family, train: SiteData, val: SiteData, budget: Budget,
         gen: torch.Generator, progress: Progress | None = None, label: str = "DAS") -> Fitted:
-    opt = torch.optim.Adam(family.param_groups())
+    opt = Adam(family.param_groups())
     best = family.state()
     best_val = iia_per_restart(model, val, best)
     best_score = family.score(best_val, best)

@@ -29,6 +29,7 @@ from explorer.core.config import DASConfig
 from explorer.core.iia import SiteData
 from explorer.core.interventions import block_mask, pair_mask
 from explorer.core.models import MLP
+from explorer.core.optim import Adam
 from explorer.core.progress import Progress
 from explorer.methods.das import (DASResult, LearnedMap, budget, das_result, start_matrices,
                                   start_names)
@@ -129,7 +130,7 @@ def train_das_networks(jobs: list[DASJob], k: int, cfg: DASConfig,
     mask = block_mask(k, n_vars, d)
     starts = torch.cat([start_matrices(d, r, job.gen, job.first) for job in jobs])
     learned = LearnedMap(d, len(starts), cfg.map, None, start=starts)
-    opt = torch.optim.Adam([{"params": learned.parameters(), "lr": cfg.das_lr}])
+    opt = Adam([{"params": learned.parameters(), "lr": cfg.das_lr}])
     state = _states(learned, mask, len(jobs), r)
     trackers = [_Tracker(job, mask, s, plan.patience, plan.min_gain_pairs)
                 for job, s in zip(jobs, state)]

@@ -5,6 +5,8 @@ equal to the training loop as it was written with torch's Adam and nn.Module cal
 control: torch's fused Adam, the same maths in another order, is not bit-equal, so the
 comparison can tell orders of operations apart."""
 
+import json
+
 import pytest
 import torch
 from torch import nn
@@ -78,3 +80,36 @@ def test_training_equals_the_loop_with_torchs_adam(activation):
     for (name, a), b in zip(model.state_dict().items(), oracle.state_dict().values()):
         assert torch.equal(a, b), name
     assert history.loss.tolist() == losses
+
+
+@pytest.mark.parametrize("map_family", ["orthogonal", "linear", "revnet"])
+def test_das_fits_equal_the_fit_with_torchs_default_adam(map_family, monkeypatch):
+    """DAS's fitting loop (every map family, per-group learning rates) with this Adam and
+    with torch's default Adam: the same report, every number."""
+    from explorer.methods import fit
+    from explorer.methods.experiment import run
+
+    cfg = RunConfig().with_values(map=map_family, das_steps=100, train_steps=100, seed=1)
+    ours = run(cfg).summary()
+    monkeypatch.setattr(fit, "Adam", torch.optim.Adam)
+    torchs = run(cfg).summary()
+    ours.pop("timings"), torchs.pop("timings")
+    assert json.dumps(ours, sort_keys=True) == json.dumps(torchs, sort_keys=True)  # NaN == NaN
+
+
+def test_a_run_never_imports_dynamo():
+    """torch's optimizer constructor imports torch._dynamo on first use (seconds, holding
+    the GIL); a whole run in a fresh process must not: the control is torch's own Adam."""
+    import subprocess
+    import sys
+
+    script = ("import sys, torch\n"
+              "from explorer.core.config import RunConfig\n"
+              "from explorer.methods.experiment import run\n"
+              "run(RunConfig().with_values(das_steps=50, train_steps=50, max_exhaustive=70))\n"
+              "print('torch._dynamo' in sys.modules)\n"
+              "torch.optim.Adam([torch.zeros(1, requires_grad=True)])\n"
+              "print('torch._dynamo' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "True"]
