@@ -5,6 +5,7 @@ from a replaced state (`forward_from`), for any leading batch shape."""
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import torch
 from torch import nn
@@ -23,6 +24,9 @@ ACTIVATIONS = {
 # directly (the same kernels; a module call's dispatch costs more than a 16-wide layer)
 FUNCTIONS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
              "gelu": F.gelu, "leaky_relu": F.leaky_relu}
+# the same kernels writing into their input (GELU has no in-place form): for `logits_from`
+IN_PLACE = {"relu": torch.relu_, "sigmoid": torch.sigmoid_, "tanh": torch.tanh_,
+            "gelu": F.gelu, "leaky_relu": partial(F.leaky_relu, inplace=True)}
 
 
 def _uninitialized_linear(in_dim: int, out_dim: int) -> nn.Linear:
@@ -45,6 +49,7 @@ class MLP(nn.Module):
         self.readout = _uninitialized_linear(cfg.width, 1)
         self.act = ACTIVATIONS[cfg.activation]()
         self._act = FUNCTIONS[cfg.activation]
+        self._act_ = IN_PLACE[cfg.activation]
         if gen is not None:
             self.reset_parameters(gen)
 
@@ -85,6 +90,15 @@ class MLP(nn.Module):
         """Finish the forward pass from a state at `site`: logits (...,)."""
         for layer in self.hidden_layers[site:]:
             h = self._layer(layer, h)
+        return F.linear(h, self.readout.weight, self.readout.bias).squeeze(-1)
+
+    @torch.no_grad()
+    def logits_from(self, site: int, h: torch.Tensor) -> torch.Tensor:
+        """`forward_from` without autograd, each activation applied in place to its layer's
+        fresh output (h itself is never written): the same numbers bit for bit, with half
+        the memory traffic. For scoring many states at once (the neuron-wise search)."""
+        for layer in self.hidden_layers[site:]:
+            h = self._act_(F.linear(h, layer.weight, layer.bias))
         return F.linear(h, self.readout.weight, self.readout.bias).squeeze(-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -43,3 +43,19 @@ def test_init_is_torch_default_range_and_reproducible():
     for layer in [*a.hidden_layers, a.readout]:
         bound = 1 / math.sqrt(layer.in_features)
         assert 0.8 * bound < layer.weight.abs().max() <= bound
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_logits_from_is_forward_from_bit_for_bit_and_leaves_its_input(activation):
+    """The in-place scoring pass against the module forward pass as the oracle, from every
+    site, on a leading batch shape; the state passed in is not written."""
+    cfg = ModelConfig(activation=activation, layers=3, width=16)
+    model = MLP(8, cfg, torch.Generator().manual_seed(0))
+    x = torch.randn(5, 7, 8, generator=torch.Generator().manual_seed(1))
+    for site in range(model.n_sites):
+        h = model.hidden(x, site)
+        before = h.clone()
+        with torch.no_grad():
+            want = model.forward_from(site, h)
+        assert torch.equal(model.logits_from(site, h), want)
+        assert torch.equal(h, before)

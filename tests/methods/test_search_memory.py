@@ -2,7 +2,8 @@
 keeping each chunk's small score tensor until the end (as it once did) left them between
 the chunks' large blocks in glibc's heap, which then grew by one chunk per chunk (+350 MB
 for one default search). Measured in fresh subprocesses: the search as it is, and that old
-pattern as the control that shows the test can fail."""
+pattern as the control that shows the test can fail (its ranking read one subset at a time,
+as it then was: the old pattern needs those small tensors to fragment the heap)."""
 
 import json
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = r"""
-import json, sys
+import itertools, json, sys
 import torch
 from explorer.core.rng import fix_threads
 fix_threads()
@@ -35,11 +36,18 @@ def old_score_masks(model, data, var, masks):  # the pattern that fragmented the
         scores.append((logits > 0).eq(data.counterfactual_label).float().mean(-1))
     return torch.cat(scores)
 
+def old_rank_exhaustive(model, data, var, k):  # with its ranking read one subset at a time
+    d = data.base_h.shape[-1]
+    subsets = torch.tensor(list(itertools.combinations(range(d), k)))
+    scores = search.score_masks(model, data, var, search.subset_masks(subsets, d))
+    order = scores.argsort(descending=True, stable=True)
+    return [tuple(subsets[i].tolist()) for i in order], scores[order]
+
 def hwm():
     return int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) // 1024
 
 if sys.argv[1] == "old":
-    search.score_masks = old_score_masks
+    search.score_masks, search.rank_exhaustive = old_score_masks, old_rank_exhaustive
 cfg = RunConfig().with_values(train_steps=20)
 model = train_model(cfg)[0]
 pairs = pair_set(model, cfg)
