@@ -70,6 +70,18 @@ class Adam(torch.optim.Optimizer):
             torch._foreach_add_(denom, eps)
             torch._foreach_addcdiv_(params, exp_avgs, denom, step_size)
 
+    def narrow(self, params: tuple[torch.Tensor, torch.Tensor], rows: torch.Tensor) -> None:
+        """Replace parameter `old` by `new`, the rows `rows` of its first dim (`params` is
+        (old, new)): the moments sliced the same way, the step count kept. Adam is
+        elementwise, so the kept rows train on as they would have."""
+        old, new = params
+        for group in self.param_groups:
+            group["params"] = [new if p is old else p for p in group["params"]]
+        state = self.state.pop(old, None)
+        if state:
+            self.state[new] = {"step": state["step"], "exp_avg": state["exp_avg"][rows].clone(),
+                               "exp_avg_sq": state["exp_avg_sq"][rows].clone()}
+
     def _state(self, p: torch.Tensor) -> dict:
         """p's moments (zero at the start, as torch's) and its float step count."""
         state = self.state[p]

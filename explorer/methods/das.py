@@ -42,6 +42,21 @@ class LearnedMap(nn.Module):
         if kind == "orthogonal":
             orthogonal(self, "weight")
 
+    def keep_rows(self, rows: torch.Tensor) -> tuple[nn.Parameter, nn.Parameter]:
+        """Keep only the restarts `rows` (index tensor), in place: the parametrization's state
+        (its unconstrained parameter and, for a rotation, its base) sliced, nothing
+        recomputed, so each kept map goes on exactly as it would have. Returns (old
+        parameter, new parameter), for the optimizer to carry its moments over."""
+        if self.kind != "orthogonal":
+            old = self.weight
+            self.weight = nn.Parameter(old.detach()[rows].clone())
+            return old, self.weight
+        chain = self.parametrizations.weight
+        old = chain.original
+        chain.original = nn.Parameter(old.detach()[rows].clone())
+        chain[0].base = chain[0].base[rows].clone()
+        return old, chain.original
+
     def matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
         w = self.weight
         return (w, w.transpose(-1, -2)) if self.kind == "orthogonal" else (w, torch.linalg.inv(w))

@@ -8,8 +8,9 @@ restarts of all networks train as one batch of matrices (J * r, d, d): one param
 one Adam, and one batched forward pass through the stacked networks per step. Everything that
 makes a network's run its own stays per network: its minibatch indices (drawn from its own
 generator, in the order `fit` draws them), its validation scoring, its kept best state and
-its stopping step. A network that has stopped keeps computing in the batch, but nothing
-after its stopping step is recorded (the loop ends when every network has stopped).
+its stopping step. A network that has stopped leaves the batch (its restarts' maps and Adam
+moments are dropped); every op computes each matrix on its own, so the others go on as they
+would have (the loop ends when every network has stopped).
 
 The batched ops are chosen to compute per network what the single-network ops compute on
 torch's CPU kernels (one GEMM per network and restart, and the readout as a matrix-vector
@@ -134,23 +135,29 @@ def train_das_networks(jobs: list[DASJob], k: int, cfg: DASConfig,
     state = _states(learned, mask, len(jobs), r)
     trackers = [_Tracker(job, mask, s, plan.patience, plan.min_gain_pairs)
                 for job, s in zip(jobs, state)]
-    net, site = _Stacked([job.model for job in jobs]), jobs[0].train.site
+    site, alive = jobs[0].train.site, list(range(len(jobs)))
+    net = _Stacked([job.model for job in jobs])
     for step in range(1, plan.steps + 1):
-        batch = [job.train.take(torch.randint(len(job.train), (plan.batch_size,),
-                                              generator=job.gen)) for job in jobs]
-        loss = _loss(net, site, batch, mask, learned, len(jobs), r)  # (J, r)
+        batch = [jobs[i].train.take(torch.randint(len(jobs[i].train), (plan.batch_size,),
+                                                  generator=jobs[i].gen)) for i in alive]
+        loss = _loss(net, site, batch, mask, learned, len(alive), r)  # (J alive, r)
         opt.zero_grad(set_to_none=True)
         loss.sum().backward()
         opt.step()
         if step % plan.eval_every and step != plan.steps:
             continue
-        for tracker, s, l in zip(trackers, _states(learned, mask, len(jobs), r), loss.detach()):
-            if tracker.stopped_at is None:
-                tracker.record(step, s, l, step == plan.steps)
+        for i, s, l in zip(alive, _states(learned, mask, len(alive), r), loss.detach()):
+            trackers[i].record(step, s, l, step == plan.steps)
         if progress:
             progress(step / plan.steps, f"DAS ({len(jobs)} networks) step {step}/{plan.steps}")
-        if all(t.stopped_at is not None for t in trackers):
+        still = [p for p, i in enumerate(alive) if trackers[i].stopped_at is None]
+        if not still:
             break
+        if len(still) < len(alive):  # drop the stopped networks from the batch
+            rows = torch.tensor([p * r + q for p in still for q in range(r)])
+            opt.narrow(learned.keep_rows(rows), rows)
+            alive = [alive[p] for p in still]
+            net = _Stacked([jobs[i].model for i in alive])
     names = start_names(r, None)
     return [das_result(job.model, t.fitted(), job.test, mask,
                        start_names(r, job.first_name) if job.first is not None else names)
@@ -158,8 +165,8 @@ def train_das_networks(jobs: list[DASJob], k: int, cfg: DASConfig,
 
 
 def _states(learned: LearnedMap, mask: torch.Tensor, n_jobs: int, r: int) -> list[MapState]:
-    with torch.no_grad():
-        rot, inv = (m.detach() for m in learned.matrices())
+    with torch.no_grad():  # clone: a linear map's weight is the live parameter (`das._BlockFit`)
+        rot, inv = (m.detach().clone() for m in learned.matrices())
     full = mask.expand(r, *mask.shape)
     return [MapState(rot[i * r:(i + 1) * r], inv[i * r:(i + 1) * r], full)
             for i in range(n_jobs)]
