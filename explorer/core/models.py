@@ -93,13 +93,27 @@ class MLP(nn.Module):
         return F.linear(h, self.readout.weight, self.readout.bias).squeeze(-1)
 
     @torch.no_grad()
-    def logits_from(self, site: int, h: torch.Tensor) -> torch.Tensor:
+    def logits_from(self, site: int, h: torch.Tensor,
+                    out: list[torch.Tensor] | None = None) -> torch.Tensor:
         """`forward_from` without autograd, each activation applied in place to its layer's
         fresh output (h itself is never written): the same numbers bit for bit, with half
-        the memory traffic. For scoring many states at once (the neuron-wise search)."""
-        for layer in self.hidden_layers[site:]:
-            h = self._act_(F.linear(h, layer.weight, layer.bias))
-        return F.linear(h, self.readout.weight, self.readout.bias).squeeze(-1)
+        the memory traffic. For scoring many states at once (the neuron-wise search).
+
+        `out` (`scoring_buffers`): preallocated layer outputs to write into, for a caller
+        that scores chunk after chunk: megabyte blocks freed and taken again each chunk
+        make glibc trim and regrow its heap, page faults that tripled the search's time."""
+        lead, h = h.shape[:-1], h.reshape(-1, h.shape[-1])
+        layers = [*self.hidden_layers[site:], self.readout]
+        for i, layer in enumerate(layers):  # F.linear's own kernel: addmm(bias, h, W^T)
+            z = torch.addmm(layer.bias, h, layer.weight.t(),
+                            **({} if out is None else {"out": out[i][:len(h)]}))
+            h = z if i == len(layers) - 1 else self._act_(z)
+        return h.view(lead)
+
+    def scoring_buffers(self, site: int, rows: int) -> list[torch.Tensor]:
+        """One (rows, width) buffer per layer after `site`, and (rows, 1) for the readout."""
+        return [torch.empty(rows, layer.out_features)
+                for layer in [*self.hidden_layers[site:], self.readout]]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_from(0, x)

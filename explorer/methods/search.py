@@ -52,9 +52,12 @@ def score_masks(model: MLP, data: SiteData, var: int, masks: torch.Tensor) -> to
     chunk = max(1, CHUNK_ELEMENTS // (n * d))
     scores = torch.empty(len(masks))  # written in place: small tensors kept across chunks
     # would sit between the chunks' large blocks in the heap and fragment it (+350 MB)
+    # every chunk's blocks written into the same buffers (see `MLP.logits_from`)
+    states, layers = torch.empty(chunk, n, d), model.scoring_buffers(data.site, chunk * n)
     for start, part in zip(range(0, len(masks), chunk), masks.split(chunk)):
-        h = torch.addcmul(data.base_h, part.unsqueeze(1), diff)  # (S, n, d): `interchange`'s
-        logits = model.logits_from(data.site, h)  # one-variable form, op for op; (S, n)
+        h = torch.addcmul(data.base_h, part.unsqueeze(1), diff,  # `interchange`'s
+                          out=states[:len(part)])  # one-variable form, op for op: (S, n, d)
+        logits = model.logits_from(data.site, h, layers)  # (S, n)
         torch.mean((logits > 0).eq(data.counterfactual_label).float(), -1,
                    out=scores[start:start + len(part)])
     return scores

@@ -58,4 +58,6 @@ def test_logits_from_is_forward_from_bit_for_bit_and_leaves_its_input(activation
         with torch.no_grad():
             want = model.forward_from(site, h)
         assert torch.equal(model.logits_from(site, h), want)
+        buffers = model.scoring_buffers(site, 40)  # more rows than h has: sliced
+        assert torch.equal(model.logits_from(site, h, buffers), want)
         assert torch.equal(h, before)
