@@ -9,7 +9,7 @@ version. A field added after `KEY_SCHEMA` enters a key only when it differs from
 default, so adding a setting renames no checkpoint and empties no precomputed lookup.
 `eval_size` (how many held-out examples score the model) is not part of a model's identity.
 A config that leaves training to its activation's recipe (train_steps or train_lr 0) has
-the recipe's version in its keys once that recipe has changed (`config.Recipe.version` > 1),
+the recipe's version in its keys once that recipe has changed (`recipes.Recipe.version` > 1),
 so keys name what trains, not only the fields that were typed.
 """
 
@@ -19,7 +19,8 @@ import hashlib
 import json
 from typing import Any
 
-from explorer.core.config import RunConfig, recipe_for
+from explorer.core.config import RunConfig
+from explorer.core.recipes import recipe_for
 
 KEY_SCHEMA = 2  # fields of this schema always enter keys
 MODEL_FIELDS = ("entity_dim", "distribution", "vocab_size", "activation", "width", "layers",

@@ -1,6 +1,6 @@
 """Training the MLP on hierarchical equality, and task accuracy on held-out entities.
 
-Each activation has its own recipe (Adam learning rate and step count, `config.RECIPES`):
+Each activation has its own recipe (Adam learning rate and step count, `core.recipes.RECIPES`):
 sigmoid and tanh stay at chance with the ReLU recipe. Every step draws a fresh batch from the training
 stream, so the network never sees an entity twice (or, with a finite vocabulary, only
 training-half entities).
@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 from explorer.core.causal import CAUSAL_MODELS
-from explorer.core.config import RECIPES, Recipe, RunConfig, recipe_for  # noqa: F401  (re-exported)
+from explorer.core.config import RunConfig
+from explorer.core.recipes import RECIPES, Recipe, recipe_for  # noqa: F401  (re-exported)
 from explorer.core.models import MLP
 from explorer.core.optim import Adam
 from explorer.core.rng import generator

@@ -18,8 +18,9 @@ import torch
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from explorer.core.config import (ConfigError, RunConfig, echo, flat_field_types, recipe_for,
-                                  upgrade, validate, with_recipe_version)
+from explorer.core.config import (ConfigError, RunConfig, echo, flat_field_types, upgrade,
+                                  validate)
+from explorer.core.recipes import recipe_for, with_recipe_version
 from explorer.core.identity import MODEL_FIELDS
 from explorer.core.models import MLP
 

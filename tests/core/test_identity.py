@@ -63,12 +63,12 @@ def test_model_fields_name_what_training_reads():
 def test_a_changed_recipe_changes_the_keys_of_the_configs_that_use_it(monkeypatch):
     """A config that leaves training to its activation's recipe trains something else once
     the recipe changes: its keys change with the recipe's version, and only theirs."""
-    from explorer.core import config
+    from explorer.core import recipes
     relu, sigmoid = RunConfig(), RunConfig().with_values(activation="sigmoid")
     typed = relu.with_values(train_steps=300, train_lr=0.02)  # no recipe in it
     before = {c: (model_key(c), point_key(c, "das")) for c in (relu, sigmoid, typed)}
-    monkeypatch.setitem(config.RECIPES, "relu", config.Recipe(lr=0.5, steps=7,
-                                                              version=config.RECIPES["relu"].version + 1))
+    monkeypatch.setitem(recipes.RECIPES, "relu", recipes.Recipe(lr=0.5, steps=7,
+                                                              version=recipes.RECIPES["relu"].version + 1))
     assert model_key(relu) != before[relu][0] and point_key(relu, "das") != before[relu][1]
     assert (model_key(sigmoid), point_key(sigmoid, "das")) == before[sigmoid]
     assert (model_key(typed), point_key(typed, "das")) == before[typed]

@@ -89,7 +89,7 @@ def test_a_checkpoint_of_an_earlier_recipe_loads_with_that_recipe_written_out():
     """A ReLU checkpoint written before recipes had versions was trained with version 1
     (2,500 steps at lr 3e-3): its loaded config says so, so it is not taken for a model of
     today's recipe (its keys differ). Today's file loads as it was saved."""
-    from explorer.core.config import EARLIER_RECIPES, RECIPES
+    from explorer.core.recipes import EARLIER_RECIPES, RECIPES
     from explorer.core.identity import model_key
     cfg, _, data = _bytes()
     assert RECIPES["relu"].version > 1

@@ -144,12 +144,12 @@ def test_units_are_current_only_under_their_models_key(tmp_path):
 def test_a_changed_recipe_measures_its_units_again(ran, tmp_path, monkeypatch):
     import shutil
 
-    from explorer.core import config
+    from explorer.core import recipes
     folder, _, _, _ = ran
     out = tmp_path / "out"
     shutil.copytree(folder / "out", out)
-    old = config.RECIPES["relu"]
-    monkeypatch.setitem(config.RECIPES, "relu", config.Recipe(old.lr, old.steps, old.version + 1))
+    old = recipes.RECIPES["relu"]
+    monkeypatch.setitem(recipes.RECIPES, "relu", recipes.Recipe(old.lr, old.steps, old.version + 1))
 
     def measured(*args, **kwargs):
         raise RuntimeError("measured again")
