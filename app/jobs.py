@@ -43,17 +43,22 @@ WHAT = {"train": "Training", "align": "DAS and controls", "neuron": "Neuron-wise
 
 @st.cache_resource
 def manager() -> Jobs:
-    """The process's one job manager (its first use also warms torch's lazy imports)."""
-    threading.Thread(target=_warm_imports, name="warm-torch-imports", daemon=True).start()
+    """The process's one job manager (its first use also warms the jobs' lazy imports)."""
+    threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
     return Jobs(max_running=os.cpu_count())
 
 
 def _warm_imports() -> None:
-    """torch's first optimizer imports torch._dynamo (seconds on a busy host): do it in the
-    background, after the first page has had WARM_DELAY_S to draw, rather than inside the
-    first training job."""
+    """The lazy imports of the first jobs a visitor starts (scikit-learn for the geometry
+    page's probes, ~1 s; SciPy's assignment solver for the permutation control, ~0.5 s):
+    made in the background once the first page has had WARM_DELAY_S to draw, not inside the
+    first visit to Hidden geometry or the first run."""
     time.sleep(WARM_DELAY_S)
-    import torch._dynamo  # noqa: F401
+    import scipy.optimize  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.model_selection  # noqa: F401
+    import sklearn.pipeline  # noqa: F401
+    import sklearn.preprocessing  # noqa: F401
 
 
 def train_key(cfg: RunConfig) -> str:
