@@ -80,9 +80,9 @@ def spread_ui(cfg: RunConfig) -> None:
 def rotation_ui(cfg: RunConfig) -> None:
     stored = shipped.rotation_for(cfg)
     if stored is None:
-        st.caption(f"No stored rotation for this setting (pretrained/rotations.safetensors "
-                   f"keeps DAS rotations at the default k = {RunConfig().das.k} once pretrain "
-                   "has finished): press **Run DAS** to learn and show one.")
+        st.caption("No stored rotation for this setting (pretrained/rotations.safetensors "
+                   "keeps the rotation of every DAS point of the shipped table): press "
+                   "**Run DAS** to learn and show one.")
         return
     rotation, var_mask = stored
     frame = analysis.matrix_frame(rotation, var_mask, CAUSAL_MODELS[cfg.das.hypothesis].variables)

@@ -1,7 +1,7 @@
 """Swap interventions page: one base and its sources, the swap's effect per alignment, and
 the outcomes on all held-out pairs. Each part is a fragment: a new draw or the filter redraws
 only its own part. A drawn pair is, by default, one whose label the swap changes. On the
-shipped grid (at the stored k) the page needs no run: it swaps with the shipped run's
+shipped grid (every site, k and hypothesis in pretrained/) the page needs no run: it swaps with the shipped run's
 stored rotation and neuron-wise subsets."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ STORED_NOTE = ("Instant, from the shipped run of this configuration: its DAS rot
 def stored_alignments(cfg: RunConfig, entry: state.TrainedModel) -> list | None:
     """The shipped run's alignments for cfg, or None: only for the recipe's own weights
     (shipped, or trained here: training is deterministic; an upload has other weights) and
-    the orthogonal map, where a rotation is stored (the default k)."""
+    the orthogonal map, where a rotation is stored (every shipped DAS point)."""
     if entry.origin or cfg.das.map != "orthogonal":
         return None
     stored, subsets = shipped.rotation_for(cfg), precomputed.neuron_subsets(cfg)

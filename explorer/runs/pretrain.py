@@ -2,7 +2,7 @@
 
     pretrained/models/*.safetensors   one checkpoint per (activation, width, seed)
     pretrained/results.csv            long-form: DAS (with controls) and neuron-wise IIA
-    pretrained/rotations.safetensors  learned DAS rotations at the default k, by result key
+    pretrained/rotations.safetensors  every learned DAS rotation of the table, by result key
     pretrained/manifest.json          the grid, the command and how long it took
 
 Width-16 models get every site x k in {1, 2, 4, 8} for Both Equality Relations, and every
@@ -15,6 +15,7 @@ Deterministic given the seeds, resumable like any sweep.
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import time
 from dataclasses import dataclass
@@ -83,19 +84,64 @@ def prune(folder: Path, results: pd.DataFrame,
     return kept.reset_index(drop=True)
 
 
-def pack_rotations(results: pd.DataFrame, folder: Path, default_k: int) -> None:
-    """Gather the default-k DAS rotations into one file keyed by result key (only those of
+def pack_rotations(results: pd.DataFrame, folder: Path) -> None:
+    """Gather the DAS rotations (every k) into one file keyed by result key (only those of
     `results`)."""
-    keep = results[(results.method == "das") & (results.k == default_k)].key
+    keep = set(results[results.method == "das"].key)
     packed = folder / "rotations.safetensors"
     tensors = load_file(packed) if packed.exists() else {}
-    tensors = {key: value for key, value in tensors.items() if key in set(keep)}
+    tensors = {key: value for key, value in tensors.items() if key in keep}
     for key in keep:
         path = folder / "rotations-work" / f"{key}.safetensors"
         if path.exists():
             tensors[key] = load_file(path)["rotation"]
     if tensors:
         save_file(tensors, packed)
+
+
+def fill_rotations(folder: Path, points: list[tuple[RunConfig, str]], workers: int,
+                   progress=None) -> int:
+    """Measure again the table's DAS points whose rotation is stored nowhere (an earlier
+    pretrain packed only the default k), from their shipped checkpoints, for their
+    rotations; every recomputed row must equal the recorded one (all but `seconds`): the
+    engine is deterministic, so a difference means the table is stale, and it raises.
+    Returns how many points it measured."""
+    packed, work = folder / "rotations.safetensors", folder / "rotations-work"
+    stored = set(load_file(packed)) if packed.exists() else set()
+    recorded = tables.keys(folder / "results.csv")
+    missing = [(cfg, method) for cfg, method in points if method == "das"
+               and (key := point_key(cfg, method)) in recorded and key not in stored
+               and not (work / f"{key}.safetensors").exists()]
+    if not missing:
+        return 0
+    scratch = work / "recomputed.csv"
+    sweep(missing, scratch, workers=workers, model_dir=folder / "models", rotation_dir=work,
+          progress=progress)
+    again = pd.read_csv(scratch, dtype=str, keep_default_na=False).set_index("key")
+    table = pd.read_csv(folder / "results.csv", dtype=str, keep_default_na=False)
+    table = table.set_index("key").loc[again.index]
+    columns = [c for c in again.columns if c in table.columns and c != "seconds"]
+    differ = {key: [c for c in columns if not _same(again.at[key, c], table.at[key, c])]
+              for key in again.index}
+    differ = {key: cols for key, cols in differ.items() if cols}
+    if differ:
+        key, cols = next(iter(differ.items()))
+        raise RuntimeError(f"{len(differ)} recomputed rows differ from results.csv, e.g. "
+                           f"{key} in {', '.join(cols[:5])}: the table is stale")
+    scratch.unlink()
+    return len(missing)
+
+
+def _same(new: str, recorded: str) -> bool:
+    """One cell of a recomputed row against the table's: the same text or number (the table
+    may write 400 as 400.0), or empty in the table (a field added since: its default)."""
+    if new == recorded or recorded == "":
+        return True
+    try:
+        a, b = float(new), float(recorded)
+    except ValueError:
+        return False
+    return a == b or (math.isnan(a) and math.isnan(b))
 
 
 def pretrain(out: str | Path = "pretrained", grid: PretrainGrid = PretrainGrid(),
@@ -112,10 +158,12 @@ def pretrain(out: str | Path = "pretrained", grid: PretrainGrid = PretrainGrid()
                     model_dir=folder / "models", rotation_dir=work, progress=progress,
                     model_meta={"command": COMMAND})
     results = prune(folder, results, todo)
-    pack_rotations(results, folder, base.das.k)
+    filled = fill_rotations(folder, todo, workers, progress)
+    pack_rotations(results, folder)
     shutil.rmtree(work)
     manifest = {"command": COMMAND, "grid": grid.__dict__, "base_config": base.to_flat(),
                 "rows": len(results), "points_computed_last_run": computed,
+                "rotations_recomputed_last_run": filled,
                 "seconds_last_run": round(time.perf_counter() - start, 1)}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=list))
     return results

@@ -2,7 +2,7 @@
 
     catalog()            every shipped checkpoint, from its metadata (headers only, no weights)
     find(cfg)            the shipped checkpoint that is the model `cfg` describes, or None
-    rotation_for(cfg)    the stored DAS rotation for this config (default k only), or None
+    rotation_for(cfg)    the stored DAS rotation for this config (any shipped DAS point), or None
 
 A shipped model is identified by its model fields (task, model, training, seed: what
 training depends on: `core.identity.model_fields`); a rotation by its result's key
@@ -91,7 +91,7 @@ def _rotation_names(path: Path, stamp: float) -> frozenset[str]:
 def rotation_for(cfg: RunConfig, folder: Path = FOLDER) -> tuple[torch.Tensor,
                                                                  torch.Tensor] | None:
     """(R (d, d), var_mask (V, d)) of the precomputed DAS result for cfg, or None when the
-    folder has no rotation for it (only the default k is stored)."""
+    folder has no rotation for it (every DAS point of the shipped table has one)."""
     from safetensors import safe_open
 
     key = point_key(cfg, "das")

@@ -66,24 +66,24 @@ def _summary_iia(at, method: str) -> float:
     return float(summary[(summary.method == method) & (summary.type == "all")].iia.iloc[0])
 
 
-@pytest.mark.parametrize("site", [1, 2])
-def test_swaps_on_the_shipped_grid_need_no_run_and_score_the_shipped_iia(site):
+@pytest.mark.parametrize("site, k", [(1, 8), (2, 8), (1, 4), (0, 2)])
+def test_swaps_on_the_shipped_grid_need_no_run_and_score_the_shipped_iia(site, k):
     """The Swaps page swaps with the shipped run's stored rotation and neuron-wise subsets
     before any run; over every held-out test pair their IIA is the shipped table's (the
     oracle: a wrong rotation, mask, inverse or pair set would not reproduce it)."""
-    at = open_app({**shipped_link(), "page": "swaps", "site": str(site)})
+    at = open_app({**shipped_link(), "page": "swaps", "site": str(site), "k": str(k)})
     assert not at.exception, at.exception
     assert any("Instant, from the shipped run" in c.value for c in at.caption)
     assert not at.button(key="swap_das_button").disabled  # the full run is still offered
-    assert f"{_summary_iia(at, 'DAS'):.3f}" == shipped_iia(site=site)
-    assert f"{_summary_iia(at, 'neuron-wise search'):.3f}" == shipped_iia(site=site,
+    assert f"{_summary_iia(at, 'DAS'):.3f}" == shipped_iia(site=site, k=k)
+    assert f"{_summary_iia(at, 'neuron-wise search'):.3f}" == shipped_iia(site=site, k=k,
                                                                            method="neuron")
     outcome, = _frames(at, "method", "prediction after swap", "expected", "correct")
     assert len(outcome) == 4  # the drawn pair, swapped by each alignment
 
 
-def test_off_the_stored_k_the_swaps_page_waits_for_a_run():
-    at = open_app({**shipped_link(), "page": "swaps", "k": "4"})  # rotations: the default k
+def test_off_the_shipped_grid_the_swaps_page_waits_for_a_run():
+    at = open_app({**shipped_link(), "page": "swaps", "k": "3"})  # the grid: k = 1, 2, 4, 8
     assert not at.exception, at.exception
     assert not any("Instant, from the shipped run" in c.value for c in at.caption)
     assert not _frames(at, "method", "type", "iia", "n")
