@@ -10,9 +10,11 @@ schedule (OneCycleLR cycles both) drives it as it drives torch's. No weight deca
 maximize or capturable: the engine uses none of them.
 
 It is still a `torch.optim.Optimizer` (the schedulers ask), but it never calls that class's
-constructor, `add_param_group` or `zero_grad`: torch wraps those in a dynamo guard whose first
-call imports `torch._dynamo`, 1-2.5 s of pure-Python import holding the GIL, once per process
-(2.4 s measured on this machine, on a fresh process's first optimizer). The engine never compiles, so nothing here needs dynamo.
+constructor, `add_param_group` or `zero_grad`: torch wraps those in a dynamo guard whose
+first call imports `torch._dynamo`, seconds of pure-Python import holding the GIL once per
+process (2.4 s measured here, on a fresh process's first optimizer). The engine never
+compiles, so nothing here needs dynamo. `narrow` drops rows of a parameter with their
+moments (`methods.fit_networks`: networks that stop leave the batch).
 """
 
 from __future__ import annotations
