@@ -1,8 +1,8 @@
 """Swap interventions page: one base and its sources, the swap's effect per alignment, and
 the outcomes on all held-out pairs. Each part is a fragment: a new draw or the filter redraws
 only its own part. A drawn pair is, by default, one whose label the swap changes. On the
-shipped grid (every site, k and hypothesis in pretrained/) the page needs no run: it swaps with the shipped run's
-stored rotation and neuron-wise subsets."""
+shipped grid (every site, k and hypothesis in pretrained/) the page needs no run: it swaps
+with the shipped run's stored rotation and neuron-wise subsets."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ import pandas as pd
 from safetensors.torch import load_file, save_file
 
 from explorer.core.config import RunConfig
-from explorer.core.identity import model_file_name, point_key
+from explorer.core.identity import ADDED, model_file_name, point_key
 from explorer.runs.sweep import sweep
 from explorer.store import tables
 
@@ -121,7 +121,7 @@ def fill_rotations(folder: Path, points: list[tuple[RunConfig, str]], workers: i
     table = pd.read_csv(folder / "results.csv", dtype=str, keep_default_na=False)
     table = table.set_index("key").loc[again.index]
     columns = [c for c in again.columns if c in table.columns and c != "seconds"]
-    differ = {key: [c for c in columns if not _same(again.at[key, c], table.at[key, c])]
+    differ = {key: [c for c in columns if not _same(c, again.at[key, c], table.at[key, c])]
               for key in again.index}
     differ = {key: cols for key, cols in differ.items() if cols}
     if differ:
@@ -132,10 +132,13 @@ def fill_rotations(folder: Path, points: list[tuple[RunConfig, str]], workers: i
     return len(missing)
 
 
-def _same(new: str, recorded: str) -> bool:
+def _same(column: str, new: str, recorded: str) -> bool:
     """One cell of a recomputed row against the table's: the same text or number (the table
-    may write 400 as 400.0), or empty in the table (a field added since: its default)."""
-    if new == recorded or recorded == "":
+    may write 400 as 400.0). An empty cell in the table is the default only for a field
+    added after its row was written (`identity.ADDED`, as `store.precomputed.matching`)."""
+    if recorded == "" and column in ADDED:
+        recorded = str(RunConfig().to_flat()[column])
+    if new == recorded:
         return True
     try:
         a, b = float(new), float(recorded)

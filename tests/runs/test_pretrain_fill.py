@@ -4,6 +4,7 @@ Oracle: the rotation the first pretrain stored (the engine is deterministic). Co
 recorded row that no longer matches (a stale table) stops pretrain instead of being packed."""
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -50,11 +51,12 @@ def test_a_missing_rotation_is_measured_again_and_equals_the_first(shipped, tmp_
     assert (folder / "results.csv").read_text() == before  # the table is untouched
 
 
-def test_a_stale_row_stops_the_fill(shipped):
-    folder, results = shipped
+@pytest.mark.parametrize("stale", ["0.123", ""])  # empty: the default of added fields only
+def test_a_stale_row_stops_the_fill(shipped, stale, tmp_path):
+    folder, results = shutil.copytree(shipped[0], tmp_path / "copy"), shipped[1]
     key = results[results.k == 1].key.iloc[-1]
     table = pd.read_csv(folder / "results.csv", dtype=str, keep_default_na=False)
-    table.loc[table.key == key, "iia"] = "0.123"
+    table.loc[table.key == key, "iia"] = stale
     table.to_csv(folder / "results.csv", index=False)
     _drop(folder, key)
     with pytest.raises(RuntimeError, match="differ from results.csv.*iia"):
