@@ -112,7 +112,7 @@ def start_training(cfg: RunConfig) -> Job | None:
 
 def start_alignment(entry: state.TrainedModel, cfg: RunConfig) -> Job | None:
     work = state.aligner(entry, cfg)
-    return _start(align_key(cfg), cfg, lambda job: _summary(work(job.progress)))
+    return _start(align_key(cfg), cfg, lambda job: _summary(work(job.progress, job.publish)))
 
 
 def start_neuron(entry: state.TrainedModel, cfg: RunConfig) -> Job | None:

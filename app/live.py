@@ -1,8 +1,8 @@
 """Live views of background runs (`app.jobs`): what the pages show while a job computes.
 
     training_ui(cfg)        loss and accuracy curves as training logs them
-    alignment_ui(cfg, key)  DAS: phase, step, ETA, Cancel; the validation-IIA curve once the
-                            engine publishes its history rows (see das_frames_ui)
+    alignment_ui(cfg, key)  DAS: phase, step, ETA, Cancel; the validation-IIA curve and the
+                            leading restart's map, as the engine logs them
     neuron_ui(cfg)          the neuron-wise search's place in the queue / elapsed time
     probes_ui(cfg)          likewise, the geometry page's linear probes
 """
@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+import torch
 
 from app import jobs
+from explorer.analysis import geometry as analysis
+from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
 from explorer.plots import charts as plots
 
@@ -25,15 +28,25 @@ def training_frames_ui(frames: list[dict]) -> None:
     right.altair_chart(plots.accuracy_curve(history), width="stretch")
 
 
-def das_frames_ui(frames: list[dict]) -> None:
-    """HOOK for the DAS live curve: rows shaped like DASResult.history (step, restart, loss,
-    val_iia). The DAS engine publishes none yet (methods/das.py is being rewritten); once it
-    takes an `on_log`, pass `job.publish` to it in `app.stores.aligner` and this draws the
-    curve as it grows. Until then the panel shows phase, step and ETA, and the DAS page the
-    finished validation-IIA curve."""
-    rows = [f for f in frames if isinstance(f, dict) and {"step", "restart", "val_iia"} <= set(f)]
-    if rows:
-        st.altair_chart(plots.iia_curve(pd.DataFrame(rows)), width="stretch")
+def das_frames_ui(variables: tuple[str, ...]):
+    """The DAS live view for frames published by `das.publisher`: the validation-IIA curve of
+    every restart as it grows and, beside it, the leading restart's kept map as a heatmap
+    (a RevNet map publishes no matrix: the curve alone)."""
+    def draw(frames: list[dict]) -> None:
+        rows = [f for f in frames if isinstance(f, dict) and "val_iia" in f]
+        maps = [f for f in frames if isinstance(f, dict) and "map" in f]
+        if not rows:
+            return
+        left, right = st.columns(2)
+        left.altair_chart(plots.iia_curve(pd.DataFrame(rows)), width="stretch")
+        if maps:
+            last = maps[-1]
+            frame = analysis.matrix_frame(torch.from_numpy(last["map"]),
+                                          torch.from_numpy(last["mask"]), variables)
+            right.altair_chart(plots.rotation_heatmap(
+                frame, f"kept map of restart {last['restart']} at step {last['step']}"),
+                width="content")
+    return draw
 
 
 def training_ui(cfg: RunConfig) -> bool:
@@ -49,9 +62,11 @@ def training_ui(cfg: RunConfig) -> bool:
 
 
 def alignment_ui(cfg: RunConfig, button_key: str) -> None:
-    """The live panel (or the failure / cancel notice) of cfg's DAS run."""
+    """The live panel (or the failure / cancel notice) of cfg's DAS run: its curve and the
+    leading map grow while it runs."""
+    variables = CAUSAL_MODELS[cfg.das.hypothesis].variables
     jobs.live_ui(jobs.align_key(cfg), jobs.WHAT["align"], cancel_key=f"{button_key}_cancel",
-                 frames_ui=das_frames_ui)
+                 frames_ui=das_frames_ui(tuple(variables)), every=jobs.CHARTS_S)
 
 
 def neuron_ui(cfg: RunConfig) -> None:

@@ -49,7 +49,7 @@ from explorer.methods import experiment as pipeline, search
 from explorer.core.config import RunConfig
 from explorer.core.identity import model_fields, model_key as identity_key
 from explorer.core.pairs import pair_set
-from explorer.methods.das import DASResult
+from explorer.methods.das import DASResult, publisher
 from explorer.core.iia import SiteData
 from explorer.methods.controls import Controls
 from explorer.core.models import MLP
@@ -335,13 +335,16 @@ def run_neuron(entry: TrainedModel, cfg: RunConfig) -> NeuronResult:
 
 def aligner(entry: TrainedModel, cfg: RunConfig):
     """Neuron-wise search (reused if done), DAS and every control, on the same test pairs,
-    as work any thread may run; both results are stored when it finishes."""
+    as work any thread may run (`publish`, if given, receives DAS's history rows and its
+    leading map as they are logged: `das.publisher`); both results are stored when it
+    finishes."""
     neuron_store, runs, key = stores()["neuron"], stores()["alignment"], run_key(cfg)
     neuron, session = neuron_store.get(key), _session(RUNS_HELD)
 
-    def work(progress=None) -> AlignmentRun:
+    def work(progress=None, publish=None) -> AlignmentRun:
         start = time.perf_counter()
-        found = pipeline.align(entry.model, cfg, progress, neuron=neuron)
+        found = pipeline.align(entry.model, cfg, progress, neuron=neuron,
+                               on_log=publisher(publish) if publish else None)
         neuron_store.put(key, found.neuron)
         run = AlignmentRun(found.das, found.neuron, found.controls, found.pairs.test,
                            round(time.perf_counter() - start, 2), cfg, model_id(entry))

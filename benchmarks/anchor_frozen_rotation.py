@@ -19,7 +19,8 @@ import torch
 from explorer.analysis.complexity import DialSettings, pairs_for
 from explorer.core.config import RunConfig
 from explorer.core.rng import generator
-from explorer.methods.revnet import WIDTHS, train_revnet
+from explorer.methods.dial import WIDTHS
+from explorer.methods.revnet import train_revnet
 from explorer.runs.complexity import trained_model
 
 

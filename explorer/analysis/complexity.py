@@ -7,7 +7,7 @@ map family that produced it and beside control networks.
 For every network and site, one hypothesis's alignment is fitted with each map of the dial,
 simplest first: orthogonal (a rotation), general linear, then the RevNet coupling map of
 hidden width h = 1, 2, 4, 8, 16 (`explorer.methods.revnet`). The orthogonal map and every
-RevNet width train as one batch (`revnet.train_dial`: width 0 is the rotation alone), the
+RevNet width train as one batch (`dial.train_dial`: width 0 is the rotation alone), the
 linear map with DAS's own loop.
 
 Entity-disjoint generalization is the test: an entity bank of `n_entities` vectors is drawn
@@ -40,7 +40,7 @@ from explorer.core.rng import generator
 from explorer.core.task import Entities, Pairs, sample_pairs
 from explorer.core.train import entities_for
 from explorer.methods.das import train_das
-from explorer.methods.revnet import WIDTHS, train_dial
+from explorer.methods.dial import WIDTHS, train_dial
 
 NETWORKS = ("trained", "control", "planted")  # the chart's lines, in this order
 NOTE = ("maps are fitted on pairs built from one half of the entities and tested on pairs "

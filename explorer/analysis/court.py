@@ -33,7 +33,7 @@ from explorer.core.progress import Progress
 from explorer.core.rng import generator
 from explorer.core.task import PATTERNS, Pairs
 from explorer.methods.das import train_das
-from explorer.methods.revnet import train_dial
+from explorer.methods.dial import train_dial
 
 SUPPORT = 0.9  # IIA a supported hypothesis reaches at a site
 MARGIN = 0.05  # ... and by which it beats the control network there

@@ -15,6 +15,7 @@ is reported on the test pairs.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any, Callable
 
 import pandas as pd
 import torch
@@ -26,7 +27,7 @@ from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits
 from explorer.core.interventions import block_mask
 from explorer.core.models import MLP
 from explorer.core.progress import Progress
-from explorer.methods.fit import Budget, Fitted, MapState, fit, restart_table
+from explorer.methods.fit import Budget, Fitted, MapState, OnLog, fit, restart_table
 
 
 class LearnedMap(nn.Module):
@@ -132,17 +133,34 @@ def start_names(restarts: int, first: str | None) -> list[str]:
     return [first if first and r == 0 else "random" for r in range(restarts)]
 
 
+def publisher(publish: Callable[[Any], None]) -> OnLog:
+    """A fit's `on_log` for a live view: it publishes each history row (step, restart, loss,
+    val_iia, ...) as a dict, then one map frame {"step", "restart", "map", "mask"}: the kept
+    map (numpy (d, d), a copy) and block mask of the restart that leads on validation (the
+    one the report would choose now). A map that is not a matrix (RevNet) publishes no frame."""
+    def on_log(rows: list[dict], best: MapState, score: torch.Tensor) -> None:
+        for row in rows:
+            publish(row)
+        leader = int(score.argmax())
+        if torch.is_tensor(best.map):
+            publish({"step": rows[-1]["step"], "restart": leader,
+                     "map": best.map[leader].detach().numpy().copy(),
+                     "mask": best.mask[leader].detach().numpy().copy()})
+    return on_log
+
+
 def train_das(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int,
               cfg: DASConfig, gen: torch.Generator, progress: Progress | None = None,
               first: torch.Tensor | None = None, first_name: str = "given",
-              log_every: int | None = None) -> DASResult:
+              log_every: int | None = None, on_log: OnLog | None = None) -> DASResult:
     """`first`, if given, is restart 0's starting matrix (d, d); the others start random.
-    `log_every` overrides how often validation IIA is scored and logged."""
+    `log_every` overrides how often validation IIA is scored and logged; `on_log` sees every
+    validation round (`fit`, `publisher`)."""
     d, n_vars = train.base_h.shape[-1], train.source_h.shape[1]
     mask = block_mask(k, n_vars, d)
     family = _BlockFit(model, LearnedMap(d, cfg.restarts, cfg.map, gen, first), mask, cfg.das_lr)
     plan = budget(cfg) if log_every is None else replace(budget(cfg), eval_every=log_every)
-    fitted = fit(model, family, train, val, plan, gen, progress, "DAS")
+    fitted = fit(model, family, train, val, plan, gen, progress, "DAS", on_log)
     return das_result(model, fitted, test, mask,
                       start_names(cfg.restarts, first_name if first is not None else None))
 

@@ -30,6 +30,7 @@ from explorer.methods.controls import (Controls, NetworkControl, cross_variable_
                                        fit_readout, full_layer_iia, full_layer_source_label_iia,
                                        output_spread, permutation_iia, random_rotation_iias)
 from explorer.methods.das import DASResult, train_das, units_permutation
+from explorer.methods.fit import OnLog
 from explorer.methods.revnet import as_das_result, train_revnet
 from explorer.methods.search import NeuronResult, neuron_search
 
@@ -48,17 +49,20 @@ def das_start(model: MLP, cfg: RunConfig, pairs: PairSet,
 
 
 def run_das(model: MLP, cfg: RunConfig, pairs: PairSet, stream: str = "das",
-            progress: Progress | None = None, neuron: NeuronResult | None = None) -> DASResult:
+            progress: Progress | None = None, neuron: NeuronResult | None = None,
+            on_log: OnLog | None = None) -> DASResult:
     """DAS with the config's map family; `map = revnet` gives a DASResult whose map is a
-    `revnet.CouplingMap` (same generator stream, same restart-0 start)."""
+    `revnet.CouplingMap` (same generator stream, same restart-0 start). `on_log` sees
+    every validation round (`fit.fit`; `das.publisher` makes one for a live view)."""
     if cfg.das.map == "revnet":
         return as_das_result(train_revnet(
             model, pairs.train, pairs.val, pairs.test, cfg.das.k, cfg.das,
             generator(cfg.seed, stream), first=das_start(model, cfg, pairs, neuron),
-            first_name=cfg.das.das_init, progress=progress))
+            first_name=cfg.das.das_init, progress=progress, on_log=on_log))
     return train_das(model, pairs.train, pairs.val, pairs.test, cfg.das.k, cfg.das,
                      generator(cfg.seed, stream), progress,
-                     first=das_start(model, cfg, pairs, neuron), first_name=cfg.das.das_init)
+                     first=das_start(model, cfg, pairs, neuron), first_name=cfg.das.das_init,
+                     on_log=on_log)
 
 
 def _reported(progress: Progress | None, fn, *args, **kwargs):
@@ -164,11 +168,12 @@ class AlignmentResults:
 
 def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
           neuron: NeuronResult | None = None,
-          networks: tuple[NetworkControl, NetworkControl] | Future | None = None
-          ) -> AlignmentResults:
+          networks: tuple[NetworkControl, NetworkControl] | Future | None = None,
+          on_log: OnLog | None = None) -> AlignmentResults:
     """The alignment half of the experiment; pass `neuron` to reuse a finished search and
     `networks` for the untrained and random-features controls, finished or still running
-    (a Future: they are waited for only where the controls need them).
+    (a Future: they are waited for only where the controls need them). `on_log` sees the
+    trained network's DAS (not the control networks') at every validation round.
 
     The control networks run in a worker thread beside the rest (torch releases the GIL
     inside its kernels, so on 2 cores they overlap). A DAS that starts at the neuron-wise
@@ -192,7 +197,7 @@ def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
         elif neuron is None:  # ... or search beside DAS
             search = pool.submit(timer.call, "neuron", searching, model, cfg, pairs)
         with timer.phase("das"):
-            das = run_das(model, cfg, pairs, progress=bar["DAS"], neuron=neuron)
+            das = run_das(model, cfg, pairs, progress=bar["DAS"], neuron=neuron, on_log=on_log)
         with timer.phase("controls"):
             networks = (networks.result() if isinstance(networks, Future) else networks) \
                 or nets.result()  # its last report comes before the next

@@ -24,7 +24,7 @@ Boundless DAS charges each coordinate a little, as its loss does.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 import pandas as pd
 import torch
@@ -61,6 +61,11 @@ class MapState:
         """(map, inverse or None, mask) of restart i, without the restart dim."""
         inverse = None if self.inverse is None else self.inverse[i]
         return self.map[i], inverse, self.mask[i]
+
+
+# what a live view is given after each validation round (step 0 included): that round's
+# history rows, the kept states and their scores (see `das.publisher`)
+OnLog = Callable[[list[dict], MapState, torch.Tensor], None]
 
 
 class Family(Protocol):
@@ -120,13 +125,17 @@ def _rows(family: Family, step: int, state: MapState, val_iia: torch.Tensor,
 
 
 def fit(model: MLP, family: Family, train: SiteData, val: SiteData, budget: Budget,
-        gen: torch.Generator, progress: Progress | None = None, label: str = "DAS") -> Fitted:
+        gen: torch.Generator, progress: Progress | None = None, label: str = "DAS",
+        on_log: OnLog | None = None) -> Fitted:
+    """The loop (module docstring); `on_log`, if given, sees every validation round."""
     opt = Adam(family.param_groups())
     best = family.state()
     best_val = iia_per_restart(model, val, best)
     best_score = family.score(best_val, best)
     best_step = torch.zeros(len(best_val), dtype=torch.long)
     rows, improved_at, step = _rows(family, 0, best, best_val, None, {}), 0, 0
+    if on_log:
+        on_log(list(rows), best, best_score)
     gain = budget.min_gain_pairs / len(val)
     for step in range(1, budget.steps + 1):
         idx = torch.randint(len(train), (budget.batch_size,), generator=gen)
@@ -145,8 +154,11 @@ def fit(model: MLP, family: Family, train: SiteData, val: SiteData, budget: Budg
         best, best_val = state.where(keep, best), torch.where(keep, val_iia, best_val)
         best_score = torch.where(keep, score, best_score)
         best_step = torch.where(keep, step, best_step)
-        rows += _rows(family, step, state, val_iia, loss.detach(),
-                      {k: v.detach() for k, v in logged.items()})
+        new = _rows(family, step, state, val_iia, loss.detach(),
+                    {k: v.detach() for k, v in logged.items()})
+        rows += new
+        if on_log:
+            on_log(new, best, best_score)
         if progress:
             progress(step / budget.steps, f"{label} step {step}/{budget.steps}")
         if step - improved_at >= budget.patience:

@@ -33,14 +33,12 @@ from torch import nn
 from torch.nn.utils.parametrizations import orthogonal
 
 from explorer.core.config import REVNET_BLOCKS, DASConfig
-from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits
+from explorer.core.iia import SiteData, evaluate, intervened_logits
 from explorer.core.interventions import block_mask
 from explorer.core.models import MLP
 from explorer.core.progress import Progress
 from explorer.methods.das import DASResult, budget, start_names
-from explorer.methods.fit import MapState, fit, restart_table
-
-WIDTHS = (1, 2, 4, 8, 16)  # the complexity dial's usual settings
+from explorer.methods.fit import MapState, OnLog, fit, restart_table
 
 
 @dataclass(frozen=True)
@@ -201,7 +199,7 @@ class RevNetResult:
     steps_used: int  # training steps taken (at most das_steps)
 
 
-class _CouplingFit:
+class CouplingFit:
     """The RevNet map as a map family of the fitting loop: a fixed block mask; the
     rotation at das_lr, the couplings at their own lr."""
 
@@ -236,22 +234,22 @@ def train_revnet(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: 
                  cfg: DASConfig, gen: torch.Generator, *, width: int | None = None,
                  blocks: int = REVNET_BLOCKS, first: torch.Tensor | None = None,
                  first_name: str = "given", coupling_lr: float | None = None,
-                 rotation_lr: float | None = None,
-                 progress: Progress | None = None) -> RevNetResult:
+                 rotation_lr: float | None = None, progress: Progress | None = None,
+                 on_log: OnLog | None = None) -> RevNetResult:
     """DAS with the RevNet map: cfg's restarts, das_steps (cap), das_patience, das_lr,
     das_batch_size and map_width (unless `width` is given). `first`, if given, is restart
     0's starting rotation. `coupling_lr` (default das_lr) is the couplings' Adam lr; 0
     freezes them at the identity, which is orthogonal DAS. `rotation_lr` (default das_lr)
     is the rotation's; 0 keeps it at its start (with `first` the identity: couplings
-    alone, on the site's own units)."""
+    alone, on the site's own units). `on_log` sees every validation round (`fit`)."""
     width = cfg.map_width if width is None else width
     d, n_vars = train.base_h.shape[-1], train.source_h.shape[1]
     net = RevNet(d, cfg.restarts, gen, width=width, blocks=blocks, first=first)
     mask = block_mask(k, n_vars, d)
     lr_c = cfg.das_lr if coupling_lr is None else coupling_lr
     lr_r = cfg.das_lr if rotation_lr is None else rotation_lr
-    fitted = fit(model, _CouplingFit(model, net, mask, lr_r, lr_c), train, val,
-                 budget(cfg), gen, progress, f"DAS (RevNet h={width})")
+    fitted = fit(model, CouplingFit(model, net, mask, lr_r, lr_c), train, val,
+                 budget(cfg), gen, progress, f"DAS (RevNet h={width})", on_log)
     starts = start_names(cfg.restarts, first_name if first is not None else None)
     best, restarts = restart_table(model, fitted, test, start=starts)
     chosen = fitted.best.map.take(best)
@@ -274,39 +272,3 @@ def as_das_result(found: RevNetResult) -> DASResult:
 def is_matrix(alignment_map) -> bool:
     """Whether a result's map is a matrix (orthogonal, linear) rather than a map object."""
     return isinstance(alignment_map, torch.Tensor)
-
-
-@dataclass(frozen=True)
-class DialFit:
-    """One batched fit of several settings of the dial (see `train_dial`)."""
-
-    test: dict[int, IIA]  # width -> the best-validation restart of that width, on test pairs
-    val_iia: dict[int, float]  # width -> that restart's validation IIA
-    converged: bool
-    steps_used: int
-
-
-def train_dial(model: MLP, train: SiteData, val: SiteData, test: SiteData, k: int,
-               cfg: DASConfig, gen: torch.Generator, widths: tuple[int, ...], *,
-               first: torch.Tensor | None = None,
-               progress: Progress | None = None) -> DialFit:
-    """cfg.restarts restarts of every width in `widths` trained as one batch (width 0: the
-    rotation alone, i.e. orthogonal DAS); restart 0 of each width starts at `first` if
-    given. Per width, the restart with the best validation IIA is scored on the test pairs."""
-    r, d, n_vars = cfg.restarts, train.base_h.shape[-1], train.source_h.shape[1]
-    per = tuple(w for w in widths for _ in range(r))
-    net = RevNet(d, len(per), gen, widths=per)
-    if first is not None:
-        with torch.no_grad():  # restart 0 of every width group starts at `first`
-            start = net.weight.detach().clone()
-            start[::r] = first
-            net.weight = start
-    mask = block_mask(k, n_vars, d)
-    fitted = fit(model, _CouplingFit(model, net, mask, cfg.das_lr, cfg.das_lr), train, val,
-                 budget(cfg), gen, progress, "complexity dial")
-    out, vals = {}, {}
-    for g, width in enumerate(widths):
-        best = g * r + int(fitted.best_val[g * r:(g + 1) * r].argmax())
-        out[width] = evaluate(model, test, mask, fitted.best.map.take(best))
-        vals[width] = float(fitted.best_val[best])
-    return DialFit(out, vals, fitted.converged, fitted.steps_used)

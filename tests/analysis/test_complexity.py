@@ -16,7 +16,7 @@ from explorer.core.pairs import das_test_pairs, pair_set
 from explorer.core.rng import generator
 from explorer.core.task import Entities, sample_examples
 from explorer.methods.experiment import random_features_model
-from explorer.methods.revnet import train_dial
+from explorer.methods.dial import train_dial
 
 FAST = DialSettings(widths=(1, 4), das_steps=60, das_patience=60, restarts=1,
                     n_train_pairs=256, n_val_pairs=128, n_test_pairs=256, n_entities=128)

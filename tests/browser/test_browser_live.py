@@ -1,6 +1,6 @@
 """Issue 11 in headless Chromium: a training run is a background job that survives a page
 switch and a config change and is then shown finished, with live curves that update while it
-runs; Cancel stops one; on the shipped grid a slider move changes the shown IIA with no
+runs (and a DAS run's validation-IIA curve and leading map); Cancel stops one; on the shipped grid a slider move changes the shown IIA with no
 button; no chart is wider than its column at 1280 px.
 
 Same setup and skip rules as tests/browser/test_browser.py (its fixtures are reused).
@@ -92,6 +92,31 @@ def test_cancel_stops_a_run(page, server):
 def _metric(page, label: str) -> str:
     box = page.locator('[data-testid="stMetric"]', has_text=label).first
     return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def iia_lines(page):
+    """The paths of the DAS validation-IIA curve (one per restart)."""
+    return page.locator(".vega-embed", has_text="DAS validation IIA").locator(".mark-line path")
+
+
+@needs_shipped
+def test_the_das_curve_and_its_map_grow_while_das_runs(page, server):
+    """A DAS run off the grid (a long budget) on the shipped model: the validation-IIA curve
+    is redrawn at least twice and the leading map is drawn while it runs; Cancel ends it."""
+    link = {**shipped_link(), "das_steps": 20000, "das_patience": 20000, "page": "das"}
+    open_app(page, f"{server}/?{urlencode(link)}")
+    page.get_by_role("button", name="Run DAS").click()
+    shapes, deadline = [], time.monotonic() + 120
+    while len(set(shapes)) < 3 and time.monotonic() < deadline:
+        lines = iia_lines(page)
+        if lines.count():
+            shapes.append(lines.first.get_attribute("d"))
+        page.wait_for_timeout(150)
+    assert len(set(shapes)) >= 3, shapes
+    page.get_by_text("kept map of restart").first.wait_for(timeout=WAIT_MS)
+    page.get_by_role("button", name="Cancel").first.click()
+    page.get_by_text("cancelled").first.wait_for(timeout=WAIT_MS)
+    assert page.locator(EXCEPTION).count() == 0
 
 
 @needs_shipped

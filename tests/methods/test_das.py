@@ -1,6 +1,8 @@
+
+import pandas as pd
 import torch
 
-from explorer.methods.das import LearnedMap, units_permutation
+from explorer.methods.das import LearnedMap, publisher, units_permutation
 from explorer.core.iia import evaluate
 from explorer.core.pairs import pair_set
 from explorer.methods.experiment import run_das
@@ -72,3 +74,24 @@ def test_linear_map_keeps_its_best_state_not_the_live_parameter():
     torch.testing.assert_close(found.map, torch.eye(16), rtol=0, atol=0)
     torch.testing.assert_close(found.inverse @ found.map, torch.eye(16), rtol=0, atol=1e-6)
     assert found.test.iia == 1.0
+
+
+def test_the_live_view_sees_the_history_and_the_map_the_report_chooses(trained):
+    """das.publisher: every history row as it is logged, then the leading restart's kept map;
+    publishing changes no number, and the last map published is the reported one."""
+    model, cfg, _ = trained
+    cfg = cfg.with_values(das_steps=300)
+    pairs = pair_set(model, cfg)
+    frames = []
+    live = run_das(model, cfg, pairs, on_log=publisher(frames.append))
+    quiet = run_das(model, cfg, pairs)
+    assert torch.equal(live.map, quiet.map) and live.test == quiet.test
+    rows = [f for f in frames if "val_iia" in f]
+    maps = [f for f in frames if "map" in f]
+    pd.testing.assert_frame_equal(pd.DataFrame(rows), quiet.history)
+    assert [m["step"] for m in maps] == sorted(set(quiet.history.step))  # one per round
+    assert maps[-1]["restart"] == quiet.best_restart
+    assert torch.equal(torch.from_numpy(maps[-1]["map"]), quiet.map)
+    assert torch.equal(torch.from_numpy(maps[-1]["mask"]), quiet.var_mask)
+    # each frame is the map of its round: the first is the start, not the live map
+    assert not torch.equal(torch.from_numpy(maps[0]["map"]), quiet.map)

@@ -13,7 +13,8 @@ from explorer.core.interventions import block_mask, interchange, pair_mask
 from explorer.core.pairs import pair_set
 from explorer.core.rng import generator
 from explorer.methods.das import train_das
-from explorer.methods.revnet import WIDTHS, RevNet, train_revnet
+from explorer.methods.dial import WIDTHS
+from explorer.methods.revnet import RevNet, train_revnet
 
 
 def _moved(net: RevNet, std: float, seed: int = 0) -> RevNet:
