@@ -33,7 +33,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import orthogonal
 
 from explorer.core.config import REVNET_BLOCKS, DASConfig
-from explorer.core.iia import SiteData, evaluate, intervened_logits
+from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits
 from explorer.core.interventions import block_mask
 from explorer.core.models import MLP
 from explorer.core.progress import Progress
