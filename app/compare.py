@@ -1,5 +1,6 @@
 """Pin & compare: keep one configuration (and its model and alignment run, if any) and show
-it beside the current one on the same metrics and charts (DAS page, Train page).
+it beside the current one on the same metrics and charts (DAS page: the metrics, the IIA
+per site and both learned maps as heatmaps; Train page: the accuracies).
 
 The pin is a flat config (`session.PIN`), and rides in the link as `?pin=` (`app.params`),
 so a shared link reopens the comparison. Each side's numbers come from the shipped table
@@ -15,12 +16,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
+import torch
 
 from app import figures, precomputed as shown, session, stores as state
 from app.session import PIN, PIN_HELD
+from explorer.analysis import geometry as analysis
+from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
 from explorer.plots import charts as plots
-from explorer.store import precomputed
+from explorer.store import precomputed, shipped
 
 MEASURES = ("task accuracy", "DAS IIA", "DAS IIA, label-changing", "neuron-wise IIA",
             "no-intervention baseline")
@@ -135,6 +139,7 @@ def compare_ui(cfg: RunConfig, entry: state.TrainedModel | None, page: str) -> N
         else:
             scores_chart_ui(pinned, current)
             site_chart_ui(pinned, current)
+            maps_ui(pinned, current)
 
 
 def metrics_ui(box, pinned: Side, current: Side, measures: tuple[str, ...]) -> None:
@@ -174,6 +179,32 @@ def site_chart_ui(pinned: Side, current: Side) -> None:
                  "DAS IIA per site, pinned vs current (precomputed)")
     if len(frames) < 2:
         st.caption("Only one of the two configurations is on the shipped grid at every site.")
+
+
+def learned_map(side: Side) -> tuple[torch.Tensor, torch.Tensor, str] | None:
+    """(R, block mask, where from) of a side's DAS map: its live run's matrix, else the
+    shipped rotation of its configuration; None for a RevNet map or when there is neither."""
+    if side.run is not None:
+        das = side.run.das
+        return (das.map, das.var_mask, "live run") if torch.is_tensor(das.map) else None
+    stored = shipped.rotation_for(side.cfg) if side.shipped else None
+    return None if stored is None else (*stored, "shipped")
+
+
+def maps_ui(pinned: Side, current: Side) -> None:
+    """The two learned maps as heatmaps, side by side (same colour scale, same layout)."""
+    found = {side.name: (side, learned_map(side)) for side in (pinned, current)}
+    if all(m is None for _, m in found.values()):
+        return
+    for col, (name, (side, m)) in zip(st.columns(2), found.items()):
+        if m is None:
+            col.caption(f"{name}: no learned matrix to show (not precomputed and not run "
+                        "here, or a non-linear map)")
+            continue
+        variables = CAUSAL_MODELS[side.cfg.das.hypothesis].variables
+        frame = analysis.matrix_frame(m[0], m[1], variables)
+        figures.show(plots.rotation_heatmap, frame, f"{name}: learned R ({m[2]})",
+                     stretch=False, container=col)
 
 
 def accuracy_chart_ui(pinned: Side, current: Side) -> None:

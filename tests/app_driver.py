@@ -2,9 +2,14 @@
 test modules, not a conftest): open it with query parameters, switch pages, press buttons
 that start background jobs and wait for them, read metrics."""
 
+import json
 from pathlib import Path
 
+import pandas as pd
+import torch
+
 import streamlit as st
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,3 +53,22 @@ def goto(at: AppTest, page: str) -> AppTest:
 def metric(at: AppTest, label: str) -> str | None:
     """The value of the metric with this label, None when the page has none."""
     return next((m.value for m in at.metric if m.label == label), None)
+
+
+def heatmap_matrices(at: AppTest) -> list[tuple[str, torch.Tensor]]:
+    """Every drawn rotation heatmap (an hconcat of block panels) as (title, (d, d) matrix),
+    rebuilt from the chart's own data: unit, coordinate, value."""
+    out = []
+    for chart in at.get("vega_lite_chart"):
+        spec = json.loads(chart.proto.spec)
+        if "hconcat" not in spec:
+            continue
+        cells = pd.concat(dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data)
+                          for d in chart.proto.datasets)
+        d = int(cells.unit.max()) + 1
+        matrix = torch.zeros(d, int(cells.coordinate.max()) + 1)
+        matrix[cells.unit.tolist(), cells.coordinate.tolist()] = torch.tensor(
+            cells.value.tolist(), dtype=torch.float32)
+        title = spec.get("title", {})
+        out.append((title.get("text", "") if isinstance(title, dict) else str(title), matrix))
+    return out

@@ -11,7 +11,7 @@ import torch
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from tests.app_driver import ROOT, goto, metric, open_app
+from tests.app_driver import ROOT, goto, heatmap_matrices, metric, open_app
 from tests.shipped_support import BASE, BASE_PARAMS, oracle_rows
 from explorer.store import checkpoints
 from explorer.core.config import RunConfig, tiny
@@ -181,12 +181,6 @@ def test_a_stored_rotation_is_drawn_as_a_heatmap(monkeypatch, tmp_path):
     lookup = shipped.rotation_for
     monkeypatch.setattr(shipped, "rotation_for", lambda cfg: lookup(cfg, tmp_path))
     at = goto(opened(), "das")
-    heatmaps = [c for c in at.get("vega_lite_chart") if "hconcat" in json.loads(c.proto.spec)]
+    heatmaps = heatmap_matrices(at)
     assert len(heatmaps) == 1  # the stored R (the live run's two come only after Run DAS)
-    cells = pd.concat(dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data)
-                      for d in heatmaps[0].proto.datasets)
-    assert len(cells) == 16 * 16 and set(cells.block) == {"V1", "V2"}
-    shown = torch.zeros(16, 16)
-    shown[cells.unit.tolist(), cells.coordinate.tolist()] = torch.tensor(
-        cells.value.tolist(), dtype=torch.float32)
-    assert torch.equal(shown, rotation)
+    assert torch.equal(heatmaps[0][1], rotation)

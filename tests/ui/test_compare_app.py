@@ -4,11 +4,12 @@ pretrained/results.csv), the link carries the pin and reopening it restores the 
 and a bad pin in a link is reported and ignored."""
 
 import pandas as pd
+import torch
 import pytest
 
-from app import params
+from app import params, session
 from explorer.core.config import RunConfig
-from tests.app_driver import ROOT, metric, open_app
+from tests.app_driver import ROOT, heatmap_matrices, metric, open_app
 from tests.shipped_support import BASE, BASE_PARAMS, oracle_rows
 
 RESULTS = ROOT / "pretrained" / "results.csv"
@@ -92,3 +93,39 @@ def test_pin_codec_round_trips_and_names_only_changed_fields():
     assert params.decode_pin(params.encode_pin(flat)) == flat
     assert params.decode_pin(params.encode_pin(RunConfig().to_flat())) == RunConfig().to_flat()
     assert params.decode_pin("layer:2") == RunConfig().with_values(site=2).to_flat()  # old name
+
+
+def test_both_learned_maps_are_drawn_side_by_side():
+    """The pinned and current rotations as heatmaps, each equal to its shipped rotation."""
+    from explorer.store import shipped
+
+    at = pinned_then_sigmoid()
+    drawn = heatmap_matrices(at)
+    titles = [t for t, _ in drawn]
+    assert any(t.startswith("pinned: learned R (shipped)") for t in titles), titles
+    assert any(t.startswith("current: learned R (shipped)") for t in titles), titles
+    for cfg, side in ((BASE, "pinned"), (BASE.with_values(activation="sigmoid"), "current")):
+        matrix = next(m for t, m in drawn if t.startswith(side))
+        assert torch.equal(matrix, shipped.rotation_for(cfg)[0])
+
+
+def test_a_pin_off_the_grid_keeps_its_live_run_and_map():
+    """Off the grid (a tiny config): the pinned side is the live run made before pinning,
+    its numbers and map those of that run, beside a current side with no run yet."""
+    from app import stores
+    from tests.app_driver import click, goto
+    from tests.ui.test_jobs_app import TINY
+
+    link = {**TINY, "train_steps": "300", "seed": "1301", "page": "train"}
+    at = click(open_app(link), "train_button")
+    at = click(goto(at, "das"), "das_button")
+    cfg = RunConfig.from_flat(at.session_state[session.LAST_RUN])
+    run = stores.find_alignment(cfg)
+    assert run is not None
+    at.button(key="pin_button").click().run()
+    at.slider(key="k").set_value(1).run()
+    assert not at.exception, at.exception
+    assert metric(at, "DAS IIA · pinned") == f"{run.das.test.iia:.3f}"
+    assert metric(at, "DAS IIA · current") == "—"  # not run, not precomputed
+    pinned = [m for t, m in heatmap_matrices(at) if t.startswith("pinned: learned R (live run)")]
+    assert len(pinned) == 1 and torch.equal(pinned[0], run.das.map)
