@@ -15,7 +15,7 @@ is reported on the test pairs.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Callable
 
 import pandas as pd
 import torch
@@ -133,11 +133,13 @@ def start_names(restarts: int, first: str | None) -> list[str]:
     return [first if first and r == 0 else "random" for r in range(restarts)]
 
 
-def publisher(publish: Callable[[Any], None]) -> OnLog:
-    """A fit's `on_log` for a live view: it publishes each history row (step, restart, loss,
-    val_iia, ...) as a dict, then one map frame {"step", "restart", "map", "mask"}: the kept
-    map (numpy (d, d), a copy) and block mask of the restart that leads on validation (the
-    one the report would choose now). A map that is not a matrix (RevNet) publishes no frame."""
+def publisher(publish: Callable[..., None]) -> OnLog:
+    """A fit's `on_log` for a live view (`publish(frame, latest=None)`, as `runs.jobs.Job`'s):
+    it publishes each history row (step, restart, loss, val_iia, ...) as a dict, then the map
+    frame {"step", "restart", "map", "mask"} under latest="map" (each replaces the last, so a
+    long run keeps one): the kept map (numpy (d, d), a copy) and block mask of the restart
+    that leads on validation (the one the report would choose now). A map that is not a
+    matrix (RevNet) publishes no map frame."""
     def on_log(rows: list[dict], best: MapState, score: torch.Tensor) -> None:
         for row in rows:
             publish(row)
@@ -145,7 +147,7 @@ def publisher(publish: Callable[[Any], None]) -> OnLog:
         if torch.is_tensor(best.map):
             publish({"step": rows[-1]["step"], "restart": leader,
                      "map": best.map[leader].detach().numpy().copy(),
-                     "mask": best.mask[leader].detach().numpy().copy()})
+                     "mask": best.mask[leader].detach().numpy().copy()}, latest="map")
     return on_log
 
 

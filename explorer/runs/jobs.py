@@ -4,7 +4,8 @@ cooperative cancel, forward-only progress and a bounded list of live frames.
     jobs = Jobs(max_running=2)
     job = jobs.submit("train:<config>", work, cfg)   # work(job, cfg) runs in a worker thread
     job.snapshot()   # Snapshot(phase, frac, step, total, eta_s, message)
-    job.frames()     # what the work published so far (history rows, ...)
+    job.frames()     # what the work published so far (history rows, ..., then the latest
+                     # frame of each name: publish(frame, latest="map"))
     jobs.cancel(key)
 
 The work receives its Job: it reports through `job.progress(frac, message)` (an
@@ -75,6 +76,7 @@ class Job:
         self.state, self.result, self.error = QUEUED, None, None
         self.submitted, self.started, self.ended = time.time(), None, None
         self._frames: deque = deque(maxlen=max_frames)
+        self._latest: dict[str, Any] = {}  # frames that replace their predecessor (by name)
         self._snapshot, self._reported = Snapshot(), time.time()
         self._stop, self._done = threading.Event(), threading.Event()
         self._lock = threading.Lock()
@@ -96,11 +98,17 @@ class Job:
             eta = elapsed * (1 - frac) / frac if frac > 0 else None
             self._snapshot, self._reported = Snapshot(phase, frac, step, total, eta, message), now
 
-    def publish(self, frame: Any) -> None:
-        """Add a live frame (the oldest go beyond the cap); raise Cancelled if asked."""
+    def publish(self, frame: Any, latest: str | None = None) -> None:
+        """Add a live frame (the oldest go beyond the cap); with `latest` (a name) the frame
+        instead replaces the one published before under that name (e.g. a map that only
+        matters as it is now: one is kept, whatever the run's length). Raise Cancelled if
+        asked."""
         self.check()
         with self._lock:
-            self._frames.append(frame)
+            if latest is None:
+                self._frames.append(frame)
+            else:
+                self._latest[latest] = frame
 
     def check(self) -> None:
         if self._stop.is_set():
@@ -124,8 +132,9 @@ class Job:
         return replace(snap, eta_s=max(0.0, snap.eta_s - (time.time() - at)))
 
     def frames(self) -> list:
+        """The frames in the order published, then the latest of each name."""
         with self._lock:
-            return list(self._frames)
+            return [*self._frames, *self._latest.values()]
 
     def elapsed(self) -> float:
         """Seconds computing so far (0 while queued)."""

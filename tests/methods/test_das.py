@@ -82,12 +82,18 @@ def test_the_live_view_sees_the_history_and_the_map_the_report_chooses(trained):
     model, cfg, _ = trained
     cfg = cfg.with_values(das_steps=300)
     pairs = pair_set(model, cfg)
-    frames = []
-    live = run_das(model, cfg, pairs, on_log=publisher(frames.append))
+    frames, names = [], []
+
+    def publish(frame, latest=None):
+        frames.append(frame)
+        names.append(latest)
+    live = run_das(model, cfg, pairs, on_log=publisher(publish))
     quiet = run_das(model, cfg, pairs)
     assert torch.equal(live.map, quiet.map) and live.test == quiet.test
     rows = [f for f in frames if "val_iia" in f]
     maps = [f for f in frames if "map" in f]
+    assert [n for f, n in zip(frames, names) if "map" in f] == ["map"] * len(maps)
+    assert all(n is None for f, n in zip(frames, names) if "val_iia" in f)
     pd.testing.assert_frame_equal(pd.DataFrame(rows), quiet.history)
     assert [m["step"] for m in maps] == sorted(set(quiet.history.step))  # one per round
     assert maps[-1]["restart"] == quiet.best_restart

@@ -138,12 +138,13 @@ def test_memory_is_bounded():
     def frames(job):
         for i in range(20):
             job.publish(i)
+            job.publish(-i, latest="map")  # one kept, outside the cap
         return None
 
     for i in range(6):
         jobs.submit(f"f{i}", frames).wait(WAIT)
     assert [jobs.get(f"f{i}") is None for i in range(6)] == [True] * 3 + [False] * 3
-    assert jobs.get("f5").frames() == [15, 16, 17, 18, 19]
+    assert jobs.get("f5").frames() == [15, 16, 17, 18, 19, -19]
     gate = threading.Event()
     jobs.submit("hold", lambda job: gate.wait(WAIT))
     while jobs.get("hold").state != RUNNING:
