@@ -1,6 +1,7 @@
 """Pin & compare: keep one configuration (and its model and alignment run, if any) and show
 it beside the current one on the same metrics and charts (DAS page: the metrics, the IIA
-per site and both learned maps as heatmaps; Train page: the accuracies).
+per site and both learned maps as heatmaps; Neuron-wise page: its IIA, per site too; Train
+page: the accuracies).
 
 The pin is a flat config (`session.PIN`), and rides in the link as `?pin=` (`app.params`),
 so a shared link reopens the comparison. Each side's numbers come from the shipped table
@@ -72,6 +73,10 @@ def numbers(side: Side) -> tuple[dict[str, float | None], str]:
                   "neuron-wise IIA": side.run.neuron.test.iia,
                   "no-intervention baseline": test.baseline}
         return found, "live run in this session"
+    searched = state.find_neuron(side.cfg) if side.entry is not None else None
+    if searched is not None:  # a neuron-wise search alone (the Neuron-wise page's run)
+        found["neuron-wise IIA"] = searched.test.iia
+        return found, "neuron-wise search in this session"
     if side.entry is not None:
         return found, f"model only ({side.entry.source}): press **Run DAS** for its IIA"
     return found, "not trained in this session and not precomputed"
@@ -109,17 +114,21 @@ def pin_ui(cfg: RunConfig, error) -> None:
     if flat is not None:
         diff = differences(flat, cfg.to_flat())
         bar.caption(f"Pinned: {diff}" if diff else "Pinned: this configuration. Change a "
-                    "setting to compare it with the pinned one (DAS and Train pages).")
+                    "setting to compare it with the pinned one (DAS, Neuron-wise and Train pages).")
         bar.button("Unpin", key="unpin_button", on_click=_unpin, width="stretch")
     bar.button("Pin this configuration" if flat is None else "Pin this one instead",
                key="pin_button", on_click=_pin, args=(cfg,), width="stretch",
                disabled=error is not None or flat == cfg.to_flat(),
-               help="keep this configuration and its results; the DAS and Train pages then "
+               help="keep this configuration and its results; the DAS, Neuron-wise and Train pages then "
                     "show it beside whatever you change to, and the link carries it")
 
 
+PAGE_MEASURES = {"train": MEASURES[:1], "neuron": (MEASURES[0], MEASURES[3]), "das": MEASURES}
+
+
 def compare_ui(cfg: RunConfig, entry: state.TrainedModel | None, page: str) -> None:
-    """On the DAS ("das") or Train ("train") page: pinned vs current, when a pin is set."""
+    """On the DAS, Neuron-wise ("neuron") or Train page: pinned vs current, when a pin is
+    set: that page's measures and charts."""
     pinned = pinned_side()
     if pinned is None:
         return
@@ -131,11 +140,12 @@ def compare_ui(cfg: RunConfig, entry: state.TrainedModel | None, page: str) -> N
                     "see the two side by side.")
         return
     box.markdown(f"**Pinned vs current.** {diff}")
-    measures = MEASURES[:1] if page == "train" else MEASURES
-    metrics_ui(box, pinned, current, measures)
+    metrics_ui(box, pinned, current, PAGE_MEASURES[page])
     with box:
         if page == "train":
             accuracy_chart_ui(pinned, current)
+        elif page == "neuron":
+            site_chart_ui(pinned, current, "neuron")
         else:
             scores_chart_ui(pinned, current)
             site_chart_ui(pinned, current)
@@ -165,18 +175,20 @@ def scores_chart_ui(pinned: Side, current: Side) -> None:
                      stretch=False)
 
 
-def site_chart_ui(pinned: Side, current: Side) -> None:
-    """DAS IIA at every site for both configurations, from the shipped table."""
+def site_chart_ui(pinned: Side, current: Side, method: str = "das") -> None:
+    """DAS (or neuron-wise) IIA at every site for both configurations, from the shipped
+    table."""
     frames = []
     for side in (pinned, current):
         profile = precomputed.site_profile(side.cfg) if side.shipped else None
-        if profile is not None and (profile.method == "das").any():
-            frames.append(profile[profile.method == "das"].assign(method=side.name))
+        if profile is not None and (profile.method == method).any():
+            frames.append(profile[profile.method == method].assign(method=side.name))
     if not frames:
         return
     frame = pd.concat(frames)[["site", "method", "iia"]]
+    name = "DAS" if method == "das" else "Neuron-wise"
     figures.show(plots.site_profile_bars, frame,
-                 "DAS IIA per site, pinned vs current (precomputed)")
+                 f"{name} IIA per site, pinned vs current (precomputed)")
     if len(frames) < 2:
         st.caption("Only one of the two configurations is on the shipped grid at every site.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, figures, jobs, live, stores as state
+from app import common, compare, figures, jobs, live, stores as state
 from explorer.plots import charts as plots
 from explorer.core.config import RunConfig
 
@@ -15,6 +15,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
                 f"({d} units) carry each variable? Interchange interventions swap those "
                 "units from a source input into the base; the score is IIA on held-out pairs. "
                 "Site and k are in the sidebar.")
+    compare.compare_ui(cfg, entry, "neuron")
     if not common.require_model(cfg, entry):
         return
     common.accuracy_banner(entry)

@@ -4,6 +4,7 @@ pretrained/results.csv), the link carries the pin and reopening it restores the 
 and a bad pin in a link is reported and ignored."""
 
 import pandas as pd
+from streamlit import dataframe_util
 import torch
 import pytest
 
@@ -129,3 +130,24 @@ def test_a_pin_off_the_grid_keeps_its_live_run_and_map():
     assert metric(at, "DAS IIA · current") == "—"  # not run, not precomputed
     pinned = [m for t, m in heatmap_matrices(at) if t.startswith("pinned: learned R (live run)")]
     assert len(pinned) == 1 and torch.equal(pinned[0], run.das.map)
+
+
+def test_the_neuron_page_compares_the_neuron_wise_iia_per_site():
+    at = pinned_then_sigmoid()
+    at.radio(key="page").set_value("neuron").run()
+    assert not at.exception, at.exception
+    relu, sigmoid = BASE, BASE.with_values(activation="sigmoid")
+    assert metric(at, "neuron-wise IIA · pinned") == oracle(relu)["neuron-wise IIA"]
+    assert metric(at, "neuron-wise IIA · current") == oracle(sigmoid)["neuron-wise IIA"]
+    assert metric(at, "DAS IIA · pinned") is None  # this page's measures only
+    chart = next(c for c in at.get("vega_lite_chart")
+                 if "Neuron-wise IIA per site" in c.proto.spec)
+    drawn = pd.concat(dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data)
+                      for d in chart.proto.datasets)
+    table = pd.read_csv(RESULTS)
+    for cfg, side in ((relu, "pinned"), (sigmoid, "current")):
+        mine = drawn[drawn.method == side].set_index("site").iia
+        assert len(mine) == 4
+        for site, value in mine.items():
+            rows = oracle_rows(table, cfg.with_values(site=int(site)))
+            assert value == rows[rows.method == "neuron"].iloc[0].iia
