@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app import jobs
+from app import figures, jobs
 from explorer.analysis import geometry as analysis
 from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
@@ -43,9 +43,9 @@ def das_frames_ui(variables: tuple[str, ...]):
             last = maps[-1]
             frame = analysis.matrix_frame(torch.from_numpy(last["map"]),
                                           torch.from_numpy(last["mask"]), variables)
-            right.altair_chart(plots.rotation_heatmap(
-                frame, f"kept map of restart {last['restart']} at step {last['step']}"),
-                width="content")
+            figures.show(plots.rotation_heatmap, frame,  # cached: same map, same chart
+                         f"kept map of restart {last['restart']} (from step {last['step']})",
+                         stretch=False, container=right)
     return draw
 
 

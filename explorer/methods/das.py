@@ -138,14 +138,16 @@ def publisher(publish: Callable[..., None]) -> OnLog:
     it publishes each history row (step, restart, loss, val_iia, ...) as a dict, then the map
     frame {"step", "restart", "map", "mask"} under latest="map" (each replaces the last, so a
     long run keeps one): the kept map (numpy (d, d), a copy) and block mask of the restart
-    that leads on validation (the one the report would choose now). A map that is not a
+    that leads on validation (the one the report would choose now), and the step that kept
+    state is from (so the frame stays the same while nothing improves). A map that is not a
     matrix (RevNet) publishes no map frame."""
-    def on_log(rows: list[dict], best: MapState, score: torch.Tensor) -> None:
+    def on_log(rows: list[dict], best: MapState, score: torch.Tensor,
+               kept_step: torch.Tensor) -> None:
         for row in rows:
             publish(row)
         leader = int(score.argmax())
         if torch.is_tensor(best.map):
-            publish({"step": rows[-1]["step"], "restart": leader,
+            publish({"step": int(kept_step[leader]), "restart": leader,
                      "map": best.map[leader].detach().numpy().copy(),
                      "mask": best.mask[leader].detach().numpy().copy()}, latest="map")
     return on_log

@@ -64,8 +64,8 @@ class MapState:
 
 
 # what a live view is given after each validation round (step 0 included): that round's
-# history rows, the kept states and their scores (see `das.publisher`)
-OnLog = Callable[[list[dict], MapState, torch.Tensor], None]
+# history rows, the kept states, their scores and the steps they are from (`das.publisher`)
+OnLog = Callable[[list[dict], MapState, torch.Tensor, torch.Tensor], None]
 
 
 class Family(Protocol):
@@ -135,7 +135,7 @@ def fit(model: MLP, family: Family, train: SiteData, val: SiteData, budget: Budg
     best_step = torch.zeros(len(best_val), dtype=torch.long)
     rows, improved_at, step = _rows(family, 0, best, best_val, None, {}), 0, 0
     if on_log:
-        on_log(list(rows), best, best_score)
+        on_log(list(rows), best, best_score, best_step)
     gain = budget.min_gain_pairs / len(val)
     for step in range(1, budget.steps + 1):
         idx = torch.randint(len(train), (budget.batch_size,), generator=gen)
@@ -158,7 +158,7 @@ def fit(model: MLP, family: Family, train: SiteData, val: SiteData, budget: Budg
                     {k: v.detach() for k, v in logged.items()})
         rows += new
         if on_log:
-            on_log(new, best, best_score)
+            on_log(new, best, best_score, best_step)
         if progress:
             progress(step / budget.steps, f"{label} step {step}/{budget.steps}")
         if step - improved_at >= budget.patience:
