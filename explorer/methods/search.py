@@ -23,6 +23,9 @@ from explorer.core.models import MLP
 # search is memory-bound; chunks that stay in cache score C(16, 8) subsets 1.3-2x faster
 # than 4 MiB ones did, with the same scores bit for bit (benchmarks/search_chunk.py)
 CHUNK_ELEMENTS = 262_144
+# distinct states scored once per search (`_distinct_right`): at most 16 MiB of results, and
+# state numbers exact in float32
+MAX_DISTINCT = 2**24
 
 
 @dataclass(frozen=True)
@@ -41,26 +44,88 @@ def subset_masks(subsets: torch.Tensor, d: int) -> torch.Tensor:
 
 @torch.no_grad()
 def score_masks(model: MLP, data: SiteData, var: int, masks: torch.Tensor) -> torch.Tensor:
-    """IIA of swapping the units in each mask (S, d) as variable `var`: (S,).
+    """IIA of swapping the units in each 0/1 mask (S, d) as variable `var`: (S,).
 
     Only variable `var`'s source enters the interchange (the other variables' masks would be
     all zero), which halves the work of the exhaustive search; a pair that does not
-    intervene on `var` takes its base as that source, so one mask per subset serves all."""
+    intervene on `var` takes its base as that source, so one mask per subset serves all.
+
+    A pair whose source differs from its base in j units only (a ReLU's zeros: at site 1 of
+    the default network j is about 10 of 16) has at most 2^j distinct intervened states,
+    whatever the subset. Where 2^j < S, that pair's 2^j states are scored once
+    (`_distinct_right`) and each subset reads its own; the other pairs are scored subset by
+    subset (`_dense_right`). Each state goes through the same kernels either way, and a
+    score is a count of right pairs over n, so the scores are those of scoring every
+    (subset, pair) state, bit for bit (tests/methods/test_search.py keeps that oracle)."""
     n, d = data.base_h.shape
     on = data.intervened[:, var:var + 1]  # (n, 1)
     diff = torch.where(on, data.source_h[:, var], data.base_h) - data.base_h  # (n, d)
+    active = diff != 0  # (n, d)
+    few = _few_states(active.sum(-1), len(masks))
+    right = torch.zeros(len(masks), dtype=torch.long)  # right pairs per mask
+    if not bool(few.all()):
+        right += _dense_right(model, data, masks, ~few, diff)
+    if bool(few.any()):
+        right += _distinct_right(model, data, masks, few, diff, active)
+    return right.float().div_(n)
+
+
+def _few_states(j: torch.Tensor, n_masks: int) -> torch.Tensor:
+    """(n,) bool: the pairs whose 2^j states are fewer than the masks, those with the fewest
+    first, as many as MAX_DISTINCT states allow."""
+    few = j < math.log2(n_masks)
+    while few.any() and int((2 ** j[few]).sum()) > MAX_DISTINCT:
+        few &= j < int(j[few].max())
+    return few
+
+
+def _dense_right(model: MLP, data: SiteData, masks: torch.Tensor, pairs: torch.Tensor,
+                 diff: torch.Tensor) -> torch.Tensor:
+    """Right pairs among `pairs` (n,) bool, per mask: every (mask, pair) state scored."""
+    base, diff, label = data.base_h[pairs], diff[pairs], data.counterfactual_label[pairs]
+    n, d = base.shape
     chunk = max(1, CHUNK_ELEMENTS // (n * d))
-    scores = torch.empty(len(masks))  # written in place: small tensors kept across chunks
-    # would sit between the chunks' large blocks in the heap and fragment it (+350 MB)
+    right = torch.empty(len(masks), dtype=torch.long)  # written in place: small tensors kept
+    # across chunks would sit between the chunks' large blocks in the heap and fragment it
     # every chunk's blocks written into the same buffers (see `MLP.logits_from`)
     states, layers = torch.empty(chunk, n, d), model.scoring_buffers(data.site, chunk * n)
     for start, part in zip(range(0, len(masks), chunk), masks.split(chunk)):
-        h = torch.addcmul(data.base_h, part.unsqueeze(1), diff,  # `interchange`'s
+        h = torch.addcmul(base, part.unsqueeze(1), diff,  # `interchange`'s
                           out=states[:len(part)])  # one-variable form, op for op: (S, n, d)
         logits = model.logits_from(data.site, h, layers)  # (S, n)
-        torch.mean((logits > 0).eq(data.counterfactual_label).float(), -1,
-                   out=scores[start:start + len(part)])
-    return scores
+        torch.sum((logits > 0).eq(label), -1, out=right[start:start + len(part)])
+    return right
+
+
+def _distinct_right(model: MLP, data: SiteData, masks: torch.Tensor, pairs: torch.Tensor,
+                    diff: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
+    """Right pairs among `pairs` (n,) bool, per mask, from each pair's distinct states.
+
+    Pair p with active units u_0 < ... < u_{j-1} has 2^j states, numbered t: the units
+    whose bit of t is set are swapped. Mask m reads state t = sum_i m[u_i] 2^i."""
+    base, diff, active = data.base_h[pairs], diff[pairs], active[pairs]
+    label, n = data.counterfactual_label[pairs], int(pairs.sum())
+    bit = torch.where(active, 2 ** (active.int().cumsum(-1) - 1), 0).int()  # (n, d): u's bit
+    sizes = 2 ** active.sum(-1)  # (n,) states per pair
+    first = sizes.cumsum(0) - sizes  # (n,) each pair's first state in the table
+    table = torch.empty(int(sizes.sum()), dtype=torch.uint8)  # 1: the state is scored right
+    rows = max(1, CHUNK_ELEMENTS // base.shape[1])
+    layers = model.scoring_buffers(data.site, rows)
+    for start in range(0, len(table), rows):
+        t = torch.arange(start, min(start + rows, len(table)))
+        p = torch.searchsorted(first, t, right=True) - 1  # (c,) each state's pair
+        swap = ((t - first[p]).int().unsqueeze(1) & bit.index_select(0, p)).ne(0).float()
+        h = torch.addcmul(base.index_select(0, p), swap, diff.index_select(0, p))  # as
+        logits = model.logits_from(data.site, h, layers)  # `_dense_right` does: (c,)
+        table[start:start + len(t)] = (logits > 0).eq(label.index_select(0, p))
+    where, first = bit.float().T, first.int()  # (d, n): a state's number, exact in float32
+    right = torch.empty(len(masks), dtype=torch.int32)
+    chunk = max(1, CHUNK_ELEMENTS // n)
+    for start, part in zip(range(0, len(masks), chunk), masks.split(chunk)):
+        state = (part @ where).int().add_(first)  # (s, n): each pair's state's row
+        torch.sum(table.index_select(0, state.view(-1)).view(state.shape), -1,
+                  dtype=torch.int32, out=right[start:start + len(part)])
+    return right.long()
 
 
 def units_mask(subsets: tuple[tuple[int, ...], ...], d: int) -> torch.Tensor:

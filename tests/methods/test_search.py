@@ -1,15 +1,17 @@
 import itertools
 import math
 
+import pytest
 import torch
 
 from explorer.core.handbuilt import equality_network
 from explorer.core.iia import evaluate
 from explorer.core.config import RunConfig
 from explorer.core.pairs import pair_set
+from explorer.methods import search
 from explorer.methods.search import (_pick_disjoint, neuron_search, rank_exhaustive, score_masks,
-                             single_unit_scores)
-from explorer.core.train import new_model
+                                     single_unit_scores, subset_masks)
+from explorer.core.train import new_model, train_model
 
 
 def _pairs(model, **kw):
@@ -29,6 +31,59 @@ def test_batched_scores_equal_one_at_a_time_evaluation(trained):
     for i in range(3):
         var_mask = torch.stack([masks[i], torch.zeros(16)])
         assert batched[i].item() == evaluate(model, data, var_mask).iia
+
+
+def _every_state_scores(model, data, var, masks):
+    """The oracle: every (mask, pair) state through the plain forward pass, as `evaluate` and
+    the search before distinct states did (base + mask * (source - base))."""
+    on = data.intervened[:, var:var + 1]
+    diff = torch.where(on, data.source_h[:, var], data.base_h) - data.base_h
+    return torch.cat([(model.forward_from(data.site, data.base_h + part.unsqueeze(1) * diff) > 0)
+                      .eq(data.counterfactual_label).float().mean(-1)
+                      for part in masks.split(64)])
+
+
+def _share_of_pairs_with_few_states(data, var, n_masks):
+    on = data.intervened[:, var:var + 1]
+    diff = torch.where(on, data.source_h[:, var], data.base_h) - data.base_h
+    return float(((diff != 0).sum(-1) < math.log2(n_masks)).float().mean())
+
+
+@pytest.mark.parametrize("activation,site,k,n_pairs", [
+    ("relu", 1, 8, 512), ("relu", 2, 8, 300), ("relu", 3, 4, 256), ("relu", 0, 8, 256),
+    ("sigmoid", 1, 8, 256)])
+def test_scores_from_distinct_states_equal_scoring_every_state(activation, site, k, n_pairs):
+    """A ReLU's zeros leave most pairs with few distinct intervened states; the search scores
+    those once. Its scores must be the oracle's bit for bit, where the distinct states do
+    the work (ReLU hidden sites: checked that they do) and where they cannot (the input, a
+    sigmoid net: every unit differs)."""
+    cfg = RunConfig().with_values(activation=activation, train_steps=300, site=site, k=k,
+                                  n_search_pairs=n_pairs)
+    model = train_model(cfg)[0]
+    pairs = pair_set(model, cfg)
+    d = pairs.search[0].base_h.shape[-1]
+    masks = subset_masks(torch.tensor(list(itertools.combinations(range(d), k))), d)
+    for var, data in enumerate(pairs.search):
+        share = _share_of_pairs_with_few_states(data, var, len(masks))
+        assert (share > 0.5) if activation == "relu" and site > 0 else share == 0.0
+        assert torch.equal(score_masks(model, data, var, masks),
+                           _every_state_scores(model, data, var, masks)), (var, share)
+
+
+def test_a_capped_table_scores_the_pairs_beyond_it_densely(trained, monkeypatch):
+    """Past MAX_DISTINCT states, the pairs with the most states are scored densely: the
+    table stays within its cap, and the scores are still the oracle's."""
+    model, cfg, _ = trained
+    data = pair_set(model, cfg).search[0]
+    masks = subset_masks(torch.tensor(list(itertools.combinations(range(16), 8))), 16)
+    on = data.intervened[:, :1]
+    j = (torch.where(on, data.source_h[:, 0], data.base_h) != data.base_h).sum(-1)
+    monkeypatch.setattr(search, "MAX_DISTINCT", 40_000)
+    few = search._few_states(j, len(masks))
+    assert 0 < int(few.sum()) < int((j < math.log2(len(masks))).sum())
+    assert int((2 ** j[few]).sum()) <= 40_000 and j[few].max() <= j[~few].min()
+    assert torch.equal(score_masks(model, data, 0, masks),
+                       _every_state_scores(model, data, 0, masks))
 
 
 def test_exhaustive_search_scores_every_subset(trained):
