@@ -102,22 +102,29 @@ def _distinct_right(model: MLP, data: SiteData, masks: torch.Tensor, pairs: torc
     """Right pairs among `pairs` (n,) bool, per mask, from each pair's distinct states.
 
     Pair p with active units u_0 < ... < u_{j-1} has 2^j states, numbered t: the units
-    whose bit of t is set are swapped. Mask m reads state t = sum_i m[u_i] 2^i."""
-    base, diff, active = data.base_h[pairs], diff[pairs], active[pairs]
-    label, n = data.counterfactual_label[pairs], int(pairs.sum())
+    whose bit of t is set are swapped. Mask m reads state t = sum_i m[u_i] 2^i. The table of
+    states lists the pairs by j (pairs of one j are scored together, each state broadcast
+    from its pair's base and difference) and each pair's states in order."""
+    j = active[pairs].sum(-1)
+    order = pairs.nonzero()[:, 0][j.argsort(stable=True)]  # the pairs, fewest states first
+    base, diff, active = data.base_h[order], diff[order], active[order]
+    label, n = data.counterfactual_label[order], len(order)
     bit = torch.where(active, 2 ** (active.int().cumsum(-1) - 1), 0).int()  # (n, d): u's bit
-    sizes = 2 ** active.sum(-1)  # (n,) states per pair
+    j = j.sort(stable=True).values
+    sizes = 2 ** j  # (n,) states per pair
     first = sizes.cumsum(0) - sizes  # (n,) each pair's first state in the table
-    table = torch.empty(int(sizes.sum()), dtype=torch.uint8)  # 1: the state is scored right
-    rows = max(1, CHUNK_ELEMENTS // base.shape[1])
-    layers = model.scoring_buffers(data.site, rows)
-    for start in range(0, len(table), rows):
-        t = torch.arange(start, min(start + rows, len(table)))
-        p = torch.searchsorted(first, t, right=True) - 1  # (c,) each state's pair
-        swap = ((t - first[p]).int().unsqueeze(1) & bit.index_select(0, p)).ne(0).float()
-        h = torch.addcmul(base.index_select(0, p), swap, diff.index_select(0, p))  # as
-        logits = model.logits_from(data.site, h, layers)  # `_dense_right` does: (c,)
-        table[start:start + len(t)] = (logits > 0).eq(label.index_select(0, p))
+    table = torch.empty(int(sizes.sum()), dtype=torch.bool)  # the state is scored right
+    layers = model.scoring_buffers(data.site, CHUNK_ELEMENTS // base.shape[1])
+    for size in sizes.unique().tolist():  # the pairs with 2^j = size states, some at a time
+        group = (sizes == size).nonzero()[:, 0]
+        t = torch.arange(size, dtype=torch.int32).view(1, size, 1)
+        for part in group.split(max(1, CHUNK_ELEMENTS // (base.shape[1] * size))):
+            swap = (t & bit[part].unsqueeze(1)).ne_(0).float()  # (g, size, d)
+            h = torch.addcmul(base[part].unsqueeze(1), swap, diff[part].unsqueeze(1))  # as
+            logits = model.logits_from(data.site, h, layers)  # `_dense_right`: (g, size)
+            start = int(first[part[0]])
+            table[start:start + logits.numel()] = \
+                (logits > 0).eq(label[part].unsqueeze(1)).view(-1)
     where, first = bit.float().T, first.int()  # (d, n): a state's number, exact in float32
     right = torch.empty(len(masks), dtype=torch.int32)
     chunk = max(1, CHUNK_ELEMENTS // n)
