@@ -33,10 +33,14 @@ class SiteData:
         return self.base_h.shape[0]
 
     def take(self, index: torch.Tensor) -> "SiteData":
-        return SiteData(self.site, self.base_h[index], self.source_h[index],
-                        self.intervened[index], self.kind[index], self.type_names,
-                        self.counterfactual_label[index], self.base_label[index],
-                        self.base_pred[index], self.source_label[index])
+        """The pairs at `index` (a 1-d long tensor): index_select, twice as fast as
+        indexing for the minibatch every fitting step takes."""
+        def pick(t: torch.Tensor) -> torch.Tensor:
+            return t.index_select(0, index)
+        return SiteData(self.site, pick(self.base_h), pick(self.source_h),
+                        pick(self.intervened), pick(self.kind), self.type_names,
+                        pick(self.counterfactual_label), pick(self.base_label),
+                        pick(self.base_pred), pick(self.source_label))
 
 
 @torch.no_grad()
