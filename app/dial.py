@@ -19,7 +19,7 @@ from explorer.analysis.complexity import DialSettings, complexity_sweep, map_ord
 from explorer.analysis.court import COURT_MAPS, hypothesis_court, pair_success
 from explorer.core.config import RunConfig
 from explorer.core.pairs import das_test_pairs
-from explorer.methods.experiment import random_features_model
+from explorer.methods.steps import random_features_model
 from explorer.plots import charts as plots
 
 @st.cache_resource

@@ -45,7 +45,7 @@ from explorer.analysis import geometry as analysis, swaps
 
 from explorer.store import checkpoints, shipped
 
-from explorer.methods import experiment as pipeline, search
+from explorer.methods import experiment as pipeline, search, steps
 from explorer.core.config import RunConfig
 from explorer.core.identity import model_fields, model_key as identity_key
 from explorer.core.pairs import pair_set
@@ -323,7 +323,7 @@ def neuron_searcher(entry: TrainedModel, cfg: RunConfig):
     found, key = stores()["neuron"], run_key(cfg)
 
     def work(progress=None) -> NeuronResult:
-        result = pipeline.run_neuron(entry.model, cfg, pair_set(entry.model, cfg))
+        result = steps.run_neuron(entry.model, cfg, pair_set(entry.model, cfg))
         found.put(key, result)
         return result
     return work

@@ -16,7 +16,8 @@ from common import peak_rss_mb
 
 from explorer.core.config import RunConfig
 from explorer.core.pairs import pair_set
-from explorer.methods.experiment import run, run_das
+from explorer.methods.experiment import run
+from explorer.methods.steps import run_das
 
 
 def main() -> None:

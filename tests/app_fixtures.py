@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from explorer.methods import experiment as pipeline
+from explorer.methods import steps
 from explorer.core.config import RunConfig, tiny
 from explorer.methods.das import DASResult
 from explorer.core.models import MLP
@@ -30,5 +30,5 @@ def small_run() -> SmallRun:
                n_test_pairs=300, n_search_pairs=64)
     model = new_model(cfg).eval().requires_grad_(False)
     pairs = pair_set(model, cfg)
-    return SmallRun(cfg, model, pairs, pipeline.run_das(model, cfg, pairs),
-                    pipeline.run_neuron(model, cfg, pairs))
+    return SmallRun(cfg, model, pairs, steps.run_das(model, cfg, pairs),
+                    steps.run_neuron(model, cfg, pairs))

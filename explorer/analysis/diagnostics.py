@@ -33,7 +33,7 @@ from explorer.core.interventions import interchange, pair_mask
 from explorer.core.models import MLP
 from explorer.core.pairs import PairSet
 from explorer.methods.das import DASResult
-from explorer.methods.experiment import run_das, run_neuron
+from explorer.methods.steps import run_das, run_neuron
 from explorer.methods.search import NeuronResult
 from explorer.analysis.subspaces import (basis_alignment, difference_subspaces, input_oracles,
                                          orthonormalize)

@@ -4,6 +4,15 @@ every control, with timings.
     align(model, cfg) -> AlignmentResults   the search, DAS and controls on one pair set
     run(cfg) -> RunResult                   training first, then align; `summary()` is the
                                             JSON report (`methods.report`)
+
+How it uses two cores. The neuron-wise searches score big chunks, a few long ops that let
+go of Python's lock; DAS is a loop of small ops that each take it back, so two DAS loops in
+two threads spend their time waiting on each other (measured: a DAS beside another took
+1.65x its time alone). So the control networks are *prepared* (pairs, neuron-wise starts)
+in a second thread, beside training and the search, and every network's DAS (the trained
+one's and both controls') is then fitted as one batch in one thread (`fit_networks`), while
+the second thread computes the controls that need no DAS. Every op is single-threaded and
+every random stream passed in, so the numbers are those of running each part alone.
 """
 
 from __future__ import annotations
@@ -15,119 +24,19 @@ from dataclasses import dataclass, field
 from functools import partial
 
 import pandas as pd
-import torch
 
 from explorer.core.config import RunConfig, validate
 from explorer.core.models import MLP
 from explorer.core.pairs import PairSet, pair_set
-from explorer.core.progress import Progress, labelled, scaled_progress, side_by_side
-from explorer.core.rng import generator
-from explorer.core.task import sample_examples
-from explorer.core.train import (accuracy_table, entities_for, heldout_examples, new_model,
-                                 task_accuracy, train_model)
+from explorer.core.progress import Progress, side_by_side
+from explorer.core.train import accuracy_table, heldout_examples, train_model
 from explorer.methods import report
-from explorer.methods.controls import (Controls, NetworkControl, cross_variable_iia,
-                                       fit_readout, full_layer_iia, full_layer_source_label_iia,
-                                       output_spread, permutation_iia, random_rotation_iias)
-from explorer.methods.das import DASResult, train_das, units_permutation
+from explorer.methods.controls import Controls, NetworkControl
+from explorer.methods.das import DASResult
 from explorer.methods.fit import OnLog
-from explorer.methods.revnet import as_das_result, train_revnet
-from explorer.methods.search import NeuronResult, neuron_search
-
-READOUT_EXAMPLES = 8192  # training examples the random-features readout is fitted on
-
-
-def das_start(model: MLP, cfg: RunConfig, pairs: PairSet,
-              neuron: NeuronResult | None = None) -> torch.Tensor | None:
-    """Restart 0's starting matrix for the config's `das_init` (None: all restarts random)."""
-    d, init = pairs.test.base_h.shape[-1], cfg.das.das_init
-    if init == "identity":
-        return torch.eye(d)
-    if init == "neuron":
-        return units_permutation((neuron or run_neuron(model, cfg, pairs)).subsets, d)
-    return None
-
-
-def run_das(model: MLP, cfg: RunConfig, pairs: PairSet, stream: str = "das",
-            progress: Progress | None = None, neuron: NeuronResult | None = None,
-            on_log: OnLog | None = None) -> DASResult:
-    """DAS with the config's map family; `map = revnet` gives a DASResult whose map is a
-    `revnet.CouplingMap` (same generator stream, same restart-0 start). `on_log` sees
-    every validation round (`fit.fit`; `das.publisher` makes one for a live view)."""
-    if cfg.das.map == "revnet":
-        return as_das_result(train_revnet(
-            model, pairs.train, pairs.val, pairs.test, cfg.das.k, cfg.das,
-            generator(cfg.seed, stream), first=das_start(model, cfg, pairs, neuron),
-            first_name=cfg.das.das_init, progress=progress, on_log=on_log))
-    return train_das(model, pairs.train, pairs.val, pairs.test, cfg.das.k, cfg.das,
-                     generator(cfg.seed, stream), progress,
-                     first=das_start(model, cfg, pairs, neuron), first_name=cfg.das.das_init,
-                     on_log=on_log)
-
-
-def _reported(progress: Progress | None, fn, *args, **kwargs):
-    """fn(*args, **kwargs) for a phase with no steps of its own: it reports its start and end."""
-    if progress:
-        progress(0.0, "started")
-    out = fn(*args, **kwargs)
-    if progress:
-        progress(1.0, "done")
-    return out
-
-
-def run_neuron(model: MLP, cfg: RunConfig, pairs: PairSet, *, map_fn=map) -> NeuronResult:
-    return neuron_search(model, pairs.search, pairs.test, cfg.das.k, cfg.neuron.max_exhaustive,
-                         map_fn=map_fn)
-
-
-def untrained_model(cfg: RunConfig) -> MLP:
-    """The untrained-network control: same shape, its own init stream, never trained."""
-    return new_model(cfg, "untrained-init").eval().requires_grad_(False)
-
-
-def random_features_model(cfg: RunConfig) -> MLP:
-    """The random-features control: the untrained network's very hidden layers, with only
-    the readout fitted to the task (on READOUT_EXAMPLES training examples of its own stream)."""
-    examples = sample_examples(READOUT_EXAMPLES, entities_for(cfg), "train",
-                               generator(cfg.seed, "random-features"))
-    return fit_readout(untrained_model(cfg), examples.x, examples.y)
-
-
-def control_network(net: MLP, cfg: RunConfig, stream: str,
-                    progress: Progress | None = None) -> NetworkControl:
-    """The same DAS (and, for its start, the same neuron-wise search) on a control network,
-    with that network's output spread and task accuracy."""
-    das = run_das(net, cfg, pair_set(net, cfg), stream, progress)
-    examples = heldout_examples(cfg)
-    return NetworkControl(das.test, output_spread(net, examples.x), task_accuracy(net, examples))
-
-
-def network_controls(cfg: RunConfig,
-                     progress: Progress | None = None) -> tuple[NetworkControl, NetworkControl]:
-    """The untrained and random-features controls: they need only the config, so they can
-    run beside training."""
-    return (control_network(untrained_model(cfg), cfg, "das-untrained",
-                            labelled(scaled_progress(progress, 0.0, 0.5), "untrained control")),
-            control_network(random_features_model(cfg), cfg, "das-random-features",
-                            labelled(scaled_progress(progress, 0.5, 1.0),
-                                     "random-features control")))
-
-
-def run_controls(model: MLP, cfg: RunConfig, pairs: PairSet, das: DASResult,
-                 progress: Progress | None = None,
-                 networks: tuple[NetworkControl, NetworkControl] | None = None) -> Controls:
-    """Every control of a DAS result (see explorer.methods.controls), on the same test pairs;
-    pass `networks` when the untrained and random-features controls are already done."""
-    untrained, features = networks or network_controls(cfg, progress)
-    test = pairs.test
-    return Controls(
-        untrained=untrained, random_features=features,
-        random_rotation=random_rotation_iias(model, test, das.var_mask,
-                                             generator(cfg.seed, "random-rotation")),
-        closest_permutation=permutation_iia(model, test, das.var_mask, das.map),
-        cross_variable=cross_variable_iia(model, test, das.var_mask, das.map, das.inverse),
-        full_layer=full_layer_iia(model, test),
-        full_layer_source_label=full_layer_source_label_iia(model, test))
+from explorer.methods.search import NeuronResult
+from explorer.methods.steps import (ControlNetwork, Network, reported, das_free_controls,
+                                    fit_das, prepare_controls, run_controls, run_neuron)
 
 
 def beside(pool: ThreadPoolExecutor):
@@ -155,6 +64,9 @@ class Timer:
             return fn(*args)
 
 
+Networks = tuple[NetworkControl, NetworkControl] | tuple[ControlNetwork, ControlNetwork]
+
+
 @dataclass(frozen=True)
 class AlignmentResults:
     """Neuron-wise search, DAS and every control for one config, on the same test pairs."""
@@ -167,48 +79,60 @@ class AlignmentResults:
 
 
 def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
-          neuron: NeuronResult | None = None,
-          networks: tuple[NetworkControl, NetworkControl] | Future | None = None,
+          neuron: NeuronResult | None = None, networks: Networks | Future | None = None,
           on_log: OnLog | None = None) -> AlignmentResults:
     """The alignment half of the experiment; pass `neuron` to reuse a finished search and
-    `networks` for the untrained and random-features controls, finished or still running
-    (a Future: they are waited for only where the controls need them). `on_log` sees the
-    trained network's DAS (not the control networks') at every validation round.
+    `networks` for the untrained and random-features controls: finished (their DAS done),
+    prepared (`prepare_controls`: their DAS is fitted here, in one batch with the trained
+    network's), or a Future of either (e.g. prepared beside training); None prepares them
+    here, beside the search. `on_log` sees the trained network's DAS (not the control
+    networks') at every validation round.
 
-    The control networks run in a worker thread beside the rest (torch releases the GIL
-    inside its kernels, so on 2 cores they overlap). A DAS that starts at the neuron-wise
-    answer (the default) waits for it, searched with its variables split over the workers;
-    otherwise the search runs beside DAS. Every op is single-threaded and every random
-    stream is passed in, so the numbers are the same as run one after the other."""
+    A DAS that starts at the neuron-wise answer (the default) waits for it, searched with
+    its variables split over the workers; otherwise the search runs beside DAS. The
+    controls that need no map run beside DAS (module docstring: why DAS runs alone)."""
     timer = Timer()
     with timer.phase("pairs"):
         pairs = pair_set(model, cfg)
     phases = {"neuron-wise search": 0.15, "DAS": 0.7,
               **({"control networks": 0.15} if networks is None else {})}
     bar = side_by_side(progress, phases, 0.0, 0.95)
-    searching = partial(_reported, bar["neuron-wise search"], run_neuron)
+    searching = partial(reported, bar["neuron-wise search"], run_neuron)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        nets = None if networks is not None else pool.submit(
-            timer.call, "control_networks", network_controls, cfg, bar["control networks"])
+        if networks is None:
+            networks = pool.submit(timer.call, "control_networks", prepare_controls, cfg,
+                                   bar["control networks"])
         search = None
         if neuron is None and cfg.das.das_init == "neuron":  # DAS starts there: wait for it,
             neuron = timer.call("neuron", partial(searching, map_fn=beside(pool)), model,
                                 cfg, pairs)
         elif neuron is None:  # ... or search beside DAS
             search = pool.submit(timer.call, "neuron", searching, model, cfg, pairs)
+        free = pool.submit(das_free_controls, model, cfg, pairs)
         with timer.phase("das"):
-            das = run_das(model, cfg, pairs, progress=bar["DAS"], neuron=neuron, on_log=on_log)
+            networks = networks.result() if isinstance(networks, Future) else networks
+            das, networks = _fit_with_controls(Network(model, cfg, "das", pairs, neuron),
+                                               networks, bar["DAS"], on_log)
         with timer.phase("controls"):
-            networks = (networks.result() if isinstance(networks, Future) else networks) \
-                or nets.result()  # its last report comes before the next
             if progress:
                 progress(0.95, "controls")
-            controls = run_controls(model, cfg, pairs, das, networks=networks)
+            controls = run_controls(model, cfg, pairs, das, networks=networks,
+                                    free=free.result())
         if neuron is None:
             neuron = search.result()
     if progress:
         progress(1.0, "alignment done")
     return AlignmentResults(pairs, neuron, das, controls, timer.timings)
+
+
+def _fit_with_controls(trained: Network, networks: Networks, progress: Progress | None,
+                       on_log: OnLog | None) -> tuple[DASResult, tuple[NetworkControl, ...]]:
+    """The trained network's DAS, and the control networks' with it if they are only
+    prepared: (its result, the finished control networks)."""
+    if isinstance(networks[0], NetworkControl):
+        return fit_das([trained], progress, on_log)[0], networks
+    das = fit_das([trained, *(c.network for c in networks)], progress, on_log)
+    return das[0], tuple(c.finish(d) for c, d in zip(networks, das[1:]))
 
 
 @dataclass
@@ -240,13 +164,13 @@ def run(cfg: RunConfig, progress: Progress | None = None) -> RunResult:
     validate(cfg)
     start = time.perf_counter()
     timer = Timer()
-    # in time on 2 cores: training ~2 s, beside it the control networks ~5 s, the alignment
-    # (search, DAS, controls) ~3 s after training, while the control networks finish
-    bar = side_by_side(progress, {"training": 0.25, "control networks": 0.4, "alignment": 0.35},
+    # in time on 2 cores: training ~0.8 s, beside it the control networks' preparation
+    # ~0.6 s, then the alignment (search, every network's DAS, controls) ~2 s
+    bar = side_by_side(progress, {"training": 0.3, "control networks": 0.1, "alignment": 0.6},
                        unnamed=("alignment",))
-    # the control networks beside training, and beside the search and DAS that follow it
+    # the control networks prepared beside training; their DAS is fitted with the model's
     with ThreadPoolExecutor(max_workers=1) as pool:
-        control = pool.submit(timer.call, "control_networks", network_controls, cfg,
+        control = pool.submit(timer.call, "control_networks", prepare_controls, cfg,
                               bar["control networks"])
         with timer.phase("train"):
             model, history = train_model(cfg, bar["training"])

@@ -34,7 +34,10 @@ from explorer.core.optim import Adam
 from explorer.core.progress import Progress
 from explorer.methods.das import (DASResult, LearnedMap, budget, das_result, start_matrices,
                                   start_names)
-from explorer.methods.fit import Fitted, MapState, _rows, iia_per_restart
+from explorer.methods.fit import Fitted, MapState, OnLog, _rows, iia_per_restart
+
+
+MATRIX_MAPS = ("orthogonal", "linear")  # the map families this loop fits (not RevNet)
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,12 @@ def _interchange(base_h, source_h, mask, rotation, inverse):
 
 
 class _Tracker:
-    """One network's side of the loop: its kept best state, history and stopping step."""
+    """One network's side of the loop: its kept best state, history and stopping step;
+    `on_log`, if given, sees each validation round as `fit.fit`'s does."""
 
     def __init__(self, job: DASJob, mask: torch.Tensor, state: MapState, patience: int,
-                 gain_pairs: int):
-        self.job, self.mask, self.patience = job, mask, patience
+                 gain_pairs: int, on_log: OnLog | None = None):
+        self.job, self.mask, self.patience, self.on_log = job, mask, patience, on_log
         self.best = state
         self.best_val = iia_per_restart(job.model, job.val, state)
         self.best_score, self.best_step = self.best_val, torch.zeros(len(self.best_val),
@@ -94,6 +98,8 @@ class _Tracker:
         self.rows = _rows(_NoExtras, 0, state, self.best_val, None, {})
         self.improved_at, self.stopped_at = 0, None
         self.gain = gain_pairs / len(job.val)
+        if on_log:
+            on_log(list(self.rows), self.best, self.best_score, self.best_step)
 
     def record(self, step: int, state: MapState, loss: torch.Tensor, last: bool) -> None:
         val_iia = iia_per_restart(self.job.model, self.job.val, state)
@@ -104,7 +110,10 @@ class _Tracker:
                                                                              self.best_val)
         self.best_score = torch.where(keep, val_iia, self.best_score)
         self.best_step = torch.where(keep, step, self.best_step)
-        self.rows += _rows(_NoExtras, step, state, val_iia, loss, {})
+        new = _rows(_NoExtras, step, state, val_iia, loss, {})
+        self.rows += new
+        if self.on_log:
+            self.on_log(new, self.best, self.best_score, self.best_step)
         if step - self.improved_at >= self.patience or last:
             self.stopped_at = step
 
@@ -123,9 +132,14 @@ class _NoExtras:  # DAS logs nothing beyond loss and validation IIA (`das._Block
 
 
 def train_das_networks(jobs: list[DASJob], k: int, cfg: DASConfig,
-                       progress: Progress | None = None) -> list[DASResult]:
+                       progress: Progress | None = None,
+                       on_log: OnLog | None = None) -> list[DASResult]:
     """Every job's DAS (as `train_das(job.model, ..., k, cfg, job.gen, first=job.first)`),
-    fitted together. The networks must share their shape and site."""
+    fitted together; `on_log` sees the first job's validation rounds (as `train_das`'s).
+    The networks must share their shape and site; the map is a matrix (orthogonal or
+    linear)."""
+    if cfg.map not in MATRIX_MAPS:
+        raise ValueError(f"map {cfg.map!r}: fitted together only as a matrix {MATRIX_MAPS}")
     plan, r = budget(cfg), cfg.restarts
     d, n_vars = jobs[0].train.base_h.shape[-1], jobs[0].train.source_h.shape[1]
     mask = block_mask(k, n_vars, d)
@@ -133,8 +147,8 @@ def train_das_networks(jobs: list[DASJob], k: int, cfg: DASConfig,
     learned = LearnedMap(d, len(starts), cfg.map, None, start=starts)
     opt = Adam([{"params": learned.parameters(), "lr": cfg.das_lr}])
     state = _states(learned, mask, len(jobs), r)
-    trackers = [_Tracker(job, mask, s, plan.patience, plan.min_gain_pairs)
-                for job, s in zip(jobs, state)]
+    trackers = [_Tracker(job, mask, s, plan.patience, plan.min_gain_pairs,
+                         on_log if i == 0 else None) for i, (job, s) in enumerate(zip(jobs, state))]
     site, alive = jobs[0].train.site, list(range(len(jobs)))
     net = _Stacked([job.model for job in jobs])
     for step in range(1, plan.steps + 1):

@@ -14,7 +14,7 @@ from explorer.core.config import RunConfig, validate
 from explorer.core.models import MLP
 from explorer.core.progress import Progress, scaled_progress
 from explorer.core.train import train_model
-from explorer.methods.experiment import random_features_model
+from explorer.methods.steps import random_features_model
 from explorer.store import shipped
 
 # DAS fields a user may set for the sweep (its budget); the rest of DialSettings is fixed

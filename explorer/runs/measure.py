@@ -17,7 +17,7 @@ from explorer.core.identity import model_file_name, model_key, point_key
 from explorer.core.iia import IIA
 from explorer.core.models import MLP
 from explorer.core.pairs import pair_set
-from explorer.methods.experiment import run_controls, run_das, run_neuron
+from explorer.methods.steps import run_controls, run_das, run_neuron
 from explorer.methods.search import NeuronResult
 from explorer.core.train import heldout_examples, task_accuracy, train_model
 

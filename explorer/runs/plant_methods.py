@@ -17,7 +17,7 @@ import torch
 from explorer.analysis.recovery import read_subspace
 from explorer.core.rng import generator
 from explorer.methods.boundless import train_boundless
-from explorer.methods.experiment import run_das, run_neuron
+from explorer.methods.steps import run_das, run_neuron
 from explorer.methods.revnet import train_revnet
 
 METHODS = ("neuron", "orthogonal", "linear", "boundless", "revnet")

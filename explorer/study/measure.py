@@ -34,7 +34,7 @@ from explorer.analysis.diagnostics import (GridRun, das_grid, illusion_check, or
 from explorer.core.iia import site_data
 from explorer.core.models import MLP
 from explorer.core.pairs import PairSet, pair_set
-from explorer.methods.experiment import run_das, untrained_model
+from explorer.methods.steps import run_das, untrained_model
 from explorer.core.rng import generator
 from explorer.store.tables import PARTS
 from explorer.analysis.subspaces import input_oracles, principal_angles

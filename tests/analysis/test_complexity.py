@@ -15,7 +15,7 @@ from explorer.core.interventions import block_mask
 from explorer.core.pairs import das_test_pairs, pair_set
 from explorer.core.rng import generator
 from explorer.core.task import Entities, sample_examples
-from explorer.methods.experiment import random_features_model
+from explorer.methods.steps import random_features_model
 from explorer.methods.dial import train_dial
 
 FAST = DialSettings(widths=(1, 4), das_steps=60, das_patience=60, restarts=1,

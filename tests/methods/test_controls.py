@@ -17,7 +17,7 @@ from explorer.methods.controls import (RANDOM_ROTATIONS, Controls, NetworkContro
                                        output_spread, permutation_units, random_rotation_iias,
                                        sanity_tolerance, verdicts)
 from explorer.methods.das import units_permutation
-from explorer.methods.experiment import READOUT_EXAMPLES, random_features_model, untrained_model
+from explorer.methods.steps import READOUT_EXAMPLES, random_features_model, untrained_model
 
 
 def test_closest_signed_permutation_recovers_a_noisy_signed_permutation():

@@ -5,7 +5,7 @@ import torch
 from explorer.methods.das import LearnedMap, publisher, units_permutation
 from explorer.core.iia import evaluate
 from explorer.core.pairs import pair_set
-from explorer.methods.experiment import run_das
+from explorer.methods.steps import run_das
 from explorer.core.rng import generator
 
 

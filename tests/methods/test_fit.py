@@ -12,7 +12,7 @@ from explorer.core.pairs import pair_set
 from explorer.core.rng import generator
 from explorer.methods import fit as fit_module
 from explorer.methods.das import train_das, units_permutation
-from explorer.methods.experiment import run_das, run_neuron
+from explorer.methods.steps import run_das, run_neuron
 from explorer.methods.fit import MapState
 
 

@@ -10,7 +10,7 @@ from explorer.core.pairs import pair_set
 from explorer.core.rng import generator
 from explorer.core.train import train_model
 from explorer.methods.das import train_das
-from explorer.methods.experiment import das_start, untrained_model
+from explorer.methods.steps import das_start, untrained_model
 from explorer.methods.fit_networks import DASJob, train_das_networks
 
 

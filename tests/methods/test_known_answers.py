@@ -7,7 +7,7 @@ from explorer.core.handbuilt import equality_network, exact_units
 from explorer.core.iia import evaluate
 from explorer.core.interventions import block_mask
 from explorer.core.pairs import pair_set
-from explorer.methods.experiment import run_das, run_neuron
+from explorer.methods.steps import run_das, run_neuron
 from explorer.core.train import heldout_examples, task_accuracy
 
 

@@ -13,7 +13,7 @@ from explorer.core.pairs import pair_set
 from explorer.core.rng import generator
 from explorer.core.train import train_model
 from explorer.methods.das import units_permutation
-from explorer.methods.experiment import run_neuron
+from explorer.methods.steps import run_neuron
 from explorer.methods.revnet import CouplingMap, train_revnet
 
 TINY = dict(train_steps=400, eval_size=1024, das_steps=150, restarts=2, n_train_pairs=1024,

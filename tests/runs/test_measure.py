@@ -5,7 +5,7 @@ import torch
 
 from explorer.core.config import tiny
 from explorer.core.pairs import pair_set
-from explorer.methods.experiment import run_neuron
+from explorer.methods.steps import run_neuron
 from explorer.runs.measure import ModelCache, measure
 
 CFG = tiny(train_steps=150, k=2, n_search_pairs=128, n_test_pairs=256, seed=3)

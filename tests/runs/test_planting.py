@@ -15,7 +15,7 @@ from explorer.core.iia import evaluate
 from explorer.core.pairs import pair_set
 from explorer.core.rng import generator
 from explorer.core.train import heldout_examples, task_accuracy
-from explorer.methods.experiment import run_das, run_neuron
+from explorer.methods.steps import run_das, run_neuron
 from explorer.methods.iit import make_plant
 from explorer.methods.revnet import train_revnet
 from explorer.runs.planting import PlantSettings, load_planted, plant_config, plant_network

@@ -34,6 +34,19 @@ def test_seeds_entries_equal_the_single_seed_runs(tmp_path, capsys):
     assert multi["spread"]["das_iia"]["sd"] == pytest.approx(abs(das[0] - das[1]) / math.sqrt(2))
 
 
+def test_revnet_seeds_fit_the_revnet_map_as_their_single_seed_runs(tmp_path):
+    """The RevNet map is no matrix: its seeds are fitted one after another, not in the
+    matrix batch (which once fitted a plain linear map under the name revnet)."""
+    flags = [*FAST, "--map", "revnet", "--map-width", "2"]
+    assert main(["run", *flags, "--seeds", "0", "--json", str(tmp_path / "m.json")]) == 0
+    assert main(["run", *flags, "--seed", "0", "--json", str(tmp_path / "0.json")]) == 0
+    multi, single = (json.loads((tmp_path / name).read_text()) for name in ("m.json", "0.json"))
+    assert multi["batched"]["das"] is False and single["das"]["map_family"] == "revnet"
+    # as text: the permutation control is NaN for a RevNet map, and NaN != NaN
+    assert (json.dumps(_numbers(multi["runs"][0]), sort_keys=True)
+            == json.dumps(_numbers(single), sort_keys=True))
+
+
 @pytest.mark.parametrize("text, says", [
     ("0,x", "between 0 and 2147483647"), ("1,2,1", "seed 1 is given twice"),
     (",".join(map(str, range(MAX_SEEDS + 1))), f"at most {MAX_SEEDS} seeds"),

@@ -3,7 +3,7 @@ import pytest
 
 from explorer.core.config import tiny
 from explorer.core.pairs import pair_set
-from explorer.methods.experiment import run_das
+from explorer.methods.steps import run_das
 from explorer.runs.sweep import expand_grid, parse_grid, plan, sweep
 from explorer.runs.measure import ModelCache
 

@@ -14,7 +14,7 @@ from explorer.analysis.geometry import probe_frame
 from explorer.core.config import tiny
 from explorer.analysis.diagnostics import oracle_table
 from explorer.core.pairs import pair_set
-from explorer.methods.experiment import run_das
+from explorer.methods.steps import run_das
 from explorer.store.tables import load_study
 from explorer.study.run import study
 from explorer.study.measure import StudyGrid

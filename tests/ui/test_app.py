@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app_driver import click, finish_jobs, goto, metric, open_app
-from explorer.methods import experiment as pipeline
+from explorer.methods import steps
 from explorer.core.config import RunConfig
 from explorer.core.pairs import pair_set
 from explorer.core.vocabulary import CONTROLS
@@ -94,7 +94,7 @@ def test_das_page_numbers_match_the_engine_and_controls_render():
     assert not at.exception
     cfg = small_config()
     model, _ = train_model(cfg)
-    das = pipeline.run_das(model, cfg, pair_set(model, cfg))
+    das = steps.run_das(model, cfg, pair_set(model, cfg))
     assert metric(at, "DAS IIA (test pairs)") == f"{das.test.iia:.3f}"
     assert metric(at, "no-intervention baseline") == f"{das.test.baseline:.3f}"
     # R and its permutation (V1, V2, rest panels: 6), then the per-pair success map (1)

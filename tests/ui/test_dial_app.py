@@ -49,7 +49,7 @@ def test_complexity_court_and_pair_map_render_the_explorer_numbers():
     from explorer.analysis.complexity import DialSettings, complexity_sweep
     from explorer.analysis.court import pair_success
     from explorer.core.pairs import das_test_pairs
-    from explorer.methods.experiment import random_features_model
+    from explorer.methods.steps import random_features_model
 
     at = open_app(TINYNET)
     _press(at, "train_button")

@@ -14,7 +14,7 @@ from app import exports
 from app.stores import AlignmentRun, TrainedModel, model_id
 from explorer.core.train import accuracy_table, heldout_examples
 from explorer.core.vocabulary import CONTROLS
-from explorer.methods.experiment import run_controls
+from explorer.methods.steps import run_controls
 from explorer.store import checkpoints
 from explorer.store.provenance import provenance
 from tests.app_fixtures import small_run  # noqa: F401  (fixture)
