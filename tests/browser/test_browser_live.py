@@ -50,7 +50,8 @@ def goto_page(page, name: str) -> None:
 
 
 def test_a_run_survives_a_page_switch_and_a_config_change_and_its_curves_grow(page, server):
-    open_app(page, f"{server}/?train_steps=1500&train_batch_size=256&eval_size=512&seed=41")
+    # long enough (about 10 s here) to be still running after three redraws on a fast day
+    open_app(page, f"{server}/?train_steps=8000&train_batch_size=256&eval_size=512&seed=41")
     page.get_by_role("button", name="Train").click()
     wait_for_status(page, "step")
     shapes, deadline = [], time.monotonic() + 120
