@@ -114,25 +114,40 @@ def _distinct_right(model: MLP, data: SiteData, masks: torch.Tensor, pairs: torc
     sizes = 2 ** j  # (n,) states per pair
     first = sizes.cumsum(0) - sizes  # (n,) each pair's first state in the table
     table = torch.empty(int(sizes.sum()), dtype=torch.bool)  # the state is scored right
-    layers = model.scoring_buffers(data.site, CHUNK_ELEMENTS // base.shape[1])
+    rows, d = CHUNK_ELEMENTS // base.shape[1], base.shape[1]
+    # every chunk's tensors written into the same buffers (see `_dense_right`)
+    layers, bits = model.scoring_buffers(data.site, rows), torch.empty(rows, d, dtype=torch.int32)
+    on, swap, h = torch.empty(rows, d, dtype=torch.bool), torch.empty(rows, d), torch.empty(rows, d)
+    right = torch.empty(rows, dtype=torch.bool)
     for size in sizes.unique().tolist():  # the pairs with 2^j = size states, some at a time
         group = (sizes == size).nonzero()[:, 0]
-        t = torch.arange(size, dtype=torch.int32).view(1, size, 1)
-        for part in group.split(max(1, CHUNK_ELEMENTS // (base.shape[1] * size))):
-            swap = (t & bit[part].unsqueeze(1)).ne_(0).float()  # (g, size, d)
-            h = torch.addcmul(base[part].unsqueeze(1), swap, diff[part].unsqueeze(1))  # as
-            logits = model.logits_from(data.site, h, layers)  # `_dense_right`: (g, size)
-            start = int(first[part[0]])
-            table[start:start + logits.numel()] = \
-                (logits > 0).eq(label[part].unsqueeze(1)).view(-1)
+        states = torch.arange(size, dtype=torch.int32).view(1, size, 1)
+        for part in group.split(max(1, rows // size)):  # pairs; a big pair's states in parts
+            for t in states.split(rows, dim=1):
+                shape, c = (len(part), t.shape[1], d), len(part) * t.shape[1]
+                torch.bitwise_and(t, bit[part].unsqueeze(1), out=bits[:c].view(shape))
+                torch.ne(bits[:c], 0, out=on[:c])
+                swap[:c].copy_(on[:c])  # (c, d) 0/1: the state's swapped units
+                torch.addcmul(base[part].unsqueeze(1), swap[:c].view(shape),  # as `_dense_right`
+                              diff[part].unsqueeze(1), out=h[:c].view(shape))
+                logits = model.logits_from(data.site, h[:c], layers)  # (c,)
+                torch.gt(logits, 0, out=right[:c])
+                start = int(first[part[0]]) + int(t[0, 0, 0])
+                torch.eq(right[:c].view(shape[:2]), label[part].unsqueeze(1),
+                         out=table[start:start + c].view(shape[:2]))
     where, first = bit.float().T, first.int()  # (d, n): a state's number, exact in float32
-    right = torch.empty(len(masks), dtype=torch.int32)
+    counts = torch.empty(len(masks), dtype=torch.int32)
     chunk = max(1, CHUNK_ELEMENTS // n)
+    number, state = torch.empty(chunk, n), torch.empty(chunk, n, dtype=torch.int32)
+    scored = torch.empty(chunk * n, dtype=torch.bool)
     for start, part in zip(range(0, len(masks), chunk), masks.split(chunk)):
-        state = (part @ where).int().add_(first)  # (s, n): each pair's state's row
-        torch.sum(table.index_select(0, state.view(-1)).view(state.shape), -1,
-                  dtype=torch.int32, out=right[start:start + len(part)])
-    return right.long()
+        s = len(part)
+        torch.mm(part, where, out=number[:s])  # (s, n): each pair's state's number
+        state[:s].copy_(number[:s]).add_(first)  # ... and its row in the table
+        torch.index_select(table, 0, state[:s].view(-1), out=scored[:s * n])
+        torch.sum(scored[:s * n].view(s, n), -1, dtype=torch.int32,
+                  out=counts[start:start + s])
+    return counts.long()
 
 
 def units_mask(subsets: tuple[tuple[int, ...], ...], d: int) -> torch.Tensor:

@@ -86,6 +86,17 @@ def test_a_capped_table_scores_the_pairs_beyond_it_densely(trained, monkeypatch)
                        _every_state_scores(model, data, 0, masks))
 
 
+def test_small_chunks_split_a_pairs_states_and_keep_the_scores(trained, monkeypatch):
+    """Chunks of 128 states: a pair with more states (up to 2^13 here) is scored in parts."""
+    model, cfg, _ = trained
+    data = pair_set(model, cfg).search[1]
+    masks = subset_masks(torch.tensor(list(itertools.combinations(range(16), 8))), 16)
+    monkeypatch.setattr(search, "CHUNK_ELEMENTS", 2048)
+    assert _share_of_pairs_with_few_states(data, 1, len(masks)) > 0.5
+    assert torch.equal(score_masks(model, data, 1, masks),
+                       _every_state_scores(model, data, 1, masks))
+
+
 def test_exhaustive_search_scores_every_subset(trained):
     model, cfg, _ = trained
     data = pair_set(model, cfg).search[1]
