@@ -131,7 +131,8 @@ def _fit_with_controls(trained: Network, networks: Networks, progress: Progress 
     prepared: (its result, the finished control networks)."""
     if isinstance(networks[0], NetworkControl):
         return fit_das([trained], progress, on_log)[0], networks
-    das = fit_das([trained, *(c.network for c in networks)], progress, on_log)
+    das = fit_das([trained, *(c.network for c in networks)], progress, on_log,
+                  "DAS (with its control networks)")
     return das[0], tuple(c.finish(d) for c, d in zip(networks, das[1:]))
 
 

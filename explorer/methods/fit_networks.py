@@ -132,12 +132,14 @@ class _NoExtras:  # DAS logs nothing beyond loss and validation IIA (`das._Block
 
 
 def train_das_networks(jobs: list[DASJob], k: int, cfg: DASConfig,
-                       progress: Progress | None = None,
-                       on_log: OnLog | None = None) -> list[DASResult]:
+                       progress: Progress | None = None, on_log: OnLog | None = None,
+                       label: str | None = None) -> list[DASResult]:
     """Every job's DAS (as `train_das(job.model, ..., k, cfg, job.gen, first=job.first)`),
-    fitted together; `on_log` sees the first job's validation rounds (as `train_das`'s).
+    fitted together; `on_log` sees the first job's validation rounds (as `train_das`'s);
+    `label` names the loop in progress messages (default 'DAS (J networks)').
     The networks must share their shape and site; the map is a matrix (orthogonal or
     linear)."""
+    label = label or f"DAS ({len(jobs)} networks)"
     if cfg.map not in MATRIX_MAPS:
         raise ValueError(f"map {cfg.map!r}: fitted together only as a matrix {MATRIX_MAPS}")
     plan, r = budget(cfg), cfg.restarts
@@ -163,7 +165,7 @@ def train_das_networks(jobs: list[DASJob], k: int, cfg: DASConfig,
         for i, s, l in zip(alive, _states(learned, mask, len(alive), r), loss.detach()):
             trackers[i].record(step, s, l, step == plan.steps)
         if progress:
-            progress(step / plan.steps, f"DAS ({len(jobs)} networks) step {step}/{plan.steps}")
+            progress(step / plan.steps, f"{label} step {step}/{plan.steps}")
         still = [p for p, i in enumerate(alive) if trackers[i].stopped_at is None]
         if not still:
             break

@@ -114,13 +114,14 @@ class Network:
 
 
 def fit_das(networks: list[Network], progress: Progress | None = None,
-            on_log: OnLog | None = None) -> list[DASResult]:
+            on_log: OnLog | None = None, label: str | None = None) -> list[DASResult]:
     """Each network's `run_das`, the same numbers, fitted together where the map is a matrix
-    (`fit_networks`), else one after another; `on_log` sees the first network's."""
+    (`fit_networks`; `label` names that loop in progress messages), else one after another;
+    `on_log` sees the first network's."""
     cfg = networks[0].cfg
     if cfg.das.map in MATRIX_MAPS and len(networks) > 1:
         return train_das_networks([n.job() for n in networks], cfg.das.k, cfg.das, progress,
-                                  on_log)
+                                  on_log, label)
     return [run_das(n.model, n.cfg, n.pairs, n.stream, progress if i == 0 else None, n.neuron,
                     on_log if i == 0 else None) for i, n in enumerate(networks)]
 

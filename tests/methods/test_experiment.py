@@ -75,6 +75,7 @@ def test_the_bar_never_goes_backwards_while_the_control_networks_report_beside_i
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     messages = " ".join(m for _, m in seen)
-    for phase in ("training step", "untrained control", "random-features control", "DAS"):
+    for phase in ("training step", "untrained control", "random-features control",
+                  "DAS (with its control networks) step"):  # one batch: named as such
         assert phase in messages, phase
     assert not any(m.startswith("alignment ·") for _, m in seen)  # its parts name themselves
