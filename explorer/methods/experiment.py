@@ -35,8 +35,18 @@ from explorer.methods.controls import Controls, NetworkControl
 from explorer.methods.das import DASResult
 from explorer.methods.fit import OnLog
 from explorer.methods.search import NeuronResult
-from explorer.methods.steps import (ControlNetwork, Network, reported, das_free_controls,
-                                    fit_das, prepare_controls, run_controls, run_neuron)
+from explorer.methods.steps import (ControlNetwork, Network, das_free_controls, fit_das,
+                                    prepare_controls, run_controls, run_neuron)
+
+
+def _reported(progress: Progress | None, fn, *args, **kwargs):
+    """fn(*args, **kwargs) for a phase with no steps of its own: it reports its start and end."""
+    if progress:
+        progress(0.0, "started")
+    out = fn(*args, **kwargs)
+    if progress:
+        progress(1.0, "done")
+    return out
 
 
 def beside(pool: ThreadPoolExecutor):
@@ -97,7 +107,7 @@ def align(model: MLP, cfg: RunConfig, progress: Progress | None = None,
     phases = {"neuron-wise search": 0.15, "DAS": 0.7,
               **({"control networks": 0.15} if networks is None else {})}
     bar = side_by_side(progress, phases, 0.0, 0.95)
-    searching = partial(reported, bar["neuron-wise search"], run_neuron)
+    searching = partial(_reported, bar["neuron-wise search"], run_neuron)
     with ThreadPoolExecutor(max_workers=2) as pool:
         if networks is None:
             networks = pool.submit(timer.call, "control_networks", prepare_controls, cfg,

@@ -64,16 +64,6 @@ def run_das(model: MLP, cfg: RunConfig, pairs: PairSet, stream: str = "das",
                      on_log=on_log)
 
 
-def reported(progress: Progress | None, fn, *args, **kwargs):
-    """fn(*args, **kwargs) for a phase with no steps of its own: it reports its start and end."""
-    if progress:
-        progress(0.0, "started")
-    out = fn(*args, **kwargs)
-    if progress:
-        progress(1.0, "done")
-    return out
-
-
 def run_neuron(model: MLP, cfg: RunConfig, pairs: PairSet, *, map_fn=map) -> NeuronResult:
     return neuron_search(model, pairs.search, pairs.test, cfg.das.k, cfg.neuron.max_exhaustive,
                          map_fn=map_fn)
@@ -92,13 +82,6 @@ def random_features_model(cfg: RunConfig) -> MLP:
     return fit_readout(untrained_model(cfg), examples.x, examples.y)
 
 
-def das_job(model: MLP, cfg: RunConfig, stream: str, pairs: PairSet,
-            neuron: NeuronResult | None = None) -> DASJob:
-    """One network's DAS as `run_das` sets it up (its pairs, generator and start)."""
-    return DASJob(model, pairs.train, pairs.val, pairs.test, generator(cfg.seed, stream),
-                  das_start(model, cfg, pairs, neuron), cfg.das.das_init)
-
-
 @dataclass(frozen=True)
 class Network:
     """A network ready for its DAS: its pairs and (for the neuron-wise start) its search."""
@@ -110,7 +93,11 @@ class Network:
     neuron: NeuronResult | None = None
 
     def job(self) -> DASJob:
-        return das_job(self.model, self.cfg, self.stream, self.pairs, self.neuron)
+        """Its DAS as `run_das` sets it up (its pairs, generator and start)."""
+        return DASJob(self.model, self.pairs.train, self.pairs.val, self.pairs.test,
+                      generator(self.cfg.seed, self.stream),
+                      das_start(self.model, self.cfg, self.pairs, self.neuron),
+                      self.cfg.das.das_init)
 
 
 def fit_das(networks: list[Network], progress: Progress | None = None,
