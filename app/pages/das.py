@@ -60,8 +60,9 @@ def iia_ui(run: state.AlignmentRun) -> None:
     cols[1].metric("on label-changing pairs", f"{test.changed:.3f}")
     cols[2].metric("no-intervention baseline", f"{test.baseline:.3f}")
     cols[3].metric("best restart", run.das.best_restart)
-    cols[4].metric("DAS steps used", f"{run.das.steps_used}, " + (
-        "converged" if run.das.converged else "not converged"))
+    cols[4].metric("DAS steps used", f"{run.das.steps_used}",  # the value alone: it fits
+                   "converged" if run.das.converged else "not converged",
+                   delta_color="off" if run.das.converged else "inverse", delta_arrow="off")
     left, right = st.columns(2)
     with left:
         figures.show(plots.iia_curve, run.das.history)
