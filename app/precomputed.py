@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import figures, nearest, stores as state
+from app import figures, glossary, nearest, stores as state
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.store import precomputed, shipped
@@ -47,12 +47,14 @@ def metrics_ui(rows: pd.DataFrame) -> None:
     cols = st.columns(4)
     if len(das):
         d = das.iloc[0]
-        cols[0].metric("Precomputed DAS IIA", f"{d.iia:.3f}")
-        cols[1].metric("label-changing (precomputed)", f"{d.iia_label_changed:.3f}")
+        cols[0].metric("Precomputed DAS IIA", f"{d.iia:.3f}", help=glossary.IIA)
+        cols[1].metric("label-changing (precomputed)", f"{d.iia_label_changed:.3f}",
+                       help=glossary.CHANGED)
         cols[2].metric("baseline (precomputed)",
-                       f"{d.no_intervention_baseline:.3f}")
+                       f"{d.no_intervention_baseline:.3f}", help=glossary.BASELINE)
     if len(neuron):
-        cols[3].metric("Precomputed neuron-wise IIA", f"{neuron.iloc[0].iia:.3f}")
+        cols[3].metric("Precomputed neuron-wise IIA", f"{neuron.iloc[0].iia:.3f}",
+                       help=glossary.IIA)
 
 
 def spread_ui(cfg: RunConfig) -> None:

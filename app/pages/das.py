@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app import (common, compare, dial, figures, precomputed, session, spread,
+from app import (common, compare, dial, figures, glossary, precomputed, session, spread,
                  stores as state, widgets)
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
@@ -56,10 +56,10 @@ def run_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentRun,
 def iia_ui(run: state.AlignmentRun) -> None:
     test = run.das.test
     cols = st.columns(5)
-    cols[0].metric("DAS IIA (test pairs)", f"{test.iia:.3f}")
-    cols[1].metric("on label-changing pairs", f"{test.changed:.3f}")
-    cols[2].metric("no-intervention baseline", f"{test.baseline:.3f}")
-    cols[3].metric("best restart", run.das.best_restart)
+    cols[0].metric("DAS IIA (test pairs)", f"{test.iia:.3f}", help=glossary.IIA)
+    cols[1].metric("on label-changing pairs", f"{test.changed:.3f}", help=glossary.CHANGED)
+    cols[2].metric("no-intervention baseline", f"{test.baseline:.3f}", help=glossary.BASELINE)
+    cols[3].metric("best restart", run.das.best_restart, help=glossary.RESTARTS)
     cols[4].metric("DAS steps used", f"{run.das.steps_used}",  # the value alone: it fits
                    "converged" if run.das.converged else "not converged",
                    delta_color="off" if run.das.converged else "inverse", delta_arrow="off")

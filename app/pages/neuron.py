@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, compare, figures, jobs, live, stores as state
+from app import common, compare, figures, glossary, jobs, live, stores as state
 from explorer.plots import charts as plots
 from explorer.core.config import RunConfig
 
@@ -40,9 +40,9 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
 def show_result(result) -> None:
     test = result.test
     cols = st.columns(4)
-    cols[0].metric("IIA (test pairs)", f"{test.iia:.3f}")
-    cols[1].metric("on label-changing pairs", f"{test.changed:.3f}")
-    cols[2].metric("no-intervention baseline", f"{test.baseline:.3f}")
+    cols[0].metric("IIA (test pairs)", f"{test.iia:.3f}", help=glossary.IIA)
+    cols[1].metric("on label-changing pairs", f"{test.changed:.3f}", help=glossary.CHANGED)
+    cols[2].metric("no-intervention baseline", f"{test.baseline:.3f}", help=glossary.BASELINE)
     cols[3].metric("search", "exhaustive" if result.exhaustive else "greedy")
     for name, units in zip(test.by_type, result.subsets):
         st.markdown(f"**{name}** ← units `{list(units)}`")
