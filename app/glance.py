@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import figures, params, session, widgets
+from app import figures, params, readings, session, widgets
 from explorer.plots import charts as plots
 from explorer.store import precomputed
 from explorer.core.config import ConfigError, RunConfig, validate
@@ -56,3 +56,6 @@ def overview_ui(cfg: RunConfig | None) -> None:
                 f"neuron-wise subsets at every site · k = {cfg.das.k} · {hypothesis} · "
                 "shipped model, precomputed (pretrained/results.csv)")
     figures.show(plots.site_profile_bars, frame, "IIA per site (precomputed)")
+    reading = readings.site_reading(frame, METHOD_LABELS["das"])
+    if reading:
+        st.markdown(reading)

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app import (common, compare, dial, figures, glossary, precomputed, session, spread,
+from app import (common, compare, dial, figures, glossary, precomputed, readings, session, spread,
                  stores as state, widgets)
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
@@ -104,6 +104,9 @@ def rotation_ui(cfg, entry, run: state.AlignmentRun, variables) -> None:
 
 def readings_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentRun) -> None:
     """What the numbers mean, in words, with the fix offered as a button where there is one."""
+    st.markdown(readings.das_reading(run.das.test.iia, run.neuron.test.iia,
+                                     run.das.test.baseline, BELOW,
+                                     run.controls.columns().get("untrained_das_iia")))
     found = notes(cfg, run.das, run.neuron, run.controls, entry.task_accuracy)
     for note in found:
         st.warning(note)
