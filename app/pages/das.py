@@ -26,7 +26,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     d, hyp = cfg.site_dim(cfg.das.site), CAUSAL_MODELS[cfg.das.hypothesis]
     st.markdown(f"Learn {map_phrase(cfg.das.map)} of site **{cfg.das.site}** "
                 f"({d} dims) so that swapping "
-                f"its first **{cfg.das.k}** rotated coordinates per variable "
+                f"its first **{cfg.das.k}** {coordinates(cfg)} per variable "
                 f"({', '.join(hyp.variables)}) reproduces **{hyp.title}**'s counterfactual "
                 f"labels · {map_name(cfg)} map · {cfg.das.restarts} restarts · settings in "
                 "the sidebar.")
@@ -42,6 +42,11 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     spread.seeds_ui(cfg)
     dial.complexity_ui(cfg, entry)
     dial.court_ui(cfg, entry)
+
+
+def coordinates(cfg: RunConfig) -> str:
+    """'rotated coordinates' for a rotation; 'mapped coordinates' for any other map."""
+    return f"{'rotated' if cfg.das.map == 'orthogonal' else 'mapped'} coordinates"
 
 
 def run_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentRun,
@@ -83,18 +88,19 @@ def rotation_ui(cfg, entry, run: state.AlignmentRun, variables) -> None:
                 f"{NOT_APPLICABLE}. Its tensors are on the Share page.")
         return
     st.subheader("The learned map and its closest signed permutation")
-    st.caption("Rows are the site's units, columns the rotated coordinates (r = h·R), "
+    st.caption(f"Rows are the site's units, columns the {coordinates(cfg)} (r = h·R), "
                "grouped by the variable that owns them. If the permutation scores as well "
                "as R (controls below), the alignment is localist.")
     left, right = st.columns(2)
     with left:
         frame = analysis.matrix_frame(das.map, das.var_mask, variables)
-        figures.show(plots.rotation_heatmap, frame, "learned R", stretch=False)
+        figures.show(plots.rotation_heatmap, frame, f"learned {map_noun(cfg.das.map)} R",
+                     stretch=False)
     with right:
         snapped = closest_signed_permutation(das.map)
         frame = analysis.matrix_frame(snapped, das.var_mask, variables)
         figures.show(plots.rotation_heatmap, frame, "closest signed permutation", stretch=False)
-    st.subheader("PCA of the rotated coordinates, per block")
+    st.subheader(f"PCA of the {coordinates(cfg)}, per block")
     colour = widgets.view_ui(st.radio, session.DAS_COLOR, "Colour by", ("V1", "V2", "label", "pattern"),
                             horizontal=True)
     points = common.attempt("Rotated PCA", state.rotated_points, entry, run, tuple(variables))

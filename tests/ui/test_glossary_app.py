@@ -33,3 +33,12 @@ def test_the_iia_metrics_explain_iia():
     helps = {m.label: m.help for m in at.metric}
     assert helps["Precomputed DAS IIA"] == glossary.IIA
     assert helps["baseline (precomputed)"] == glossary.BASELINE
+
+
+def test_a_linear_map_is_never_called_a_rotation():
+    at = open_app({"page": "das", "map": "linear"})
+    words = " ".join(e.value for kind in (at.markdown, at.caption, at.subheader) for e in kind)
+    assert "an invertible linear map" in words and "mapped coordinates" in words
+    assert "rotated coordinates" not in words and "learned rotation" not in words
+    at = open_app({"page": "das"})
+    assert "rotated coordinates" in " ".join(m.value for m in at.markdown)
