@@ -42,7 +42,7 @@ def precomputed_ui(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
         d = das.iloc[0]
         st.markdown(readings.das_reading(d.iia, neuron.iloc[0].iia if len(neuron) else None,
                                          d.no_intervention_baseline, BELOW,
-                                         d.get("untrained_das_iia")))
+                                         d.get("random_features_das_iia")))
     figures.show(plots.controls_bars, precomputed.controls_frame(rows))
     spread_ui(cfg)
     rotation_ui(cfg)

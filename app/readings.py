@@ -19,9 +19,10 @@ def _level(iia: float, baseline: float) -> str:
 
 
 def das_reading(das: float, neuron: float | None, baseline: float, below: float,
-                untrained: float | None = None) -> str:
+                random_features: float | None = None) -> str:
     """DAS against the baseline, the best unit subsets (`below`: the gap that counts as a
-    search miss, explorer.methods.report.BELOW) and the untrained network."""
+    search miss, explorer.methods.report.BELOW) and the random-features network (the
+    control that cannot be vacuous, unlike the untrained network's constant output)."""
     text = f"**Reading.** DAS IIA is {_level(das, baseline)}."
     if neuron is not None and das >= NEAR_CHANCE:
         if das > neuron + below:
@@ -33,8 +34,10 @@ def das_reading(das: float, neuron: float | None, baseline: float, below: float,
         else:
             text += (f" It is below the best neuron-wise subsets ({neuron:.3f}), which DAS "
                      "could have learned: a search miss.")
-    if untrained is not None and untrained == untrained and das >= NEAR_CHANCE:  # not NaN
-        text += f" The same DAS on an untrained network scores {untrained:.3f}."
+    if random_features is not None and random_features == random_features \
+            and das >= NEAR_CHANCE:  # not NaN
+        text += (f" The same DAS on a random-features network (untrained layers, fitted "
+                 f"readout) scores {random_features:.3f}.")
     return text
 
 

@@ -112,7 +112,7 @@ def readings_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentR
     """What the numbers mean, in words, with the fix offered as a button where there is one."""
     st.markdown(readings.das_reading(run.das.test.iia, run.neuron.test.iia,
                                      run.das.test.baseline, BELOW,
-                                     run.controls.columns().get("untrained_das_iia")))
+                                     run.controls.columns().get("random_features_das_iia")))
     found = notes(cfg, run.das, run.neuron, run.controls, entry.task_accuracy)
     for note in found:
         st.warning(note)

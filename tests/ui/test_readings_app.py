@@ -52,7 +52,8 @@ def test_the_das_result_and_the_headline_chart_carry_readings():
     at = open_app({"page": "das"})
     reading = next(t for t in texts(at) if t.startswith("**Reading.** DAS IIA"))
     assert reading.startswith(f"**Reading.** DAS IIA is {das.iia:.3f}")
-    assert f"{das.untrained_das_iia:.3f}" in reading
+    assert f"random-features network (untrained layers, fitted readout) scores " \
+           f"{das.random_features_das_iia:.3f}" in reading
     assert ("localist" in reading) == (abs(das.iia - neuron.iia) <= 0.01)
     at = open_app({"page": "train"})
     assert any(t.startswith("**Reading.** Past the input, DAS IIA is highest at site 1")
