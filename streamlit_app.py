@@ -22,7 +22,7 @@ from app.pages import neuron as pages_neuron  # noqa: E402
 from app.pages import share as pages_share  # noqa: E402
 from app.pages import swaps as pages_swaps  # noqa: E402
 from app.pages import train as pages_train  # noqa: E402
-from app import compare, findings, tour  # noqa: E402
+from app import compare, findings, glossary, tour  # noqa: E402
 from explorer.core.rng import fix_threads  # noqa: E402
 
 PAGES = {
@@ -70,6 +70,7 @@ def main() -> None:
     with NOTICES:
         problems_ui(error)
         tour.tour_ui()
+    glossary.how_to_read_ui(page)
     PAGES[page][1](cfg, entry)
     if error is None:
         params.sync_url(cfg)

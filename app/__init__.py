@@ -1,6 +1,8 @@
 """The Streamlit UI of the alignment explorer (`streamlit run streamlit_app.py`), bottom
 floor first: each module imports only modules listed before it (tests/test_layering.py).
 
+    glossary      what IIA, site, k, map, restarts, hypothesis mean; 'How to read this'
+    readings      a result's reading in words, from its numbers (imports nothing from the app)
     session       every st.session_state key, one line each (imports nothing from the app)
     params        the link: URL query parameters <-> config and view settings
     widgets       the config and view widgets (fields, ranges, labels) and how they are drawn
@@ -10,7 +12,7 @@ floor first: each module imports only modules listed before it (tests/test_layer
     nearest       the nearest precomputed configurations, with a button there
     jobs, live    background runs and their live panels
     common        shared UI pieces (progress, guards, notices, the Run DAS button)
-    precomputed   pretrained/results.csv for the current config (DAS page)
+    precomputed   pretrained/results.csv for the current config (DAS, Neuron-wise pages)
     dial          the complexity dial, hypothesis court and per-pair map (and button_job)
     spread        the seed spread of any configuration, on demand (seeds 0-4, batched)
     model_source  the shipped-models selector and the checkpoint upload

@@ -153,17 +153,29 @@ def compare_ui(cfg: RunConfig, entry: state.TrainedModel | None, page: str) -> N
 
 
 def metrics_ui(box, pinned: Side, current: Side, measures: tuple[str, ...]) -> None:
-    """One row per side; the current side's delta is its difference from the pinned one."""
+    """One row per side under one row of measure names (captions wrap where a metric's label
+    would be cut at 1280 px); the current side's delta is its difference from the pinned one.
+    Each metric keeps its full label, '<measure> · <side>', collapsed."""
     (mine, source), (theirs, their_source) = numbers(pinned), numbers(current)
+    for col, name in zip(box.columns(len(measures)), measures):
+        col.caption(f"**{name}**")
     for side, values, where in ((pinned, mine, source), (current, theirs, their_source)):
-        cols = box.columns(len(measures))
-        for col, name in zip(cols, measures):
+        box.caption(f"**{side.name}** · {where}")
+        for col, name in zip(box.columns(len(measures)), measures):
             value, base = values[name], mine[name]
-            delta = (f"{value - base:+.3f} vs pinned" if side is current and value is not None
+            delta = (_delta(value, base) if side is current and value is not None
                      and base is not None else None)
+            flat = delta is not None and delta.startswith("same")
             col.metric(f"{name} · {side.name}", "—" if value is None else f"{value:.3f}",
-                       delta, delta_color="off" if name == "no-intervention baseline" else "normal")
-        box.caption(f"{side.name}: {where}")
+                       delta, delta_color="off" if flat or name == "no-intervention baseline"
+                       else "normal", delta_arrow="off" if flat else "auto",
+                       label_visibility="collapsed")
+
+
+def _delta(value: float, base: float) -> str:
+    """'+0.012 vs pinned', or 'same as pinned' where it rounds to 0 (never '-0.000')."""
+    diff = round(value - base, 3)
+    return "same as pinned" if diff == 0 else f"{diff:+.3f} vs pinned"
 
 
 def scores_chart_ui(pinned: Side, current: Side) -> None:

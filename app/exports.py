@@ -16,6 +16,7 @@ from app.stores import AlignmentRun, TrainedModel
 from explorer.core.vocabulary import CONTROLS, map_noun
 from explorer.methods.controls import verdicts
 from explorer.store import checkpoints
+from explorer.store import precomputed as shipped_table
 from explorer.store.provenance import provenance
 from explorer.core.config import RunConfig
 from explorer.methods.experiment import RunResult
@@ -37,9 +38,23 @@ def stem(cfg: RunConfig, origin: str = "") -> str:
             f"-k{das.k}-{das.hypothesis}-{das.map}-{digest}")
 
 
+SHIPPED_COLUMNS = ("iia", "iia_label_changed", "iia_V1", "iia_V2", "iia_both",
+                   "no_intervention_baseline")
+
+
+def precomputed_rows(cfg: RunConfig, entry: TrainedModel,
+                     run: AlignmentRun | None) -> pd.DataFrame:
+    """Before any live run, the shipped table's rows for cfg (DAS and neuron-wise, with the
+    controls it records) when they describe this model (not an upload); else none."""
+    if run is not None or entry.origin:
+        return pd.DataFrame()
+    return shipped_table.results_for(cfg)
+
+
 def results(cfg: RunConfig, entry: TrainedModel, run: AlignmentRun | None) -> dict:
     """The engine's JSON report (as `python -m explorer run --json` writes it) when DAS has
-    run; otherwise the config and task accuracy."""
+    run; otherwise the config, task accuracy and, on the shipped grid, the precomputed
+    rows of pretrained/results.csv (what the DAS and Neuron-wise pages show)."""
     if run is not None:
         history = entry.history if entry.history is not None else pd.DataFrame()
         summary = RunResult(cfg, entry.model, history, entry.accuracy, run.das, run.neuron,
@@ -48,7 +63,17 @@ def results(cfg: RunConfig, entry: TrainedModel, run: AlignmentRun | None) -> di
         summary = {"config": cfg.to_flat(), "task_accuracy": entry.task_accuracy,
                    "accuracy_by_pattern": dict(zip(entry.accuracy.pattern,
                                                    entry.accuracy.accuracy))}
+    shipped = precomputed_rows(cfg, entry, run)
+    if len(shipped):
+        summary["precomputed"] = {"source": "pretrained/results.csv",
+                                  "rows": [_plain(r) for r in shipped.to_dict("records")]}
     return {**summary, "model_source": entry.source, "provenance": provenance()}
+
+
+def _plain(row: dict) -> dict:
+    """A table row as JSON values: numpy scalars as Python ones, a missing value as null."""
+    values = {k: v.item() if hasattr(v, "item") else v for k, v in row.items()}
+    return {k: None if isinstance(v, float) and v != v else v for k, v in values.items()}
 
 
 def results_json(report: dict) -> str:
@@ -73,6 +98,10 @@ def results_table(cfg: RunConfig, entry: TrainedModel, run: AlignmentRun | None)
                          "score": scores.get(control.column), "verdict": verdict.get(control.key),
                          **({**iia.row(), "n": iia.n} if iia is not None else {}),
                          **{name: scores[name] for name in control.details if name in scores}})
+    for row in precomputed_rows(cfg, entry, run).itertuples():  # before a run, on the grid
+        rows.append({"result": row.method, "kind": "alignment (precomputed)", "score": row.iia,
+                     **{name: getattr(row, name) for name in SHIPPED_COLUMNS
+                        if hasattr(row, name)}})
     extra = {**cfg.to_flat(), "model_source": entry.source,
              **{f"version_{k}": v for k, v in provenance().items()}}
     return pd.DataFrame(rows).assign(**extra)

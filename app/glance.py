@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import figures, params, session, widgets
+from app import figures, params, readings, session, widgets
 from explorer.plots import charts as plots
 from explorer.store import precomputed
 from explorer.core.config import ConfigError, RunConfig, validate
+from explorer.core.identity import model_fields
 from explorer.core.vocabulary import METHOD_LABELS
 
 
@@ -47,7 +48,7 @@ def _session_config() -> RunConfig | None:
 
 def overview_ui(cfg: RunConfig | None) -> None:
     """IIA at every site for the shipped model of this config (nothing when none)."""
-    profile = precomputed.site_profile(cfg) if cfg is not None else None
+    profile = precomputed.site_profile(cfg) if cfg is not None and not _uploaded(cfg) else None
     if profile is None or profile.empty:
         return
     frame = profile[["site", "method", "iia"]].assign(method=profile.method.map(METHOD_LABELS))
@@ -56,3 +57,12 @@ def overview_ui(cfg: RunConfig | None) -> None:
                 f"neuron-wise subsets at every site · k = {cfg.das.k} · {hypothesis} · "
                 "shipped model, precomputed (pretrained/results.csv)")
     figures.show(plots.site_profile_bars, frame, "IIA per site (precomputed)")
+    reading = readings.site_reading(frame, METHOD_LABELS["das"])
+    if reading:
+        st.markdown(reading)
+
+
+def _uploaded(cfg: RunConfig) -> bool:
+    """Does this session use an uploaded (or planted) model for cfg? Then the shipped
+    model's precomputed results do not describe the model in use."""
+    return any(model_fields(e.config) == model_fields(cfg) for e in session.uploads().values())

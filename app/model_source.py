@@ -31,18 +31,26 @@ def set_model_widgets(cfg: RunConfig) -> None:
 
 
 def _current_label(models: dict[str, shipped.ShippedModel]) -> str:
-    """The shipped model the widgets describe now, or CUSTOM."""
+    """The shipped model the widgets describe now, or CUSTOM: also when this session uses an
+    uploaded (or planted) model of that configuration, which the shipped one is not."""
     ss = st.session_state
     for label, item in models.items():
         if all(ss.get(name) == value for name, value in state.model_flat(item.config).items()):
-            return label
+            return CUSTOM if state.recipe_key(item.config) in session.uploads() else label
     return CUSTOM
 
 
 def _apply_selection() -> None:
-    item = shipped_by_label().get(st.session_state[SHIPPED_MODEL])
+    """Point the widgets at the chosen shipped model; an upload of the same configuration
+    stops being used (choosing the shipped model means the shipped model)."""
+    ss = st.session_state
+    item = shipped_by_label().get(ss[SHIPPED_MODEL])
     if item is not None:
         set_model_widgets(item.config)
+        key = state.recipe_key(item.config)
+        if key in session.uploads():
+            ss[session.UPLOADS] = {k: v for k, v in session.uploads().items() if k != key}
+            ss[UPLOAD_NOTE] = None
 
 
 def selector_ui(container) -> None:

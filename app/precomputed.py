@@ -7,12 +7,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import figures, nearest, stores as state
+from app import figures, glossary, nearest, readings, stores as state
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.store import precomputed, shipped
 from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
+from explorer.methods.report import BELOW
 
 SOURCE = "precomputed (pretrained/results.csv)"
 
@@ -36,6 +37,12 @@ def precomputed_ui(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
     st.caption("Read from the shipped table, computed by `python -m explorer pretrain` on "
                "this exact configuration: the same numbers **Run DAS** below computes live.")
     metrics_ui(rows)
+    das, neuron = rows[rows.method == "das"], rows[rows.method == "neuron"]
+    if len(das):
+        d = das.iloc[0]
+        st.markdown(readings.das_reading(d.iia, neuron.iloc[0].iia if len(neuron) else None,
+                                         d.no_intervention_baseline, BELOW,
+                                         d.get("random_features_das_iia")))
     figures.show(plots.controls_bars, precomputed.controls_frame(rows))
     spread_ui(cfg)
     rotation_ui(cfg)
@@ -47,12 +54,14 @@ def metrics_ui(rows: pd.DataFrame) -> None:
     cols = st.columns(4)
     if len(das):
         d = das.iloc[0]
-        cols[0].metric("Precomputed DAS IIA", f"{d.iia:.3f}")
-        cols[1].metric("label-changing (precomputed)", f"{d.iia_label_changed:.3f}")
+        cols[0].metric("Precomputed DAS IIA", f"{d.iia:.3f}", help=glossary.IIA)
+        cols[1].metric("label-changing (precomputed)", f"{d.iia_label_changed:.3f}",
+                       help=glossary.CHANGED)
         cols[2].metric("baseline (precomputed)",
-                       f"{d.no_intervention_baseline:.3f}")
+                       f"{d.no_intervention_baseline:.3f}", help=glossary.BASELINE)
     if len(neuron):
-        cols[3].metric("Precomputed neuron-wise IIA", f"{neuron.iloc[0].iia:.3f}")
+        cols[3].metric("Precomputed neuron-wise IIA", f"{neuron.iloc[0].iia:.3f}",
+                       help=glossary.IIA)
 
 
 def spread_ui(cfg: RunConfig) -> None:
@@ -87,3 +96,32 @@ def rotation_ui(cfg: RunConfig) -> None:
     rotation, var_mask = stored
     frame = analysis.matrix_frame(rotation, var_mask, CAUSAL_MODELS[cfg.das.hypothesis].variables)
     figures.show(plots.rotation_heatmap, frame, f"stored R, {SOURCE}", stretch=False)
+
+
+def neuron_ui(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
+    """The Neuron-wise page's precomputed answer for cfg (IIA, the units chosen per variable,
+    IIA per site), or the nearest precomputed configurations. True when shown."""
+    rows = precomputed.results_for(cfg)
+    rows = rows[rows.method == "neuron"] if len(rows) else rows
+    if rows.empty and applies(entry):
+        nearest.nearest_ui(cfg, "Press **Run neuron-wise search** below to compute it.")
+    if rows.empty or not applies(entry):
+        return False
+    n = rows.iloc[0]
+    st.subheader(f"Results, {SOURCE}")
+    cols = st.columns(3)
+    cols[0].metric("Precomputed neuron-wise IIA", f"{n.iia:.3f}", help=glossary.IIA)
+    cols[1].metric("label-changing (precomputed)", f"{n.iia_label_changed:.3f}",
+                   help=glossary.CHANGED)
+    cols[2].metric("baseline (precomputed)", f"{n.no_intervention_baseline:.3f}",
+                   help=glossary.BASELINE)
+    st.markdown(readings.neuron_reading(n.iia, n.no_intervention_baseline, cfg.das.k))
+    subsets = precomputed.neuron_subsets(cfg) or ()
+    for name, units in zip(CAUSAL_MODELS[cfg.das.hypothesis].variables, subsets):
+        st.markdown(f"**{name}** ← units `{list(units)}`")
+    profile = precomputed.site_profile(cfg)
+    profile = profile[profile.method == "neuron"]
+    if profile.site.nunique() > 1:
+        frame = profile[["site", "method", "iia"]].assign(method="neuron-wise search")
+        figures.show(plots.site_profile_bars, frame, "Neuron-wise IIA per site (precomputed)")
+    return True

@@ -56,6 +56,7 @@ PIN = "_pin"  # dict | None: flat config pinned for comparison (rides in the lin
 PIN_HELD = "_pin_held"  # (flat, model entry, alignment run) kept when pinned, or None
 TOUR_OPEN = "_tour_open"  # bool: the first-visit path is shown (until dismissed)
 TOUR_STEP = "_tour_step"  # int: which of its questions it shows (0 .. 3)
+TOUR_WENT = "_tour_went"  # int | None: the step whose Take me there was pressed last
 
 # this session's models and runs (app.stores, app.model_source)
 MODELS_HELD = "_models_held"  # stores.SessionModels: models this session keeps from eviction
@@ -78,7 +79,7 @@ JOBS_MINE = "_jobs_mine"  # OrderedDict: job key -> (what, page, flat config), n
 DIAL_KEYS = (PLANT_FORM, PLANT_SITE, PLANT_K, COURT_MAP)
 VIEW_KEYS += DIAL_KEYS
 BOOKKEEPING = (SEEDED, PROBLEMS, NOTES, VIEW, LAST_VALID, LAST_MODEL, LAST_RUN, PIN, PIN_HELD,
-               TOUR_OPEN, TOUR_STEP, MODELS_HELD, RUNS_HELD, UPLOADS, UPLOAD_NOTE, PLANT_NOTE,
+               TOUR_OPEN, TOUR_STEP, TOUR_WENT, MODELS_HELD, RUNS_HELD, UPLOADS, UPLOAD_NOTE, PLANT_NOTE,
                KEPT_WIDTH, JOBS_MINE)
 ALL_KEYS = (*CONFIG_KEYS, *VIEW_KEYS, SHIPPED_MODEL, UPLOAD_FILE, *BOOKKEEPING)
 

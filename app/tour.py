@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app import findings, nearest, params, session
-from app.session import TOUR_OPEN, TOUR_STEP
+from app.session import TOUR_OPEN, TOUR_STEP, TOUR_WENT
 from explorer.core.config import RunConfig
 from explorer.store import paths, precomputed
 from explorer.study.sections import SECTIONS
@@ -85,6 +85,13 @@ def _go(step: int) -> None:
     st.session_state[TOUR_STEP] = step
 
 
+def _take(step: int) -> None:
+    """Take me there: the widgets and page move to the step's target."""
+    show = STEPS[step]
+    nearest.show_config(target(show), show.page)
+    st.session_state[TOUR_WENT] = step
+
+
 def is_open() -> bool:
     """Whether the tour shows: open on a session's first run unless the link names something
     (a shared link opens on what it shares), then as the user left it."""
@@ -111,14 +118,16 @@ def tour_ui() -> None:
     box.markdown(f"Where: {where(step)} (everything else as the shipped table ran it). "
                  f"{step.look}")
     go, back, forward, close = box.columns([3, 1, 1, 1])
-    go.button("Take me there", key=f"tour_go_{index}", type="primary", on_click=nearest.show_config,
-              args=(target(step), step.page), help="sets the sidebar's widgets and the page")
+    go.button("Take me there", key=f"tour_go_{index}", type="primary", on_click=_take,
+              args=(index,), help="sets the sidebar's widgets and the page")
     back.button("Back", key="tour_back", on_click=_go, args=(index - 1,), disabled=index == 0)
     forward.button("Next", key="tour_next", on_click=_go, args=(index + 1,),
                    disabled=index == len(STEPS) - 1)
     close.button("Close", key="tour_close", on_click=_close,
                  help="the sidebar's Guided tour button opens it again")
-    with box.expander("The chart that answers it (from the Findings page)", expanded=True):
+    # once there, the chart folds away so that the page's own answer is on the first screen
+    went = st.session_state.get(TOUR_WENT) == index
+    with box.expander("The chart that answers it (from the Findings page)", expanded=not went):
         chart_ui(step)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app import session
+from app import glossary, session
 from app.params import DEFAULTS, VIEW_DEFAULTS
 from explorer.core.config import (ACTIVATIONS, DISTRIBUTIONS, HYPOTHESIS_NAMES, INITS, MAPS,
                                   echo, n_variables)
@@ -52,11 +52,11 @@ TRAINING = (
     Field("eval_size", "Held-out examples", 64, 100_000, step=512),
 )
 ALIGNMENT = (
-    Field("hypothesis", "Hypothesis", options=HYPOTHESIS_NAMES),
-    Field("site", "Site (0 = input)", 0, None, slider=True),
-    Field("k", "k (dims per variable)", 1, None, slider=True),
-    Field("map", "Map", options=MAPS),
-    Field("restarts", "DAS restarts", 1, 16, slider=True),
+    Field("hypothesis", "Hypothesis", options=HYPOTHESIS_NAMES, help=glossary.HYPOTHESIS),
+    Field("site", "Site (0 = input)", 0, None, slider=True, help=glossary.SITE),
+    Field("k", "k (dims per variable)", 1, None, slider=True, help=glossary.K),
+    Field("map", "Map", options=MAPS, help=glossary.MAP),
+    Field("restarts", "DAS restarts", 1, 16, slider=True, help=glossary.RESTARTS),
 )
 SEARCH_BUDGET = (
     Field("das_init", "Restart 0 starts at", options=INITS),

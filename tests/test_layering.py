@@ -154,9 +154,9 @@ def test_a_planted_cycle_is_found(tmp_path):
     assert any("explorer.core.config" in c and "explorer.core.task" in c for c in cycles(copy))
 
 
-APP_FLOORS = {"app.session": set(), "app.params": {"app.session"},
-              "app.widgets": {"app.session", "app.params"}}
-APP_ORDER = ("session", "params", "widgets", "figures", "glance", "stores", "nearest", "jobs",
+APP_FLOORS = {"app.glossary": set(), "app.session": set(), "app.params": {"app.session"},
+              "app.widgets": {"app.glossary", "app.session", "app.params"}}
+APP_ORDER = ("glossary", "readings", "session", "params", "widgets", "figures", "glance", "stores", "nearest", "jobs",
              "live", "common", "precomputed", "dial", "spread", "model_source", "planted",
              "sidebar", "exports", "findings", "compare", "tour", "pages")  # as app/__init__.py lists them, bottom floor first
 

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app import (common, compare, dial, figures, precomputed, session, spread,
+from app import (common, compare, dial, figures, glossary, precomputed, readings, session, spread,
                  stores as state, widgets)
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
@@ -26,7 +26,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     d, hyp = cfg.site_dim(cfg.das.site), CAUSAL_MODELS[cfg.das.hypothesis]
     st.markdown(f"Learn {map_phrase(cfg.das.map)} of site **{cfg.das.site}** "
                 f"({d} dims) so that swapping "
-                f"its first **{cfg.das.k}** rotated coordinates per variable "
+                f"its first **{cfg.das.k}** {coordinates(cfg)} per variable "
                 f"({', '.join(hyp.variables)}) reproduces **{hyp.title}**'s counterfactual "
                 f"labels · {map_name(cfg)} map · {cfg.das.restarts} restarts · settings in "
                 "the sidebar.")
@@ -44,6 +44,11 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     dial.court_ui(cfg, entry)
 
 
+def coordinates(cfg: RunConfig) -> str:
+    """'rotated coordinates' for a rotation; 'mapped coordinates' for any other map."""
+    return f"{'rotated' if cfg.das.map == 'orthogonal' else 'mapped'} coordinates"
+
+
 def run_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentRun,
            variables) -> None:
     iia_ui(run)
@@ -56,12 +61,13 @@ def run_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentRun,
 def iia_ui(run: state.AlignmentRun) -> None:
     test = run.das.test
     cols = st.columns(5)
-    cols[0].metric("DAS IIA (test pairs)", f"{test.iia:.3f}")
-    cols[1].metric("on label-changing pairs", f"{test.changed:.3f}")
-    cols[2].metric("no-intervention baseline", f"{test.baseline:.3f}")
-    cols[3].metric("best restart", run.das.best_restart)
-    cols[4].metric("DAS steps used", f"{run.das.steps_used}, " + (
-        "converged" if run.das.converged else "not converged"))
+    cols[0].metric("DAS IIA (test pairs)", f"{test.iia:.3f}", help=glossary.IIA)
+    cols[1].metric("on label-changing pairs", f"{test.changed:.3f}", help=glossary.CHANGED)
+    cols[2].metric("no-intervention baseline", f"{test.baseline:.3f}", help=glossary.BASELINE)
+    cols[3].metric("best restart", run.das.best_restart, help=glossary.RESTARTS)
+    cols[4].metric("DAS steps used", f"{run.das.steps_used}",  # the value alone: it fits
+                   "converged" if run.das.converged else "not converged",
+                   delta_color="off" if run.das.converged else "inverse", delta_arrow="off")
     left, right = st.columns(2)
     with left:
         figures.show(plots.iia_curve, run.das.history)
@@ -82,18 +88,19 @@ def rotation_ui(cfg, entry, run: state.AlignmentRun, variables) -> None:
                 f"{NOT_APPLICABLE}. Its tensors are on the Share page.")
         return
     st.subheader("The learned map and its closest signed permutation")
-    st.caption("Rows are the site's units, columns the rotated coordinates (r = h·R), "
+    st.caption(f"Rows are the site's units, columns the {coordinates(cfg)} (r = h·R), "
                "grouped by the variable that owns them. If the permutation scores as well "
                "as R (controls below), the alignment is localist.")
     left, right = st.columns(2)
     with left:
         frame = analysis.matrix_frame(das.map, das.var_mask, variables)
-        figures.show(plots.rotation_heatmap, frame, "learned R", stretch=False)
+        figures.show(plots.rotation_heatmap, frame, f"learned {map_noun(cfg.das.map)} R",
+                     stretch=False)
     with right:
         snapped = closest_signed_permutation(das.map)
         frame = analysis.matrix_frame(snapped, das.var_mask, variables)
         figures.show(plots.rotation_heatmap, frame, "closest signed permutation", stretch=False)
-    st.subheader("PCA of the rotated coordinates, per block")
+    st.subheader(f"PCA of the {coordinates(cfg)}, per block")
     colour = widgets.view_ui(st.radio, session.DAS_COLOR, "Colour by", ("V1", "V2", "label", "pattern"),
                             horizontal=True)
     points = common.attempt("Rotated PCA", state.rotated_points, entry, run, tuple(variables))
@@ -103,6 +110,9 @@ def rotation_ui(cfg, entry, run: state.AlignmentRun, variables) -> None:
 
 def readings_ui(cfg: RunConfig, entry: state.TrainedModel, run: state.AlignmentRun) -> None:
     """What the numbers mean, in words, with the fix offered as a button where there is one."""
+    st.markdown(readings.das_reading(run.das.test.iia, run.neuron.test.iia,
+                                     run.das.test.baseline, BELOW,
+                                     run.controls.columns().get("random_features_das_iia")))
     found = notes(cfg, run.das, run.neuron, run.controls, entry.task_accuracy)
     for note in found:
         st.warning(note)

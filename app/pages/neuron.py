@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import common, compare, figures, jobs, live, stores as state
+from app import (common, compare, figures, glossary, jobs, live, precomputed, readings,
+                 stores as state)
 from explorer.plots import charts as plots
 from explorer.core.config import RunConfig
 
@@ -19,6 +20,8 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     if not common.require_model(cfg, entry):
         return
     common.accuracy_banner(entry)
+    if precomputed.neuron_ui(cfg, entry):  # on the shipped grid: the answer with no button
+        st.subheader("Live run")
     result = state.find_neuron(cfg)
     running = result is None and jobs.active(jobs.neuron_key(cfg))
     if st.button("Run neuron-wise search", key="neuron_button", type="primary",
@@ -28,7 +31,7 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
     if result is None:
         live.neuron_ui(cfg)
         return
-    show_result(result)
+    show_result(result, cfg.das.k)
     st.subheader("Single units at every site")
     st.caption("IIA of swapping one unit alone, per variable (pairs that intervene on that "
                "variable only).")
@@ -37,13 +40,14 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
         figures.show(plots.neuron_heatmap, scores)
 
 
-def show_result(result) -> None:
+def show_result(result, k: int) -> None:
     test = result.test
     cols = st.columns(4)
-    cols[0].metric("IIA (test pairs)", f"{test.iia:.3f}")
-    cols[1].metric("on label-changing pairs", f"{test.changed:.3f}")
-    cols[2].metric("no-intervention baseline", f"{test.baseline:.3f}")
+    cols[0].metric("IIA (test pairs)", f"{test.iia:.3f}", help=glossary.IIA)
+    cols[1].metric("on label-changing pairs", f"{test.changed:.3f}", help=glossary.CHANGED)
+    cols[2].metric("no-intervention baseline", f"{test.baseline:.3f}", help=glossary.BASELINE)
     cols[3].metric("search", "exhaustive" if result.exhaustive else "greedy")
+    st.markdown(readings.neuron_reading(test.iia, test.baseline, k))
     for name, units in zip(test.by_type, result.subsets):
         st.markdown(f"**{name}** ← units `{list(units)}`")
     st.dataframe(result.ranking.astype({"neurons": str}), hide_index=True,

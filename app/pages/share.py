@@ -42,7 +42,9 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
                             key="download_checkpoint")
     learned = exports.map_name(cfg)
     if run is None:
-        st.caption(f"Run DAS to add its results and the learned {learned}.")
+        shipped = " (the results files hold the precomputed DAS and neuron-wise rows meanwhile)" \
+            if len(exports.precomputed_rows(cfg, entry, run)) else ""
+        st.caption(f"Run DAS to add its results and the learned {learned}{shipped}.")
         return
     cols = st.columns(3)
     if exports.is_matrix(run):

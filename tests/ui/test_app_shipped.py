@@ -163,9 +163,20 @@ def test_an_upload_with_the_default_config_replaces_the_shipped_model_here():
     assert metric(at, "Held-out task accuracy") == f"{expected:.3f}"
     assert metric(at, "Precomputed DAS IIA") is None  # they describe the shipped model
     assert any("not the uploaded one" in c.value for c in at.caption)
+    # the selector and the Train page's overview agree with the model in use: not shipped
+    assert at.selectbox(key="shipped_model").value.startswith("—")
+    assert overview(goto(at, "train")) is None
+    at.selectbox(key="shipped_model").set_value("relu · width 16 · 3 layers · seed 0").run()
+    assert any(SHIPPED_NOTE in s.value for s in at.success)  # choosing it means the shipped one
+    assert overview(at) is not None
+    at.file_uploader(key="upload_checkpoint").set_value(
+        ("untrained.safetensors", checkpoints.to_bytes(untrained, cfg), "")).run()
+    assert at.selectbox(key="shipped_model").value.startswith("—")  # the upload again
     at.file_uploader(key="upload_checkpoint").set_value(None).run()  # removed: shipped again
     assert not at.exception
-    assert metric(at, "Precomputed DAS IIA") == f"{csv_row(cfg, 'das').iia:.3f}"
+    assert at.selectbox(key="shipped_model").value.startswith("relu · width 16")
+    assert overview(at) is not None
+    assert metric(goto(at, "das"), "Precomputed DAS IIA") == f"{csv_row(cfg, 'das').iia:.3f}"
 
 
 def test_a_stored_rotation_is_drawn_as_a_heatmap(monkeypatch, tmp_path):

@@ -151,3 +151,19 @@ def test_the_neuron_page_compares_the_neuron_wise_iia_per_site():
         for site, value in mine.items():
             rows = oracle_rows(table, cfg.with_values(site=int(site)))
             assert value == rows[rows.method == "neuron"].iloc[0].iia
+
+
+def test_compare_metrics_fit_their_columns_and_never_read_minus_zero():
+    """At 1280 px five labels like 'DAS IIA, label-changing · pinned' were cut ('…'): the
+    measure names now head the columns (captions wrap) and each metric's label is collapsed;
+    a difference that rounds to zero reads 'same as pinned', not '-0.000' with a down arrow."""
+    at = pinned_then_sigmoid()
+    compared = [m for m in at.metric if m.label.endswith((" · pinned", " · current"))]
+    assert len(compared) == 10
+    assert all(m.proto.label_visibility.value == 2 for m in compared)  # COLLAPSED
+    heads = [c.value for c in at.caption]
+    assert all(f"**{name}**" in heads for name in oracle(BASE))
+    deltas = [m.proto.delta for m in compared if m.label.endswith(" · current")]
+    assert not any(d.startswith(("-0.000", "+0.000")) for d in deltas), deltas
+    baseline = next(m for m in compared if m.label == "no-intervention baseline · current")
+    assert baseline.proto.delta == "same as pinned"  # 0.5227 vs 0.5224 in the shipped table

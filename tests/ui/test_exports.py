@@ -17,7 +17,9 @@ from explorer.core.vocabulary import CONTROLS
 from explorer.methods.steps import run_controls
 from explorer.store import checkpoints
 from explorer.store.provenance import provenance
+from tests.app_driver import ROOT
 from tests.app_fixtures import small_run  # noqa: F401  (fixture)
+from tests.shipped_support import oracle_rows, shipped_default
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +86,26 @@ def test_a_linear_map_is_not_called_a_rotation(exported):
     cfg = exported[0]
     assert exports.map_name(cfg) == "rotation"
     assert exports.map_name(cfg.with_values(map="linear")) == "linear map"
+
+
+@pytest.mark.skipif(not (ROOT / "pretrained" / "results.csv").exists(),
+                    reason="pretrained/ not generated")
+def test_before_a_run_the_shipped_grids_downloads_hold_its_precomputed_iia():
+    """The default page shows the precomputed DAS and neuron-wise IIA; its downloads had held
+    the task accuracy alone. Oracle: pandas on pretrained/results.csv."""
+    cfg = shipped_default()
+    entry = TrainedModel(cfg, None, None, pd.DataFrame(
+        {"pattern": ["all"], "accuracy": [1.0], "n": [4]}), "shipped checkpoint", 0.0)
+    rows = oracle_rows(pd.read_csv(ROOT / "pretrained" / "results.csv"), cfg)
+    table = exports.results_table(cfg, entry, None)
+    shipped = table[table.kind == "alignment (precomputed)"].set_index("result")
+    for method in ("das", "neuron"):
+        want = rows[rows.method == method].iloc[0]
+        assert shipped.loc[method, "score"] == want.iia
+        assert shipped.loc[method, "no_intervention_baseline"] == want.no_intervention_baseline
+    assert table.version_commit.notna().all()  # provenance on these rows too
+    report = exports.results(cfg, entry, None)
+    assert {r["method"]: r["iia"] for r in report["precomputed"]["rows"]} == dict(
+        zip(rows.method, rows.iia))
+    uploaded = TrainedModel(cfg, None, None, entry.accuracy, "uploaded x", 0.0, origin="x")
+    assert "precomputed" not in exports.results(cfg, uploaded, None)  # not this model's

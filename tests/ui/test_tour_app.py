@@ -34,6 +34,8 @@ def test_each_step_lands_on_the_page_and_settings_it_names():
     assert not at.exception, at.exception
     for i, step in enumerate(STEPS):
         assert step.question in text(at) and where(step) in text(at)
+        chart = next(e for e in at.expander if e.label.startswith("The chart that answers"))
+        assert chart.proto.expanded is True, i  # a step not yet visited shows its chart
         before = len(at.get("vega_lite_chart"))
         assert before >= 1  # the step's Findings chart
         at.button(key=f"tour_go_{i}").click().run()
@@ -42,6 +44,8 @@ def test_each_step_lands_on_the_page_and_settings_it_names():
         for name, value in step.settings.items():
             assert widget_value(at, name) == value, (i, name)
         assert metric(at, "Precomputed DAS IIA") is not None, i  # on the grid: instant
+        chart = next(e for e in at.expander if e.label.startswith("The chart that answers"))
+        assert chart.proto.expanded is False, i  # folded: the page's answer is on top
         if i < len(STEPS) - 1:
             at.button(key="tour_next").click().run()
     assert at.button(key="tour_next").disabled  # the last step
