@@ -149,7 +149,8 @@ def _seconds(s: float) -> str:
 
 
 def status_text(job: Job, what: str) -> str:
-    """'Training · step 300/2500 · 12 s so far · about 1.5 min left', or the queue position."""
+    """'Training · step 300/2500 · 12 s so far · at most 1.5 min left in this phase' (or
+    'about ... left' where no step count gives the phase's rate), or the queue position."""
     if job.state == QUEUED:
         jobs = manager()
         running = len(jobs.active()) - sum(j.state == QUEUED for j in jobs.active())
@@ -158,8 +159,9 @@ def status_text(job: Job, what: str) -> str:
     snap = job.snapshot()
     parts = [what, _where(snap, what)] if _where(snap, what) else [what]
     parts.append(f"{_seconds(job.elapsed())} so far")
-    if snap.eta_s is not None and snap.frac > 0.02:
-        parts.append(f"about {_seconds(snap.eta_s)} left")
+    if snap.eta_s is not None and (snap.eta_capped or snap.frac > 0.02):
+        parts.append(f"at most {_seconds(snap.eta_s)} left in this phase" if snap.eta_capped
+                     else f"about {_seconds(snap.eta_s)} left")
     if job.cancel_requested:
         parts.append("cancelling…")
     return " · ".join(parts)

@@ -49,8 +49,13 @@ class Full(RuntimeError):
 @dataclass(frozen=True)
 class Snapshot:
     """Where a job stands: the phase and step of its latest report (parsed from messages
-    like 'training step 300/2500'), the overall fraction, and the estimated seconds left
-    (from the rate so far: elapsed x (1 - frac) / frac at the report, counted down since)."""
+    like 'training step 300/2500'), the overall fraction, and the estimated seconds left,
+    counted down since the report. In a phase that counts steps, from that phase's own rate
+    (seconds per step since its first report x steps left): its step total is a cap (DAS
+    stops earlier once it converges), so the estimate is an upper bound (`eta_capped`);
+    otherwise from the job's rate so far, elapsed x (1 - frac) / frac. (The job's fraction
+    alone had read a slow last phase at the pace of the fast ones before it: its estimate
+    grew while the steps advanced.)"""
 
     phase: str = ""
     frac: float = 0.0
@@ -58,6 +63,7 @@ class Snapshot:
     total: int | None = None
     eta_s: float | None = None
     message: str = ""
+    eta_capped: bool = False  # eta_s is the phase's time to its step cap: at most that
 
 
 def parse(message: str) -> tuple[str, int | None, int | None]:
@@ -78,6 +84,7 @@ class Job:
         self._frames: deque = deque(maxlen=max_frames)
         self._latest: dict[str, Any] = {}  # frames that replace their predecessor (by name)
         self._snapshot, self._reported = Snapshot(), time.time()
+        self._phase_start: tuple[str, int, float] | None = None  # phase, step, time
         self._stop, self._done = threading.Event(), threading.Event()
         self._lock = threading.Lock()
         self.position: int | None = None  # 1 = next to start; None unless queued
@@ -94,9 +101,25 @@ class Job:
                                    and step is not None and (old.step or 0) > step):
                 return
             now = time.time()
-            elapsed = now - (self.started or now)
-            eta = elapsed * (1 - frac) / frac if frac > 0 else None
-            self._snapshot, self._reported = Snapshot(phase, frac, step, total, eta, message), now
+            eta, capped = self._phase_eta(phase, step, total, now)
+            if eta is None:
+                elapsed = now - (self.started or now)
+                eta = elapsed * (1 - frac) / frac if frac > 0 else None
+            self._snapshot = Snapshot(phase, frac, step, total, eta, message, capped)
+            self._reported = now
+
+    def _phase_eta(self, phase: str, step: int | None, total: int | None,
+                   now: float) -> tuple[float | None, bool]:
+        """Seconds to the step cap at this phase's own rate, once it has one (lock held)."""
+        if step is None or not total:
+            return None, False
+        start = self._phase_start
+        if start is None or start[0] != phase or step < start[1]:
+            self._phase_start = (phase, step, now)
+            return None, False
+        if step == start[1]:
+            return None, False
+        return (now - start[2]) / (step - start[1]) * max(total - step, 0), True
 
     def publish(self, frame: Any, latest: str | None = None) -> None:
         """Add a live frame (the oldest go beyond the cap); with `latest` (a name) the frame

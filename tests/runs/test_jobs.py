@@ -9,10 +9,12 @@ import time
 import pytest
 import torch
 
+import explorer.runs.jobs as jobs_module
+
 from explorer.core.config import tiny
 from explorer.core.train import train_model
-from explorer.runs.jobs import (CANCELLED, DONE, FAILED, QUEUED, RUNNING, Cancelled, Full, Jobs,
-                                parse)
+from explorer.runs.jobs import (CANCELLED, DONE, FAILED, QUEUED, RUNNING, Cancelled, Full, Job,
+                                Jobs, parse)
 
 WAIT = 10
 
@@ -106,6 +108,32 @@ def test_progress_never_moves_backwards():
     assert fracs == sorted(fracs)
     assert (seen[3].phase, seen[3].step, seen[3].total) == ("untrained control · DAS", 150, 600)
     assert all(s.eta_s is not None and s.eta_s >= 0 for s in seen)
+
+
+def test_the_eta_of_a_stepped_phase_follows_its_own_rate(monkeypatch):
+    """A fast phase (training: half the bar in 5 s), then a slow one (DAS: 1 s a step, its
+    total a cap): at DAS step 20/600 the estimate is that phase's own 580 steps x 1 s, an
+    upper bound, and it falls as the steps advance. The job's overall rate would have said
+    about 8 s and grown with every step (the defect this replaces)."""
+    clock = [1000.0]
+    monkeypatch.setattr(jobs_module.time, "time", lambda: clock[0])
+    job = Job("j", lambda job: None, (), {}, 10)
+    job.started = clock[0]
+    for step in range(0, 801, 100):  # training: 800 steps in 4 s
+        clock[0] += 0.5
+        job.progress(0.5 * step / 800, f"training step {step}/800")
+    etas = []
+    for step in range(0, 41, 10):  # DAS: 10 s per 10 steps
+        job.progress(0.5 + 0.4 * step / 600, f"DAS step {step}/600")
+        etas.append(job.snapshot())
+        clock[0] += 10.0
+    first, at_20, last = etas[0], etas[2], etas[-1]
+    assert not first.eta_capped  # one report of the phase gives no rate yet
+    assert at_20.eta_capped and at_20.eta_s == pytest.approx(580.0)
+    assert last.eta_s == pytest.approx(560.0) and last.eta_s < at_20.eta_s
+    elapsed = clock[0] - 10.0 - job.started  # what the job's overall rate would have said:
+    frac = 0.5 + 0.4 * 40 / 600
+    assert elapsed * (1 - frac) / frac < 50  # far below the 560 s still to go at worst
 
 
 def test_one_job_per_key_while_it_is_active():

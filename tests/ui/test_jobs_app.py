@@ -64,3 +64,19 @@ def test_ten_sessions_train_and_run_das_at_once_in_bounded_memory():
     seen = report["queue_positions"]  # shown on the pages; a job may finish before the last
     assert waiting == 0 or (1 in seen and max(seen) <= waiting), report  # press comes
     assert report["vm_hwm_mb"] < 1536, report
+
+
+def test_the_status_line_says_at_most_for_a_phase_that_counts_to_a_cap(monkeypatch):
+    """A stepped phase's estimate is its time to the step cap (DAS may stop sooner): the
+    status line says 'at most ... left in this phase'; without a step count, 'about'."""
+    from explorer.runs.jobs import RUNNING, Job, Snapshot
+    job = Job("j", lambda job: None, (), {}, 10)
+    job.state, job.started = RUNNING, 0.0
+    monkeypatch.setattr(job, "elapsed", lambda: 12.0)
+    capped = Snapshot("DAS", 0.5, 20, 600, 95.0, "DAS step 20/600", eta_capped=True)
+    monkeypatch.setattr(job, "snapshot", lambda: capped)
+    assert jobs.status_text(job, "DAS and controls") == (
+        "DAS and controls · DAS step 20/600 · 12 s so far · at most 1.6 min left in this phase")
+    plain = Snapshot("controls", 0.96, None, None, 3.0, "controls")
+    monkeypatch.setattr(job, "snapshot", lambda: plain)
+    assert jobs.status_text(job, "DAS and controls").endswith("· about 3 s left")
