@@ -19,6 +19,10 @@ KINDS = alt.Scale(domain=["alignment", "control", "baseline"],
                   range=["#2a6f97", "#e07a5f", "#9aa5b1"])
 PROBE_LABELS = alt.Scale(domain=["true labels", "shuffled labels"], range=["#2a6f97", "#c3ccd6"])
 PAIR = alt.Scale(domain=["pinned", "current"], range=["#9c6ade", "#2a6f97"])
+# one colour per series wherever it is drawn: a method keeps its colour on every page, and a
+# pinned / current pair the colours of the compare panel's bars (PAIR)
+SERIES = alt.Scale(domain=["DAS", "neuron-wise search", *PAIR.domain],
+                   range=["#4c78a8", "#f58518", *PAIR.range])
 FLAT_LABELS = alt.Axis(labelAngle=0)
 # Widths in px that charts of fixed size keep within, so nothing is clipped in the narrowest
 # layout the app is read in: a 1280 px window with the sidebar open leaves ~820 px of main
@@ -177,8 +181,9 @@ def swap_outcome_bars(summary: pd.DataFrame) -> alt.LayerChart:
 
 
 def site_profile_bars(profile: pd.DataFrame, title: str) -> alt.LayerChart:
-    """profile: site, method ('DAS' / 'neuron-wise search'), iia. IIA per site, one bar per
-    method with its value written on it, beside the named chance line; tall enough (with
+    """profile: site, method ('DAS' / 'neuron-wise search', or 'pinned' / 'current'), iia.
+    IIA per site, one bar per method (each in its own colour, SERIES) with its value written
+    on it, beside the named chance line; tall enough (with
     title and axes, ~300 px of plot: 15 px per 0.05) to read differences of 0.05."""
     methods = list(dict.fromkeys(profile.method))
     base = alt.Chart(profile, title=title).encode(
@@ -186,7 +191,7 @@ def site_profile_bars(profile: pd.DataFrame, title: str) -> alt.LayerChart:
         xOffset=alt.XOffset("method:N", sort=methods),
         y=alt.Y("iia:Q", title="IIA", scale=UNIT_SCALE, axis=alt.Axis(tickCount=10)),
         tooltip=["site", "method", alt.Tooltip("iia:Q", format=".3f")])
-    bars = base.mark_bar().encode(color=alt.Color("method:N", sort=methods, scale=CATEGORIES,
+    bars = base.mark_bar().encode(color=alt.Color("method:N", sort=methods, scale=SERIES,
                                                   title=None))
     values = base.mark_text(dy=-6, fontSize=11).encode(text=alt.Text("iia:Q", format=".2f"))
     chance = pd.DataFrame({"chance": [CHANCE], "label": [f"chance ({CHANCE:g})"]})

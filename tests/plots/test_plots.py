@@ -153,6 +153,23 @@ def test_the_headline_chart_reads_differences_of_five_hundredths():
     assert any("chance" in str(v) for v in spec["datasets"].values())
 
 
+def test_each_series_keeps_its_colour_whatever_else_is_drawn():
+    """Neuron-wise alone is not drawn in DAS's colour, and pinned / current take the compare
+    panel's colours (the scheme had coloured series by their order in each chart)."""
+    def colours(methods):
+        frame = pd.DataFrame({"site": [1] * len(methods), "method": methods,
+                              "iia": [0.8] * len(methods)})
+        spec = plots.site_profile_bars(frame, "t").to_dict()
+        scale = next(layer["encoding"]["color"]["scale"] for layer in spec["layer"]
+                     if "color" in layer.get("encoding", {}))
+        return dict(zip(scale["domain"], scale["range"]))
+    both = colours(["DAS", "neuron-wise search"])
+    assert colours(["neuron-wise search"])["neuron-wise search"] == both["neuron-wise search"]
+    assert both["DAS"] != both["neuron-wise search"]
+    pair = colours(["pinned", "current"])
+    assert [pair["pinned"], pair["current"]] == plots.PAIR.range
+
+
 def test_paired_bars_colour_the_two_configurations_and_label_values():
     frame = pd.DataFrame({"measure": ["DAS IIA", "DAS IIA", "task accuracy", "task accuracy"],
                           "configuration": ["pinned", "current"] * 2,
