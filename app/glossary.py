@@ -45,7 +45,10 @@ HOW_TO_READ = {
            "it against the spread over seeds.",
     "swaps": "One base input and one source per variable: the table shows what the network "
              "says before and after each swap and what the high-level model expects. The "
-             "chart below scores the same swap over all held-out pairs, per intervention type.",
+             "chart below scores the same swap over all held-out pairs, per intervention type. "
+             "The 'full layer' row copies the whole state from the first source: a sanity "
+             "check of the intervention, not an alignment (against the counterfactual label "
+             "it scores about 0.5 for any accurate network).",
     "share": "The link restores every setting; downloads carry the configuration, the "
              "package versions and the commit that produced them.",
 }

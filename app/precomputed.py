@@ -70,7 +70,7 @@ def spread_ui(cfg: RunConfig) -> None:
     if rows.empty:
         return
     summary = precomputed.spread_summary(rows)
-    st.markdown(f"**Across model seeds** ({SOURCE}): the same recipe and settings, "
+    st.markdown(f"**Across model seeds**, {SOURCE}: the same recipe and settings, "
                 f"{rows.seed.nunique()} seeds.")
     per_seed = rows.pivot_table(index="seed", columns="method", values="iia").reset_index()
     left, right = st.columns(2)
