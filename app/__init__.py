@@ -2,7 +2,6 @@
 floor first: each module imports only modules listed before it (tests/test_layering.py).
 
     glossary      what IIA, site, k, map, restarts, hypothesis mean; 'How to read this'
-    readings      a result's reading in words, from its numbers (imports nothing from the app)
     session       every st.session_state key, one line each (imports nothing from the app)
     params        the link: URL query parameters <-> config and view settings
     widgets       the config and view widgets (fields, ranges, labels) and how they are drawn

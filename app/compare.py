@@ -21,7 +21,7 @@ import torch
 
 from app import figures, precomputed as shown, session, stores as state
 from app.session import PIN, PIN_HELD
-from explorer.analysis import geometry as analysis
+from explorer.analysis import geometry as analysis, readings
 from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig
 from explorer.plots import charts as plots
@@ -185,6 +185,10 @@ def scores_chart_ui(pinned: Side, current: Side) -> None:
     if frame.configuration.nunique() == 2:
         figures.show(plots.paired_bars, frame, "Pinned vs current (held-out test pairs)",
                      stretch=False)
+        reading = readings.compare_reading(frame, min(pinned.cfg.das.n_test_pairs,
+                                                      current.cfg.das.n_test_pairs))
+        if reading:
+            st.markdown(reading)
 
 
 def site_chart_ui(pinned: Side, current: Side, method: str = "das") -> None:

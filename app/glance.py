@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import figures, params, readings, session, widgets
+from app import figures, params, session, widgets
+from explorer.analysis import readings
 from explorer.plots import charts as plots
 from explorer.store import precomputed
 from explorer.core.config import ConfigError, RunConfig, validate

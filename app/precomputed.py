@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import figures, glossary, nearest, readings, stores as state
+from app import figures, glossary, nearest, stores as state
+from explorer.analysis import readings
 from explorer.analysis import geometry as analysis
 from explorer.plots import charts as plots
 from explorer.store import precomputed, shipped

@@ -156,7 +156,7 @@ def test_a_planted_cycle_is_found(tmp_path):
 
 APP_FLOORS = {"app.glossary": set(), "app.session": set(), "app.params": {"app.session"},
               "app.widgets": {"app.glossary", "app.session", "app.params"}}
-APP_ORDER = ("glossary", "readings", "session", "params", "widgets", "figures", "glance", "stores", "nearest", "jobs",
+APP_ORDER = ("glossary", "session", "params", "widgets", "figures", "glance", "stores", "nearest", "jobs",
              "live", "common", "precomputed", "dial", "spread", "model_source", "planted",
              "sidebar", "exports", "findings", "compare", "tour", "pages")  # as app/__init__.py lists them, bottom floor first
 

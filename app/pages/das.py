@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app import (common, compare, dial, figures, glossary, precomputed, readings, session, spread,
+from app import (common, compare, dial, figures, glossary, precomputed, session, spread,
                  stores as state, widgets)
-from explorer.analysis import geometry as analysis
+from explorer.analysis import geometry as analysis, readings
 from explorer.plots import charts as plots
 from explorer.core.causal import CAUSAL_MODELS
 from explorer.core.config import RunConfig

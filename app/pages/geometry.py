@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import common, figures, jobs, live, params, session, stores as state, widgets
+from explorer.analysis import readings
 from explorer.plots import charts as plots
 from explorer.core.config import RunConfig
 from explorer.runs.jobs import DONE
@@ -42,6 +43,9 @@ def render(cfg: RunConfig, entry: state.TrainedModel | None) -> None:
                    "rest; the control is trained on shuffled labels (mean of 5).")
         if probes is not None:
             figures.show(plots.probe_bars, probes, stretch=False)
+            reading = readings.probe_reading(probes)
+            if reading:
+                st.markdown(reading)
         else:
             live.probes_ui(cfg)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import (common, compare, figures, glossary, jobs, live, precomputed, readings,
+from app import (common, compare, figures, glossary, jobs, live, precomputed,
                  stores as state)
+from explorer.analysis import readings
 from explorer.plots import charts as plots
 from explorer.core.config import RunConfig
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from app import common, figures, params, session, stores as state, widgets
 from explorer.plots import charts as plots
-from explorer.analysis import swaps
+from explorer.analysis import readings, swaps
 from explorer.core.config import RunConfig
 from explorer.core.pairs import pair_set
 from explorer.core.task import INTERVENTION_TYPES, PATTERNS
@@ -158,5 +158,8 @@ def aggregate_ui(cfg, outcomes_of) -> None:
         return
     summary = swaps.outcome_summary(outcomes, changed_only=changed)
     figures.show(plots.swap_outcome_bars, summary)
+    reading = readings.swap_reading(summary, changed_only=changed)
+    if reading:
+        st.markdown(reading)
     st.dataframe(summary, hide_index=True, key="swap_summary")
     params.sync_url(cfg)

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 NOT_APPLICABLE = "not applicable for a non-linear map"  # a matrix-only control on revnet
+CHANCE = 0.5  # IIA or accuracy of a coin flip on the balanced labels
+NEAR_CHANCE = 0.6  # an IIA at or below this reads "near chance" (the controls, the readings)
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,11 @@ import torch
 from explorer.core.iia import IIA, SiteData, evaluate, intervened_logits, report
 from explorer.core.interventions import random_rotation
 from explorer.core.models import MLP
-from explorer.core.vocabulary import CONTROLS
+from explorer.core.vocabulary import CONTROLS, NEAR_CHANCE
 
 RANDOM_ROTATIONS = 20  # draws of the random-rotation control
 CONSTANT = 0.99  # an output that gives one class to this share of inputs is constant
 MARGIN = 0.05  # "well below DAS IIA"
-NEAR_CHANCE = 0.6  # cross-variable IIA at or below this is "near chance"
 SANITY = 0.01  # least tolerance of full-layer source-label IIA vs task accuracy (else 3 SE)
 LOCALIST = 0.02  # closest permutation within this of DAS IIA reads localist
 

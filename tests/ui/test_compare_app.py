@@ -167,3 +167,12 @@ def test_compare_metrics_fit_their_columns_and_never_read_minus_zero():
     assert not any(d.startswith(("-0.000", "+0.000")) for d in deltas), deltas
     baseline = next(m for m in compared if m.label == "no-intervention baseline · current")
     assert baseline.proto.delta == "same as pinned"  # 0.5227 vs 0.5224 in the shipped table
+
+
+def test_the_comparison_carries_a_reading_of_its_largest_difference():
+    at = pinned_then_sigmoid()
+    relu, sigmoid = oracle(BASE), oracle(BASE.with_values(activation="sigmoid"))
+    diffs = {name: float(sigmoid[name]) - float(relu[name]) for name in relu}
+    largest = max(diffs, key=lambda name: abs(diffs[name]))
+    reading = next(m.value for m in at.markdown if m.value.startswith("**Reading.** The largest"))
+    assert f"in {largest}: current {sigmoid[largest]} against pinned {relu[largest]}" in reading

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from app.findings import open_key
 from app.session import FINDINGS_QUESTION
 from tests.app_driver import ROOT, clear_caches, finish_jobs, open_app
-from explorer.analysis import geometry
+from explorer.analysis import geometry, readings
 from explorer.core.config import RunConfig
 from explorer.core.train import heldout_examples
 from explorer.plots import charts as plots
@@ -104,6 +104,7 @@ def test_the_geometry_page_shows_the_engines_numbers():
     want = geometry.probe_frame(model, heldout_examples(cfg, 2000), cfg.seed)
     assert sorted(zip(probes.site, probes.variable, probes.labels, probes.accuracy)) == sorted(
         zip(want.site, want.variable, want.labels, want.accuracy))
+    assert any(m.value == readings.probe_reading(want) for m in at.markdown)  # its reading
 
 
 @needs_study

@@ -6,7 +6,7 @@ pretrained/results.csv."""
 import pandas as pd
 import pytest
 
-from app import readings
+from explorer.analysis import readings
 from tests.app_driver import ROOT, metric, open_app
 from tests.shipped_support import BASE, oracle_rows
 
@@ -71,3 +71,13 @@ def test_readings_follow_the_numbers():
         "**Reading.** Past the input, DAS IIA is highest at site 1 (0.94) and 0.58 at the last "
         "hidden layer (site 3); at site 3 it is near chance (0.5): the variables are not held "
         "there in this form.")
+
+
+def test_the_swap_outcomes_carry_a_reading_on_the_shipped_grid():
+    """The stored alignments score the shipped IIA on the test pairs (tests/ui/test_instant_app):
+    the reading's overall share is that IIA."""
+    das = rows()[lambda r: r.method == "das"].iloc[0]
+    at = open_app({"page": "swaps", "swap_changed": "false"})
+    reading = next(t for t in texts(at) if t.startswith("**Reading.** DAS"))
+    assert f"on {das.iia:.0%} of these pairs against " in reading
+    assert "weakest intervention type is" in reading
