@@ -52,17 +52,18 @@ def precomputed_ui(cfg: RunConfig, entry: state.TrainedModel | None) -> bool:
 
 def metrics_ui(rows: pd.DataFrame) -> None:
     das, neuron = rows[rows.method == "das"], rows[rows.method == "neuron"]
-    cols = st.columns(4)
+    # two rows of two: in one row of four the labels were cut at 1280 px
+    (first, second), (third, fourth) = st.columns(2), st.columns(2)
     if len(das):
         d = das.iloc[0]
-        cols[0].metric("Precomputed DAS IIA", f"{d.iia:.3f}", help=glossary.IIA)
-        cols[1].metric("label-changing (precomputed)", f"{d.iia_label_changed:.3f}",
-                       help=glossary.CHANGED)
-        cols[2].metric("baseline (precomputed)",
-                       f"{d.no_intervention_baseline:.3f}", help=glossary.BASELINE)
+        first.metric("Precomputed DAS IIA", f"{d.iia:.3f}", help=glossary.IIA)
+        third.metric("label-changing (precomputed)", f"{d.iia_label_changed:.3f}",
+                     help=glossary.CHANGED)
+        fourth.metric("baseline (precomputed)",
+                      f"{d.no_intervention_baseline:.3f}", help=glossary.BASELINE)
     if len(neuron):
-        cols[3].metric("Precomputed neuron-wise IIA", f"{neuron.iloc[0].iia:.3f}",
-                       help=glossary.IIA)
+        second.metric("Precomputed neuron-wise IIA", f"{neuron.iloc[0].iia:.3f}",
+                      help=glossary.IIA)
 
 
 def spread_ui(cfg: RunConfig) -> None:
