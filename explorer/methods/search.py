@@ -104,20 +104,28 @@ def _distinct_right(model: MLP, data: SiteData, masks: torch.Tensor, pairs: torc
 
     Pair p with active units u_0 < ... < u_{j-1} has 2^j states, numbered t: the units
     whose bit of t is set are swapped. Mask m reads state t = sum_i m[u_i] 2^i. The table of
-    states lists the pairs by j (pairs of one j are scored together, each state broadcast
-    from its pair's base and difference) and each pair's states in order."""
+    states lists the pairs by j (fewest first) and each pair's states in order."""
     j = active[pairs].sum(-1)
-    order = pairs.nonzero()[:, 0][j.argsort(stable=True)]  # the pairs, fewest states first
-    base, diff, active = data.base_h[order], diff[order], active[order]
-    label, n = data.counterfactual_label[order], len(order)
+    by_j = j.argsort(stable=True)
+    order = pairs.nonzero()[:, 0][by_j]
+    active = active[order]
     bit = torch.where(active, 2 ** (active.int().cumsum(-1) - 1), 0).int()  # (n, d): u's bit
-    j = j.sort(stable=True).values
-    sizes = 2 ** j  # (n,) states per pair
+    sizes = 2 ** j[by_j]  # (n,) states per pair
     first = sizes.cumsum(0) - sizes  # (n,) each pair's first state in the table
-    table = torch.empty(int(sizes.sum()), dtype=torch.bool)  # the state is scored right
+    table = _state_table(model, data.site, data.base_h[order], diff[order],
+                         data.counterfactual_label[order], bit, sizes, first)
+    return _read_table(table, masks, bit, first)
+
+
+def _state_table(model: MLP, site: int, base: torch.Tensor, diff: torch.Tensor,
+                 label: torch.Tensor, bit: torch.Tensor, sizes: torch.Tensor,
+                 first: torch.Tensor) -> torch.Tensor:
+    """Whether each pair's each state is scored right (`_distinct_right`'s table): pairs of
+    one size scored together, each state broadcast from its pair's base and difference."""
+    table = torch.empty(int(sizes.sum()), dtype=torch.bool)
     rows, d = CHUNK_ELEMENTS // base.shape[1], base.shape[1]
     # every chunk's tensors written into the same buffers (see `_dense_right`)
-    layers, bits = model.scoring_buffers(data.site, rows), torch.empty(rows, d, dtype=torch.int32)
+    layers, bits = model.scoring_buffers(site, rows), torch.empty(rows, d, dtype=torch.int32)
     on, swap, h = torch.empty(rows, d, dtype=torch.bool), torch.empty(rows, d), torch.empty(rows, d)
     right = torch.empty(rows, dtype=torch.bool)
     for size in sizes.unique().tolist():  # the pairs with 2^j = size states, some at a time
@@ -131,11 +139,18 @@ def _distinct_right(model: MLP, data: SiteData, masks: torch.Tensor, pairs: torc
                 swap[:c].copy_(on[:c])  # (c, d) 0/1: the state's swapped units
                 torch.addcmul(base[part].unsqueeze(1), swap[:c].view(shape),  # as `_dense_right`
                               diff[part].unsqueeze(1), out=h[:c].view(shape))
-                logits = model.logits_from(data.site, h[:c], layers)  # (c,)
+                logits = model.logits_from(site, h[:c], layers)  # (c,)
                 torch.gt(logits, 0, out=right[:c])
                 start = int(first[part[0]]) + int(t[0, 0, 0])
                 torch.eq(right[:c].view(shape[:2]), label[part].unsqueeze(1),
                          out=table[start:start + c].view(shape[:2]))
+    return table
+
+
+def _read_table(table: torch.Tensor, masks: torch.Tensor, bit: torch.Tensor,
+                first: torch.Tensor) -> torch.Tensor:
+    """Right pairs per mask: each mask reads its state of every pair from the table."""
+    n = len(first)
     where, first = bit.float().T, first.int()  # (d, n): a state's number, exact in float32
     counts = torch.empty(len(masks), dtype=torch.int32)
     chunk = max(1, CHUNK_ELEMENTS // n)
