@@ -14,12 +14,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from explorer.analysis.readings import PROBE_SHUFFLED as CONTROL, PROBE_TRUE as ACTUAL
 from explorer.core.models import MLP
 from explorer.core.task import PATTERNS, Examples
 
 PROBE_TARGETS = ("V1", "V2")
-CONTROL = "shuffled labels"
-ACTUAL = "true labels"
 _ONE_BLAS_THREAD = threading.Lock()  # BLAS thread limits are process-wide: one holder
 
 

@@ -72,7 +72,8 @@ def site_reading(profile: pd.DataFrame, method: str) -> str | None:
     return text + "."
 
 
-PROBE_TRUE, PROBE_SHUFFLED = "true labels", "shuffled labels"  # `geometry.probe_frame`'s labels
+# the probes' labels (`geometry.probe_frame` writes them; here: torch-free)
+PROBE_TRUE, PROBE_SHUFFLED = "true labels", "shuffled labels"
 
 
 def probe_reading(probes: pd.DataFrame) -> str | None:
